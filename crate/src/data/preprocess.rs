@@ -1,0 +1,119 @@
+use serde::{Deserialize, Serialize};
+
+use super::error::{DataError, REPREPARE};
+use super::split::Split;
+
+/// How pixels become network inputs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Preprocessing {
+    /// x / 255, as the exercise's code does for ELU/He and Batch Norm.
+    Scale01,
+    /// (x / 255 − μ_f) / σ_f with the train split's per-feature mean and std: the standardized
+    /// inputs that SELU's self-normalization assumes.
+    Standardize,
+}
+
+/// Per-feature mean and std of the train split, pixels scaled to [0, 1].
+#[derive(Clone, Debug, PartialEq)]
+pub struct FeatureStats {
+    pub mean: Vec<f32>,
+    pub std: Vec<f32>,
+}
+
+impl FeatureStats {
+    pub fn compute(split: &Split) -> Self {
+        let d = split.feature_dim;
+        let n = split.len() as f64;
+        let mut sum = vec![0f64; d];
+        let mut sum_sq = vec![0f64; d];
+        for i in 0..split.len() {
+            for (f, &p) in split.image(i).iter().enumerate() {
+                let x = p as f64 / 255.0;
+                sum[f] += x;
+                sum_sq[f] += x * x;
+            }
+        }
+        let mean: Vec<f64> = sum.iter().map(|s| s / n).collect();
+        let std = sum_sq
+            .iter()
+            .zip(&mean)
+            .map(|(s, m)| ((s / n - m * m).max(0.0)).sqrt() as f32)
+            .collect();
+        Self {
+            mean: mean.into_iter().map(|m| m as f32).collect(),
+            std,
+        }
+    }
+
+    /// Little-endian f32: all means, then all stds.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.mean
+            .iter()
+            .chain(&self.std)
+            .flat_map(|v| v.to_le_bytes())
+            .collect()
+    }
+
+    pub fn from_bytes(file: &str, bytes: &[u8], feature_dim: usize) -> Result<Self, DataError> {
+        if bytes.len() != 8 * feature_dim {
+            return Err(DataError::new(
+                file,
+                format!("{} bytes, expected {} for {feature_dim} features; {REPREPARE}", bytes.len(), 8 * feature_dim),
+            ));
+        }
+        let values: Vec<f32> = bytes
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        if values.iter().any(|v| !v.is_finite()) || values[feature_dim..].iter().any(|&s| s < 0.0) {
+            return Err(DataError::new(file, format!("holds non-finite or negative statistics; {REPREPARE}")));
+        }
+        Ok(Self {
+            mean: values[..feature_dim].to_vec(),
+            std: values[feature_dim..].to_vec(),
+        })
+    }
+}
+
+/// Turns pixel bytes into inputs: x_f = p · scale_f + offset_f.
+#[derive(Clone, Debug)]
+pub struct Normalizer {
+    scale: Vec<f32>,
+    offset: Vec<f32>,
+}
+
+impl Normalizer {
+    pub fn new(preprocessing: Preprocessing, stats: &FeatureStats) -> Self {
+        let d = stats.mean.len();
+        match preprocessing {
+            Preprocessing::Scale01 => Self {
+                scale: vec![1.0 / 255.0; d],
+                offset: vec![0.0; d],
+            },
+            Preprocessing::Standardize => {
+                // A constant feature (σ = 0) would divide by zero; Keras's Normalization layer
+                // guards the same way.
+                let inv_std: Vec<f32> = stats.std.iter().map(|&s| 1.0 / s.max(1e-7)).collect();
+                Self {
+                    scale: inv_std.iter().map(|&i| i / 255.0).collect(),
+                    offset: stats.mean.iter().zip(&inv_std).map(|(&m, &i)| -m * i).collect(),
+                }
+            }
+        }
+    }
+
+    /// Appends the inputs of records `indices` to `out` (row-major `[indices.len(), d]`).
+    pub fn extend(&self, split: &Split, indices: &[u32], out: &mut Vec<f32>) {
+        out.reserve(indices.len() * self.scale.len());
+        for &i in indices {
+            let image = split.image(i as usize);
+            out.extend(
+                image
+                    .iter()
+                    .zip(self.scale.iter().zip(&self.offset))
+                    .map(|(&p, (&s, &o))| p as f32 * s + o),
+            );
+        }
+    }
+}

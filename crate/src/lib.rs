@@ -1,0 +1,21 @@
+//! selfnorm: the dense nets of chapter 11 of Géron's *Hands-On Machine Learning* (exercise 8),
+//! trained on CIFAR-10 with Burn, natively or in the browser on WebGPU, with the per-layer
+//! statistics that show why they train or fail to.
+//!
+//! One code path for every backend: Burn 0.22 picks it at run time through `Device`, and every
+//! host readback is async ([`readback`]), as wasm requires.
+
+pub mod backend;
+pub mod clock;
+pub mod data;
+pub mod error;
+pub mod eval;
+pub mod model;
+pub mod optim;
+pub mod readback;
+pub mod rng;
+pub mod stats;
+pub mod train;
+pub mod variants;
+
+pub use error::{ConfigError, TrainError};

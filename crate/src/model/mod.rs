@@ -1,0 +1,16 @@
+//! The chapter-11 dense net family and the layers Burn lacks (alpha dropout, explicit modes).
+
+pub mod activation;
+pub mod config;
+pub mod dropout;
+pub mod init;
+pub mod mode;
+pub mod net;
+pub mod norm;
+
+pub use activation::Activation;
+pub use config::{DropoutConfig, DropoutPlacement, ModelConfig};
+pub use dropout::{Dropout, DropoutKind};
+pub use init::KernelInit;
+pub use mode::Mode;
+pub use net::{DenseNet, LayerTrace};

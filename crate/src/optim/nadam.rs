@@ -1,0 +1,129 @@
+use burn::optim::{LearningRate, ModuleOptimizer, Optimizer, RecordState, StateSink, StateSource};
+use burn::tensor::{Device, Tensor};
+
+use super::state::{put_scalar, put_tensor, take_scalar, take_tensor};
+
+/// Nadam (Dozat 2016): Adam with Nesterov momentum, with the Keras/TF2 semantics — the momentum
+/// schedule μ_t = β₁·(1 − ½·0.96^(0.004·t)) and ε added outside the square root. This is
+/// exactly PyTorch's `NAdam(momentum_decay=4e-3)`.
+#[derive(Clone, Debug)]
+pub struct Nadam {
+    pub beta_1: f64,
+    pub beta_2: f64,
+    pub epsilon: f64,
+}
+
+impl Default for Nadam {
+    /// Keras's defaults.
+    fn default() -> Self {
+        Self {
+            beta_1: 0.9,
+            beta_2: 0.999,
+            epsilon: 1e-7,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct NadamState<const D: usize> {
+    /// Steps taken so far (t of the last update).
+    pub time: usize,
+    /// Π μ_i for i ≤ t.
+    pub mu_product: f64,
+    pub moment_1: Tensor<D>,
+    pub moment_2: Tensor<D>,
+}
+
+impl<const D: usize> RecordState for NadamState<D> {
+    fn state_flatten(&self, prefix: &str, out: &mut StateSink) {
+        put_scalar(out, prefix, "time", self.time);
+        put_scalar(out, prefix, "mu_product", self.mu_product);
+        put_tensor(out, prefix, "moment_1", &self.moment_1);
+        put_tensor(out, prefix, "moment_2", &self.moment_2);
+    }
+
+    fn state_unflatten(prefix: &str, src: &mut StateSource, device: &Device) -> Option<Self> {
+        Some(Self {
+            time: take_scalar(src, prefix, "time")?,
+            mu_product: take_scalar(src, prefix, "mu_product")?,
+            moment_1: take_tensor(src, prefix, "moment_1", device)?,
+            moment_2: take_tensor(src, prefix, "moment_2", device)?,
+        })
+    }
+}
+
+impl Nadam {
+    pub fn init(self) -> ModuleOptimizer {
+        ModuleOptimizer::from(self)
+    }
+
+    fn mu(&self, t: usize) -> f64 {
+        self.beta_1 * (1.0 - 0.5 * 0.96f64.powf(0.004 * t as f64))
+    }
+}
+
+impl Optimizer for Nadam {
+    type State<const D: usize> = NadamState<D>;
+
+    fn step<const D: usize>(
+        &self,
+        lr: LearningRate,
+        tensor: Tensor<D>,
+        grad: Tensor<D>,
+        state: Option<Self::State<D>>,
+    ) -> (Tensor<D>, Option<Self::State<D>>) {
+        let (t, mu_product, m, v) = match state {
+            Some(s) => (s.time + 1, s.mu_product, s.moment_1, s.moment_2),
+            None => (1, 1.0, grad.zeros_like(), grad.zeros_like()),
+        };
+        let (mu, mu_next) = (self.mu(t), self.mu(t + 1));
+        let mu_product = mu_product * mu;
+        let m = m.mul_scalar(self.beta_1) + grad.clone().mul_scalar(1.0 - self.beta_1);
+        let v = v.mul_scalar(self.beta_2) + grad.clone().square().mul_scalar(1.0 - self.beta_2);
+        let bias_correction_2 = 1.0 - self.beta_2.powi(t as i32);
+        let denom = v.clone().div_scalar(bias_correction_2).sqrt().add_scalar(self.epsilon);
+        // m̂ = μ_{t+1}·m / (1 − Π_{i≤t+1} μ_i) + (1 − μ_t)·g / (1 − Π_{i≤t} μ_i)
+        let m_hat = m.clone().mul_scalar(mu_next / (1.0 - mu_product * mu_next))
+            + grad.mul_scalar((1.0 - mu) / (1.0 - mu_product));
+        let tensor = tensor - m_hat.div(denom).mul_scalar(lr);
+        let state = NadamState {
+            time: t,
+            mu_product,
+            moment_1: m,
+            moment_2: v,
+        };
+        (tensor, Some(state))
+    }
+
+    fn to_device<const D: usize>(state: Self::State<D>, device: &Device) -> Self::State<D> {
+        NadamState {
+            moment_1: state.moment_1.to_device(device),
+            moment_2: state.moment_2.to_device(device),
+            ..state
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::optim::test_support::{assert_close, run_steps};
+
+    /// Reference: PyTorch 2.x, `torch.optim.NAdam`, which implements the same update:
+    /// ```python
+    /// import torch
+    /// w = torch.tensor([0.5, -1.0, 2.0, 0.0], requires_grad=True)
+    /// opt = torch.optim.NAdam([w], lr=0.01, betas=(0.9, 0.999), eps=1e-7, momentum_decay=4e-3)
+    /// for step in range(5):
+    ///     opt.zero_grad()
+    ///     loss = (w ** 3).sum() / 3 + (w * torch.tensor([1.0, 2.0, -3.0, 0.5])).sum()
+    ///     loss.backward()          # grad = w² + c
+    ///     opt.step()
+    ///     print(w.tolist())
+    /// ```
+    #[test]
+    fn nadam_matches_pytorch() {
+        let got = run_steps(Nadam::default().init(), 0.01, 5);
+        assert_close(&got, &crate::optim::test_support::NADAM_REFERENCE);
+    }
+}

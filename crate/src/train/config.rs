@@ -1,0 +1,68 @@
+use serde::{Deserialize, Serialize};
+
+use crate::error::ConfigError;
+use crate::optim::OptimizerConfig;
+
+use super::schedule::Schedule;
+
+/// How a run trains. Defaults follow the exercise: Nadam, batch 32, early stopping with
+/// patience 20 and the best weights restored, at most 100 epochs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrainConfig {
+    /// Peak learning rate (the constant one, or 1cycle's maximum).
+    pub lr: f64,
+    pub schedule: Schedule,
+    pub optimizer: OptimizerConfig,
+    pub batch_size: usize,
+    pub max_epochs: usize,
+    /// Epochs without a lower validation loss before stopping (Keras `EarlyStopping`).
+    pub patience: usize,
+    /// Seeds the weights, the shuffling and the dropout masks.
+    pub seed: u64,
+    /// L1 penalty on every kernel, added to the loss (Keras `kernel_regularizer=l1(…)`).
+    pub l1: f64,
+    /// Training steps between two host readbacks of the losses (one transfer per chunk).
+    pub readback_every: usize,
+    /// Training steps between two per-layer statistics probes (0: only at epoch ends).
+    pub probe_every: usize,
+    /// Records in the fixed probe batch (taken from the validation split).
+    pub probe_size: usize,
+    /// Caps the records used per epoch (0: all); for quick demos and tests.
+    pub max_train_records: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            lr: 5e-5,
+            schedule: Schedule::Constant,
+            optimizer: OptimizerConfig::Nadam,
+            batch_size: 32,
+            max_epochs: 100,
+            patience: 20,
+            seed: 42,
+            l1: 0.0,
+            readback_every: 25,
+            probe_every: 200,
+            probe_size: 256,
+            max_train_records: 0,
+        }
+    }
+}
+
+impl TrainConfig {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |s: String| Err(ConfigError(s));
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return bad(format!("learning rate must be a positive number, got {}", self.lr));
+        }
+        if self.batch_size == 0 || self.max_epochs == 0 || self.readback_every == 0 || self.probe_size == 0 {
+            return bad("batch size, epochs, readback interval and probe size must be at least 1".into());
+        }
+        if !(self.l1.is_finite() && self.l1 >= 0.0) {
+            return bad(format!("L1 strength must be ≥ 0, got {}", self.l1));
+        }
+        self.optimizer.validate()
+    }
+}

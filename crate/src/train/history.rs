@@ -1,0 +1,60 @@
+use serde::{Deserialize, Serialize};
+
+use crate::stats::LayerStats;
+
+/// One epoch's figures, as a Keras `History` row plus timings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// 1-based.
+    pub epoch: usize,
+    pub train_loss: f64,
+    pub train_accuracy: f64,
+    pub val_loss: f64,
+    pub val_accuracy: f64,
+    /// Learning rate at the epoch's last step.
+    pub lr: f64,
+    /// Training records seen this epoch.
+    pub samples: usize,
+    /// Training time (forward, backward, update), excluding validation.
+    pub train_seconds: f64,
+    /// Whole epoch, validation included.
+    pub seconds: f64,
+    pub samples_per_s: f64,
+}
+
+/// The mean training loss over a chunk of steps ending at `step` (1-based, counted over the run).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepLoss {
+    pub step: usize,
+    pub epoch: usize,
+    pub loss: f32,
+}
+
+/// Per-layer statistics taken at `step`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Probe {
+    pub step: usize,
+    /// Fractional epoch (steps done / steps per epoch), for plotting over time.
+    pub epoch: f64,
+    pub stats: LayerStats,
+}
+
+/// Why a run ended.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum StopReason {
+    EarlyStopping { best_epoch: usize },
+    MaxEpochs,
+    Stopped,
+    Diverged { message: String },
+    Failed { message: String },
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct History {
+    pub epochs: Vec<EpochRecord>,
+    pub steps: Vec<StepLoss>,
+    pub probes: Vec<Probe>,
+    pub best_epoch: usize,
+    pub stop: Option<StopReason>,
+}

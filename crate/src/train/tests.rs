@@ -1,0 +1,204 @@
+//! The training loop's behaviour on small synthetic tasks (flex CPU backend).
+
+use burn::tensor::Device;
+
+use super::*;
+use crate::data::{Dataset, Preprocessing, SyntheticSpec};
+use crate::error::TrainError;
+use crate::model::{Activation, KernelInit, ModelConfig};
+use crate::optim::OptimizerConfig;
+
+fn data(train: usize, noise: f64) -> Dataset {
+    SyntheticSpec {
+        image_shape: [1, 8, 8],
+        train,
+        valid: 200,
+        test: 200,
+        noise,
+        ..SyntheticSpec::default()
+    }
+    .generate()
+}
+
+fn small_model() -> ModelConfig {
+    ModelConfig {
+        depth: 3,
+        width: 32,
+        ..ModelConfig::default()
+    }
+}
+
+fn config(lr: f64, epochs: usize) -> TrainConfig {
+    TrainConfig {
+        lr,
+        max_epochs: epochs,
+        patience: epochs,
+        readback_every: 10,
+        probe_every: 20,
+        probe_size: 64,
+        ..TrainConfig::default()
+    }
+}
+
+fn trainer(data: &Dataset, model: &ModelConfig, config: &TrainConfig) -> Trainer {
+    Trainer::new(data, model, config, Preprocessing::Standardize, &Device::flex()).unwrap()
+}
+
+fn run(trainer: &mut Trainer, data: &Dataset) -> Result<(), TrainError> {
+    pollster::block_on(fit(trainer, data, &mut |_| {}))
+}
+
+#[test]
+fn training_lowers_the_loss_and_records_history() {
+    let data = data(1000, 32.0);
+    let mut t = trainer(&data, &small_model(), &config(1e-3, 4));
+    let before = pollster::block_on(t.evaluate(&data, "valid")).unwrap();
+    run(&mut t, &data).unwrap();
+    let h = t.history();
+    assert_eq!(h.epochs.len(), 4);
+    assert_eq!(h.stop, Some(StopReason::MaxEpochs));
+    let last = &h.epochs[3];
+    assert!(last.val_loss < 0.5 * before.loss, "{} vs {}", last.val_loss, before.loss);
+    assert!(last.train_loss < h.epochs[0].train_loss);
+    assert!(last.val_accuracy > 0.8, "{last:?}");
+    // 1000 records in batches of 32: 32 steps per epoch, the last one partial.
+    assert_eq!(h.steps.last().unwrap().step, 128);
+    assert!(h.epochs.iter().all(|e| e.samples == 1000 && e.seconds > 0.0 && e.samples_per_s > 0.0));
+    // Probes at step 0, every 20 steps, and one of the final weights; 3 layers each.
+    assert!(h.probes.len() >= 4 && h.probes.iter().all(|p| p.stats.layers() == 3));
+    assert_eq!(h.probes[0].step, 0);
+}
+
+#[test]
+fn early_stopping_stops_after_patience_and_restores_the_best_weights() {
+    // 40 noisy records overfit fast: the validation loss turns up within a few epochs.
+    let data = data(40, 110.0);
+    let cfg = TrainConfig {
+        patience: 3,
+        batch_size: 8,
+        optimizer: OptimizerConfig::Adam,
+        ..config(1e-2, 60)
+    };
+    let mut t = trainer(&data, &small_model(), &cfg);
+    run(&mut t, &data).unwrap();
+    let h = t.history().clone();
+    let Some(StopReason::EarlyStopping { best_epoch }) = h.stop else {
+        panic!("expected early stopping, got {:?} after {} epochs", h.stop, h.epochs.len())
+    };
+    assert_eq!(h.epochs.len(), best_epoch + 3);
+    let best = &h.epochs[best_epoch - 1];
+    assert!(h.epochs[best_epoch..].iter().all(|e| e.val_loss >= best.val_loss));
+    let now = pollster::block_on(t.evaluate(&data, "valid")).unwrap();
+    assert!((now.loss - best.val_loss).abs() < 1e-5, "restored {} vs best {}", now.loss, best.val_loss);
+}
+
+#[test]
+fn lr_finder_returns_a_loss_per_step_and_restores_weights() {
+    let data = data(600, 64.0);
+    let mut t = trainer(&data, &small_model(), &config(1e-3, 1));
+    let before = t.model().hidden[1].linear.weight.val().into_data();
+    let sweep = LrSweepConfig {
+        min_lr: 1e-5,
+        max_lr: 1e-2,
+        steps: 30,
+    };
+    let result = pollster::block_on(t.find_lr(&data, &sweep)).unwrap();
+    assert_eq!(result.losses.len(), 30);
+    assert_eq!(result.lrs.len(), 30);
+    assert!(result.lrs.windows(2).all(|w| w[1] > w[0]));
+    assert!(result.suggested_lr > 1e-6 && result.suggested_lr <= 1e-3);
+    assert_eq!(t.model().hidden[1].linear.weight.val().into_data(), before);
+    // And the run itself still starts from step 0.
+    let progress = pollster::block_on(t.train_chunk(&data)).unwrap();
+    assert_eq!(progress.step, 10);
+}
+
+#[test]
+fn a_diverging_run_stops_with_a_clear_error_and_keeps_its_history() {
+    let data = data(600, 64.0);
+    let cfg = TrainConfig {
+        optimizer: OptimizerConfig::Sgd { momentum: 0.0, nesterov: false },
+        readback_every: 1,
+        ..config(1e12, 2)
+    };
+    let mut t = trainer(&data, &ModelConfig { activation: Activation::Relu, ..small_model() }, &cfg);
+    let err = run(&mut t, &data).unwrap_err();
+    let TrainError::NonFinite { epoch, step, .. } = err else { panic!("{err:?}") };
+    assert_eq!(epoch, 1);
+    assert!(step >= 2);
+    assert!(err.to_string().contains("Lower the learning rate"));
+    let h = t.history();
+    assert!(!h.steps.is_empty(), "the steps before the divergence are kept");
+    assert!(matches!(h.stop, Some(StopReason::Diverged { .. })));
+}
+
+#[test]
+fn every_variant_trains_a_step_and_bn_and_dropout_variants_learn() {
+    let data = data(1000, 32.0);
+    for variant in crate::variants::all() {
+        let model = ModelConfig {
+            depth: 4,
+            width: 32,
+            ..variant.model.clone()
+        };
+        let mut t = Trainer::new(&data, &model, &config(1e-3, 3), variant.preprocessing, &Device::flex()).unwrap();
+        run(&mut t, &data).unwrap();
+        let last = t.history().epochs.last().unwrap().clone();
+        assert!(last.val_accuracy > 0.5, "{}: {last:?}", variant.name);
+    }
+}
+
+#[test]
+fn identical_init_keeps_the_units_of_a_layer_identical() {
+    let data = data(300, 64.0);
+    let model = ModelConfig {
+        kernel_init: KernelInit::Identical,
+        output_init: KernelInit::Identical,
+        ..small_model()
+    };
+    let mut t = trainer(&data, &model, &config(1e-3, 1));
+    run(&mut t, &data).unwrap();
+    let spread = &t.history().probes.last().unwrap().stats.unit_spread;
+    assert!(spread.iter().all(|&s| s < 1e-4), "{spread:?}");
+    let mut he = trainer(&data, &small_model(), &config(1e-3, 1));
+    run(&mut he, &data).unwrap();
+    let spread = &he.history().probes.last().unwrap().stats.unit_spread;
+    assert!(spread.iter().all(|&s| s > 0.1), "{spread:?}");
+}
+
+#[test]
+fn mc_dropout_is_stochastic_and_eval_is_not() {
+    let data = data(300, 64.0);
+    let variant = crate::variants::variant("selu-alpha-dropout").unwrap();
+    let model = ModelConfig {
+        depth: 3,
+        width: 32,
+        ..variant.model
+    };
+    let mut t = Trainer::new(&data, &model, &config(1e-3, 1), variant.preprocessing, &Device::flex()).unwrap();
+    run(&mut t, &data).unwrap();
+    let eval = |t: &Trainer| pollster::block_on(t.evaluate(&data, "test")).unwrap();
+    assert_eq!(eval(&t).loss, eval(&t).loss);
+    let mc = |n| pollster::block_on(t.evaluate_mc(&data, "test", n)).unwrap();
+    let (a, b) = (mc(10), mc(10));
+    assert_ne!(a.loss, b.loss);
+    assert_eq!(a.passes, 10);
+    assert!((a.accuracy - eval(&t).accuracy).abs() < 0.1);
+}
+
+#[test]
+fn invalid_training_configs_are_errors() {
+    let data = data(100, 64.0);
+    let bad = TrainConfig {
+        batch_size: 0,
+        ..TrainConfig::default()
+    };
+    let err = Trainer::new(&data, &small_model(), &bad, Preprocessing::Scale01, &Device::flex()).err().unwrap();
+    assert!(err.to_string().contains("batch size"));
+    let momentum = TrainConfig {
+        optimizer: OptimizerConfig::Sgd { momentum: 1.0, nesterov: false },
+        ..TrainConfig::default()
+    };
+    let err = Trainer::new(&data, &small_model(), &momentum, Preprocessing::Scale01, &Device::flex()).err().unwrap();
+    assert!(err.to_string().contains("momentum must be in [0, 1)"));
+}

@@ -1,0 +1,352 @@
+//! The training loop as a resumable state machine: the CLI drives it in a plain loop
+//! ([`super::fit`]), the browser worker drives it chunk by chunk between UI messages.
+
+use burn::module::Module;
+use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::tensor::{Device, Int, Tensor};
+use serde::{Deserialize, Serialize};
+
+use super::batches::batch;
+use super::config::TrainConfig;
+use super::early_stopping::{EarlyStopping, Verdict};
+use super::history::{EpochRecord, History, Probe, StepLoss, StopReason};
+use super::loss::{correct, cross_entropy};
+use crate::clock::now_seconds;
+use crate::data::{Dataset, Normalizer, Preprocessing};
+use crate::error::{ConfigError, TrainError};
+use crate::eval::{self, Evaluation};
+use crate::model::{DenseNet, Mode, ModelConfig};
+use crate::readback::read_many;
+use crate::rng::Rng;
+use crate::stats;
+
+/// Where a run stands after a chunk of steps.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    pub epoch: usize,
+    pub step_in_epoch: usize,
+    pub steps_in_epoch: usize,
+    /// Steps taken over the whole run.
+    pub step: usize,
+    /// Mean training loss over the chunk.
+    pub loss: f32,
+    pub lr: f64,
+    /// Training throughput over the chunk, readback included.
+    pub samples_per_s: f64,
+    /// The epoch's records are all used: call [`Trainer::end_epoch`] next.
+    pub epoch_complete: bool,
+}
+
+/// An epoch's record and what early stopping made of it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpochSummary {
+    pub record: EpochRecord,
+    pub best_epoch: usize,
+    pub best_val_loss: f64,
+    pub patience_left: usize,
+    pub finished: bool,
+}
+
+pub struct Trainer {
+    pub model_config: ModelConfig,
+    pub config: TrainConfig,
+    pub preprocessing: Preprocessing,
+    device: Device,
+    model: DenseNet,
+    optim: ModuleOptimizer,
+    normalizer: Normalizer,
+    shuffle: Rng,
+    early: EarlyStopping,
+    best: Option<DenseNet>,
+    history: History,
+    probe_batch: (Tensor<2>, Tensor<1, Int>),
+    last_probe_step: Option<usize>,
+    epoch: usize,
+    order: Vec<u32>,
+    cursor: usize,
+    step: usize,
+    epoch_loss: f64,
+    epoch_correct: f64,
+    epoch_start: f64,
+    epoch_train_seconds: f64,
+    lr: f64,
+}
+
+impl Trainer {
+    /// A fresh run on `device` (autodiff is added here), with the model's input size and class
+    /// count taken from `data`'s manifest.
+    pub fn new(
+        data: &Dataset,
+        model_config: &ModelConfig,
+        config: &TrainConfig,
+        preprocessing: Preprocessing,
+        device: &Device,
+    ) -> Result<Self, TrainError> {
+        config.validate()?;
+        let model_config = ModelConfig {
+            input_dim: data.manifest.feature_dim(),
+            classes: data.manifest.classes.len(),
+            ..model_config.clone()
+        };
+        if data.valid.is_empty() || data.train.is_empty() {
+            return Err(ConfigError("training needs at least one train and one validation record".into()).into());
+        }
+        let device = device.clone().autodiff();
+        device.seed(config.seed);
+        let model = DenseNet::new(&model_config, config.seed, &device)?;
+        let normalizer = Normalizer::new(preprocessing, &data.stats);
+        let probe_records: Vec<u32> = (0..config.probe_size.min(data.valid.len()) as u32).collect();
+        let probe_batch = batch(&data.valid, &normalizer, &probe_records, &device);
+        Ok(Self {
+            optim: config.optimizer.init(),
+            shuffle: Rng::fork(config.seed, 2),
+            early: EarlyStopping::new(config.patience),
+            model_config,
+            config: config.clone(),
+            preprocessing,
+            device,
+            model,
+            normalizer,
+            best: None,
+            history: History::default(),
+            probe_batch,
+            last_probe_step: None,
+            epoch: 0,
+            order: Vec::new(),
+            cursor: 0,
+            step: 0,
+            epoch_loss: 0.0,
+            epoch_correct: 0.0,
+            epoch_start: 0.0,
+            epoch_train_seconds: 0.0,
+            lr: config.lr,
+        })
+    }
+
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    pub fn model(&self) -> &DenseNet {
+        &self.model
+    }
+
+    pub fn early_stopping(&self) -> &EarlyStopping {
+        &self.early
+    }
+
+    pub fn finished(&self) -> bool {
+        self.history.stop.is_some()
+    }
+
+    pub fn epoch(&self) -> usize {
+        self.epoch
+    }
+
+    /// Steps per full epoch (the last batch may be partial, as in Keras).
+    pub fn steps_per_epoch(&self, data: &Dataset) -> usize {
+        let records = self.epoch_records(data.train.expected());
+        records.div_ceil(self.config.batch_size)
+    }
+
+    fn epoch_records(&self, available: usize) -> usize {
+        match self.config.max_train_records {
+            0 => available,
+            cap => available.min(cap),
+        }
+    }
+
+    /// Runs up to `readback_every` steps of the current epoch (starting one if needed), then
+    /// reads their losses back in one transfer.
+    pub async fn train_chunk(&mut self, data: &Dataset) -> Result<Progress, TrainError> {
+        if self.order.is_empty() {
+            self.begin_epoch(data);
+        }
+        let total_steps = self.config.max_epochs * self.steps_per_epoch(data);
+        let chunk_start = now_seconds();
+        let mut losses = Vec::new();
+        let mut sizes = Vec::new();
+        let mut correct_sum = Tensor::<1>::zeros([1], &self.device.clone().inner());
+        while losses.len() < self.config.readback_every && self.cursor < self.order.len() {
+            let end = (self.cursor + self.config.batch_size).min(self.order.len());
+            let indices = self.order[self.cursor..end].to_vec();
+            self.lr = self.config.schedule.rate(self.config.lr, self.step, total_steps);
+            let (loss, right) = self.step_on(data, &indices, self.lr);
+            losses.push(loss);
+            correct_sum = correct_sum + right;
+            sizes.push(indices.len());
+            self.cursor = end;
+            self.step += 1;
+        }
+        losses.push(correct_sum);
+        let values = read_many(losses).await?;
+        let (step_losses, right) = values.split_at(sizes.len());
+        if let Some((k, &loss)) = step_losses.iter().enumerate().find(|(_, l)| !l.is_finite()) {
+            return Err(self.diverged(self.step - sizes.len() + k + 1, loss));
+        }
+        let samples: usize = sizes.iter().sum();
+        let loss_sum: f64 = step_losses.iter().zip(&sizes).map(|(&l, &n)| l as f64 * n as f64).sum();
+        self.epoch_loss += loss_sum;
+        self.epoch_correct += right[0] as f64;
+        let mean = (loss_sum / samples as f64) as f32;
+        self.history.steps.push(StepLoss {
+            step: self.step,
+            epoch: self.epoch,
+            loss: mean,
+        });
+        let now = now_seconds();
+        self.epoch_train_seconds = now - self.epoch_start;
+        let steps_in_epoch = self.order.len().div_ceil(self.config.batch_size);
+        Ok(Progress {
+            epoch: self.epoch,
+            step_in_epoch: self.cursor.div_ceil(self.config.batch_size),
+            steps_in_epoch,
+            step: self.step,
+            loss: mean,
+            lr: self.lr,
+            samples_per_s: samples as f64 / (now - chunk_start).max(1e-9),
+            epoch_complete: self.cursor >= self.order.len(),
+        })
+    }
+
+    fn begin_epoch(&mut self, data: &Dataset) {
+        self.epoch += 1;
+        let records = self.epoch_records(data.train.len());
+        let mut order: Vec<u32> = (0..data.train.len() as u32).collect();
+        self.shuffle.shuffle(&mut order);
+        order.truncate(records);
+        self.order = order;
+        self.cursor = 0;
+        self.epoch_loss = 0.0;
+        self.epoch_correct = 0.0;
+        self.epoch_start = now_seconds();
+    }
+
+    /// One optimizer step on `indices`; returns the loss and the number right, on the device.
+    fn step_on(&mut self, data: &Dataset, indices: &[u32], lr: f64) -> (Tensor<1>, Tensor<1>) {
+        let (x, y) = batch(&data.train, &self.normalizer, indices, &self.device);
+        let logits = self.model.forward(x, Mode::Train);
+        let right = correct(logits.clone(), y.clone()).inner();
+        let mut loss = cross_entropy(logits, y);
+        if self.config.l1 > 0.0 {
+            loss = loss + self.model.l1_norm().mul_scalar(self.config.l1);
+        }
+        let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+        self.model = self.optim.step(lr, self.model.clone(), grads);
+        (loss.inner(), right)
+    }
+
+    fn diverged(&mut self, step: usize, loss: f32) -> TrainError {
+        let error = TrainError::NonFinite {
+            epoch: self.epoch,
+            step,
+            loss,
+        };
+        self.history.stop = Some(StopReason::Diverged {
+            message: error.to_string(),
+        });
+        error
+    }
+
+    /// Validates, records the epoch, and applies early stopping.
+    pub async fn end_epoch(&mut self, data: &Dataset) -> Result<EpochSummary, TrainError> {
+        let samples = self.order.len();
+        let valid = self.evaluate(data, "valid").await?;
+        let record = EpochRecord {
+            epoch: self.epoch,
+            train_loss: self.epoch_loss / samples.max(1) as f64,
+            train_accuracy: self.epoch_correct / samples.max(1) as f64,
+            val_loss: valid.loss,
+            val_accuracy: valid.accuracy,
+            lr: self.lr,
+            samples,
+            train_seconds: self.epoch_train_seconds,
+            seconds: now_seconds() - self.epoch_start,
+            samples_per_s: samples as f64 / self.epoch_train_seconds.max(1e-9),
+        };
+        self.history.epochs.push(record.clone());
+        self.order.clear();
+        let verdict = if valid.loss.is_finite() {
+            self.early.update(self.epoch, valid.loss)
+        } else {
+            Verdict::Wait(0)
+        };
+        if verdict == Verdict::Improved {
+            self.best = Some(self.model.snapshot());
+            self.history.best_epoch = self.epoch;
+        }
+        if verdict == Verdict::Stop {
+            self.finish(StopReason::EarlyStopping {
+                best_epoch: self.early.best_epoch,
+            });
+        } else if self.epoch >= self.config.max_epochs {
+            self.finish(StopReason::MaxEpochs);
+        }
+        Ok(EpochSummary {
+            record,
+            best_epoch: self.early.best_epoch,
+            best_val_loss: self.early.best_loss,
+            patience_left: self.early.patience.saturating_sub(self.early.waited),
+            finished: self.finished(),
+        })
+    }
+
+    /// Ends the run and restores the weights of the best validation epoch.
+    pub fn finish(&mut self, reason: StopReason) {
+        if let Some(best) = &self.best {
+            self.model = best.snapshot();
+        }
+        self.history.stop.get_or_insert(reason);
+    }
+
+    /// Whether a statistics probe is due (always before the first step).
+    pub fn probe_due(&self) -> bool {
+        match self.last_probe_step {
+            None => true,
+            Some(last) => self.config.probe_every > 0 && self.step >= last + self.config.probe_every,
+        }
+    }
+
+    /// Per-layer statistics on the fixed probe batch, recorded in the history.
+    pub async fn probe(&mut self, data: &Dataset) -> Result<Probe, TrainError> {
+        let (x, y) = self.probe_batch.clone();
+        let stats = stats::probe(&self.model, x, y).await?;
+        let probe = Probe {
+            step: self.step,
+            epoch: self.step as f64 / self.steps_per_epoch(data).max(1) as f64,
+            stats,
+        };
+        self.last_probe_step = Some(self.step);
+        self.history.probes.push(probe.clone());
+        Ok(probe)
+    }
+
+    /// Loss and accuracy of the current weights on `split` (`train`, `valid` or `test`).
+    pub async fn evaluate(&self, data: &Dataset, split: &str) -> Result<Evaluation, TrainError> {
+        let device = self.device.clone().inner();
+        eval::evaluate(&self.model.valid(), data.split(split)?, &self.normalizer, &device).await
+    }
+
+    /// MC Dropout with `samples` passes on `split`.
+    pub async fn evaluate_mc(&self, data: &Dataset, split: &str, samples: usize) -> Result<Evaluation, TrainError> {
+        let device = self.device.clone().inner();
+        eval::evaluate_mc(&self.model.valid(), data.split(split)?, &self.normalizer, &device, samples).await
+    }
+
+    /// Replaces the weights (after import, or after pruning).
+    pub fn set_model(&mut self, model: DenseNet) {
+        self.model = model.to_device(&self.device);
+    }
+
+    pub(super) fn snapshot(&self) -> (DenseNet, ModuleOptimizer) {
+        (self.model.snapshot(), self.optim.clone())
+    }
+
+    pub(super) fn restore(&mut self, snapshot: (DenseNet, ModuleOptimizer)) {
+        (self.model, self.optim) = snapshot;
+    }
+
+    pub(super) fn sweep_step(&mut self, data: &Dataset, indices: &[u32], lr: f64) -> Tensor<1> {
+        self.step_on(data, indices, lr).0
+    }
+}

@@ -1,0 +1,74 @@
+//! The exercise's named variants (Géron, ch. 11, exercise 8), each with its preprocessing and
+//! the learning rate the 2nd-edition solution notebook found for it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::Preprocessing;
+use crate::error::ConfigError;
+use crate::model::{Activation, DropoutConfig, DropoutKind, DropoutPlacement, KernelInit, ModelConfig};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Variant {
+    pub name: String,
+    /// The exercise question it answers and what it is.
+    pub title: String,
+    pub model: ModelConfig,
+    pub preprocessing: Preprocessing,
+    pub lr: f64,
+}
+
+pub const VARIANT_NAMES: [&str; 4] = ["elu-he", "elu-he-bn", "selu-lecun", "selu-alpha-dropout"];
+
+pub fn variant(name: &str) -> Result<Variant, ConfigError> {
+    let base = ModelConfig::default();
+    let selu = ModelConfig {
+        activation: Activation::Selu,
+        kernel_init: KernelInit::LecunNormal,
+        ..base.clone()
+    };
+    let (title, model, preprocessing, lr) = match name {
+        "elu-he" => ("(a/b) 20 × Dense(100), ELU, He normal init", base, Preprocessing::Scale01, 5e-5),
+        "elu-he-bn" => (
+            "(c) ELU + He with Batch Normalization before each activation",
+            ModelConfig { batch_norm: true, ..base },
+            Preprocessing::Scale01,
+            5e-4,
+        ),
+        "selu-lecun" => (
+            "(d) SELU, LeCun normal init, standardized inputs: self-normalizing",
+            selu,
+            Preprocessing::Standardize,
+            7e-4,
+        ),
+        "selu-alpha-dropout" => (
+            "(e) SELU + alpha dropout (rate 0.1, before the output layer)",
+            ModelConfig {
+                dropout: Some(DropoutConfig {
+                    kind: DropoutKind::Alpha,
+                    rate: 0.1,
+                    placement: DropoutPlacement::BeforeOutput,
+                }),
+                ..selu
+            },
+            Preprocessing::Standardize,
+            5e-4,
+        ),
+        _ => {
+            return Err(ConfigError(format!(
+                "unknown variant '{name}' (expected one of: {})",
+                VARIANT_NAMES.join(", ")
+            )));
+        }
+    };
+    Ok(Variant {
+        name: name.into(),
+        title: title.into(),
+        model,
+        preprocessing,
+        lr,
+    })
+}
+
+pub fn all() -> Vec<Variant> {
+    VARIANT_NAMES.iter().map(|n| variant(n).expect("known variant")).collect()
+}
