@@ -1,6 +1,5 @@
 //! Which compute backend runs a model (DESIGN decision 4).
 
-use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,10 +21,10 @@ impl BackendKind {
 
     /// The device, initialized (natively; the browser initializes WebGPU asynchronously).
     #[cfg(not(target_family = "wasm"))]
-    pub fn device(self) -> Result<Device, String> {
+    pub fn device(self) -> Result<burn::tensor::Device, String> {
         match self {
-            BackendKind::Cpu => Ok(Device::flex()),
-            BackendKind::Wgpu => Device::wgpu_options()
+            BackendKind::Cpu => Ok(burn::tensor::Device::flex()),
+            BackendKind::Wgpu => burn::tensor::Device::wgpu_options()
                 .init()
                 .map_err(|e| format!("no usable wgpu adapter ({e:?}); use --backend cpu")),
         }

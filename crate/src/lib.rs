@@ -17,5 +17,6 @@ pub mod rng;
 pub mod stats;
 pub mod train;
 pub mod variants;
+pub mod weights;
 
 pub use error::{ConfigError, TrainError};

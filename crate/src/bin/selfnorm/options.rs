@@ -1,0 +1,186 @@
+//! Command-line options shared by `train`, `lr-find` and `eval`, turned into library configs.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use selfnorm::backend::BackendKind;
+use selfnorm::data::{DataError, Dataset, Preprocessing, SyntheticSpec};
+use selfnorm::model::{Activation, DropoutConfig, DropoutKind, DropoutPlacement, KernelInit, ModelConfig};
+use selfnorm::optim::OptimizerConfig;
+use selfnorm::train::{Schedule, TrainConfig};
+use selfnorm::variants::{Variant, variant};
+
+#[derive(Args, Debug, Clone)]
+pub struct RunOptions {
+    /// Named preset: elu-he, elu-he-bn, selu-lecun, selu-alpha-dropout.
+    #[arg(long, default_value = "elu-he")]
+    pub variant: String,
+    /// A prepared dataset folder (scripts/prepare-data), or `synthetic`.
+    #[arg(long, default_value = "data/cifar10")]
+    pub data: String,
+    /// cpu (Burn's flex backend) or wgpu.
+    #[arg(long, default_value = "cpu")]
+    pub backend: BackendKind,
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    #[arg(long)]
+    pub patience: Option<usize>,
+    /// Learning rate (the variant's default otherwise); 1cycle's peak rate.
+    #[arg(long)]
+    pub lr: Option<f64>,
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    #[arg(long)]
+    pub seed: Option<u64>,
+    #[arg(long)]
+    pub depth: Option<usize>,
+    #[arg(long)]
+    pub width: Option<usize>,
+    #[arg(long)]
+    pub activation: Option<Activation>,
+    /// he-normal, lecun-normal, glorot-uniform, identical or constant=VALUE.
+    #[arg(long)]
+    pub init: Option<KernelInit>,
+    /// Output layer init (default glorot-uniform, as Keras).
+    #[arg(long)]
+    pub output_init: Option<KernelInit>,
+    #[arg(long)]
+    pub bias_init: Option<f32>,
+    #[arg(long)]
+    pub batch_norm: Option<bool>,
+    #[arg(long)]
+    pub dropout: Option<DropoutChoice>,
+    #[arg(long)]
+    pub dropout_rate: Option<f64>,
+    #[arg(long)]
+    pub dropout_placement: Option<PlacementChoice>,
+    #[arg(long)]
+    pub preprocessing: Option<PreprocessingChoice>,
+    #[arg(long)]
+    pub optimizer: Option<OptimizerChoice>,
+    /// SGD momentum.
+    #[arg(long, default_value_t = 0.9)]
+    pub momentum: f64,
+    #[arg(long)]
+    pub nesterov: bool,
+    #[arg(long)]
+    pub one_cycle: bool,
+    /// L1 penalty on every kernel.
+    #[arg(long)]
+    pub l1: Option<f64>,
+    /// Use at most this many training records per epoch.
+    #[arg(long)]
+    pub max_train_records: Option<usize>,
+    /// Steps between per-layer statistics probes (0: only at the start and end).
+    #[arg(long)]
+    pub probe_every: Option<usize>,
+    /// Steps between loss readbacks (and progress lines).
+    #[arg(long)]
+    pub readback_every: Option<usize>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum DropoutChoice {
+    None,
+    Standard,
+    Alpha,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum PlacementChoice {
+    BeforeOutput,
+    EveryHidden,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum PreprocessingChoice {
+    Scale01,
+    Standardize,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum OptimizerChoice {
+    Nadam,
+    Adam,
+    Sgd,
+}
+
+/// Everything a run needs, resolved from the variant and the overrides.
+pub struct RunSetup {
+    pub variant: Variant,
+    pub model: ModelConfig,
+    pub train: TrainConfig,
+    pub preprocessing: Preprocessing,
+}
+
+impl RunOptions {
+    pub fn setup(&self) -> Result<RunSetup, String> {
+        let variant = variant(&self.variant).map_err(|e| e.to_string())?;
+        let mut model = variant.model.clone();
+        let o = self;
+        model.depth = o.depth.unwrap_or(model.depth);
+        model.width = o.width.unwrap_or(model.width);
+        model.activation = o.activation.unwrap_or(model.activation);
+        model.kernel_init = o.init.unwrap_or(model.kernel_init);
+        model.output_init = o.output_init.unwrap_or(model.output_init);
+        model.bias_init = o.bias_init.unwrap_or(model.bias_init);
+        model.batch_norm = o.batch_norm.unwrap_or(model.batch_norm);
+        model.dropout = self.dropout_config(model.dropout);
+        let defaults = TrainConfig::default();
+        let train = TrainConfig {
+            lr: o.lr.unwrap_or(variant.lr),
+            schedule: if o.one_cycle { Schedule::OneCycle } else { Schedule::Constant },
+            optimizer: match o.optimizer.unwrap_or(OptimizerChoice::Nadam) {
+                OptimizerChoice::Nadam => OptimizerConfig::Nadam,
+                OptimizerChoice::Adam => OptimizerConfig::Adam,
+                OptimizerChoice::Sgd => OptimizerConfig::Sgd { momentum: o.momentum, nesterov: o.nesterov },
+            },
+            batch_size: o.batch_size.unwrap_or(defaults.batch_size),
+            max_epochs: o.epochs.unwrap_or(defaults.max_epochs),
+            patience: o.patience.unwrap_or(defaults.patience),
+            seed: o.seed.unwrap_or(defaults.seed),
+            l1: o.l1.unwrap_or(0.0),
+            readback_every: o.readback_every.unwrap_or(defaults.readback_every),
+            probe_every: o.probe_every.unwrap_or(defaults.probe_every),
+            max_train_records: o.max_train_records.unwrap_or(0),
+            ..defaults
+        };
+        let preprocessing = match o.preprocessing {
+            Some(PreprocessingChoice::Scale01) => Preprocessing::Scale01,
+            Some(PreprocessingChoice::Standardize) => Preprocessing::Standardize,
+            None => variant.preprocessing,
+        };
+        Ok(RunSetup { variant, model, train, preprocessing })
+    }
+
+    fn dropout_config(&self, preset: Option<DropoutConfig>) -> Option<DropoutConfig> {
+        let kind = match self.dropout {
+            Some(DropoutChoice::None) => return None,
+            Some(DropoutChoice::Standard) => Some(DropoutKind::Standard),
+            Some(DropoutChoice::Alpha) => Some(DropoutKind::Alpha),
+            None => None,
+        };
+        let base = preset.unwrap_or(DropoutConfig {
+            kind: DropoutKind::Standard,
+            rate: 0.0,
+            placement: DropoutPlacement::EveryHidden,
+        });
+        let config = DropoutConfig {
+            kind: kind.unwrap_or(base.kind),
+            rate: self.dropout_rate.unwrap_or(if kind.is_some() && base.rate == 0.0 { 0.2 } else { base.rate }),
+            placement: match self.dropout_placement {
+                Some(PlacementChoice::BeforeOutput) => DropoutPlacement::BeforeOutput,
+                Some(PlacementChoice::EveryHidden) => DropoutPlacement::EveryHidden,
+                None => base.placement,
+            },
+        };
+        (config.rate > 0.0 || preset.is_some()).then_some(config)
+    }
+
+    pub fn load_data(&self) -> Result<Dataset, DataError> {
+        if self.data == "synthetic" {
+            return Ok(SyntheticSpec::default().generate());
+        }
+        Dataset::load_dir(&PathBuf::from(&self.data))
+    }
+}
