@@ -8,7 +8,16 @@ pub fn now_seconds() -> f64 {
     START.get_or_init(Instant::now).elapsed().as_secs_f64()
 }
 
+/// `performance.now()` of the current global (window or worker): sub-millisecond, unlike
+/// `Date.now()`.
 #[cfg(target_family = "wasm")]
 pub fn now_seconds() -> f64 {
-    js_sys::Date::now() / 1000.0
+    use wasm_bindgen::JsCast;
+    let performance = js_sys::Reflect::get(&js_sys::global(), &"performance".into())
+        .ok()
+        .and_then(|p| p.dyn_into::<web_sys::Performance>().ok());
+    match performance {
+        Some(p) => p.now() / 1000.0,
+        None => js_sys::Date::now() / 1000.0,
+    }
 }

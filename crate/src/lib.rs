@@ -20,3 +20,5 @@ pub mod variants;
 pub mod weights;
 
 pub use error::{ConfigError, TrainError};
+#[cfg(target_family = "wasm")]
+pub mod web;

@@ -1,0 +1,305 @@
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use burn::tensor::Device;
+use burn::tensor::wgpu::WgpuBackend;
+use js_sys::{Promise, Uint8Array};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::data::{Dataset, Manifest, Preprocessing, SyntheticSpec};
+use crate::model::ModelConfig;
+use crate::train::{LrSweepConfig, StopReason, TrainConfig, Trainer};
+use crate::weights;
+
+/// What the worker asks for when it configures a run.
+#[derive(Deserialize)]
+struct RunConfig {
+    model: ModelConfig,
+    train: TrainConfig,
+    preprocessing: Preprocessing,
+}
+
+#[derive(Serialize)]
+struct RunInfo {
+    model: ModelConfig,
+    parameters: usize,
+    steps_per_epoch: usize,
+}
+
+#[derive(Serialize)]
+struct DataStatus {
+    dataset: String,
+    classes: Vec<String>,
+    image_shape: [usize; 3],
+    loaded: [usize; 3],
+    expected: [usize; 3],
+    ready_to_train: bool,
+}
+
+#[derive(Default)]
+struct State {
+    data: Option<Dataset>,
+    trainer: Option<Trainer>,
+}
+
+/// One browser tab's training state: the device, the dataset as it streams in, and the run.
+///
+/// Async methods take the dataset and the trainer out of the session while they run, so a call
+/// that arrives meanwhile gets a "busy" error rather than a borrow panic (which would abort the
+/// wasm instance).
+#[wasm_bindgen]
+pub struct Session {
+    device: Device,
+    backend: String,
+    state: Rc<RefCell<State>>,
+}
+
+/// Initializes `backend` ("webgpu" or "cpu") and returns a session on it.
+#[wasm_bindgen(js_name = createSession)]
+pub async fn create_session(backend: String) -> Result<Session, JsError> {
+    super::run_constructors_once();
+    let device = match backend.as_str() {
+        "webgpu" => Device::wgpu_options()
+            .graphics_api(WgpuBackend::WebGpu)
+            .init_async()
+            .await
+            .map_err(|e| JsError::new(&format!("WebGPU could not start ({e:?}); use the CPU backend")))?,
+        "cpu" => Device::flex(),
+        other => return Err(JsError::new(&format!("unknown backend '{other}' (webgpu or cpu)"))),
+    };
+    Ok(Session {
+        device,
+        backend,
+        state: Rc::default(),
+    })
+}
+
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    value.serialize(&serializer).map_err(|e| JsError::new(&e.to_string()))
+}
+
+fn from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsError> {
+    serde_wasm_bindgen::from_value(value).map_err(|e| JsError::new(&format!("bad {what}: {e}")))
+}
+
+fn js_err(e: impl std::fmt::Display) -> JsValue {
+    JsError::new(&e.to_string()).into()
+}
+
+const BUSY: &str = "the trainer is busy with another call; wait for it to finish";
+
+impl Session {
+    fn with_state<R>(&self, f: impl FnOnce(&mut State) -> Result<R, JsError>) -> Result<R, JsError> {
+        let mut state = self.state.try_borrow_mut().map_err(|_| JsError::new(BUSY))?;
+        f(&mut state)
+    }
+
+    /// Runs `job` with the trainer and dataset taken out of the session, then puts them back.
+    fn run<T, F, Fut>(&self, job: F) -> Promise
+    where
+        T: Serialize,
+        F: FnOnce(Trainer, Dataset) -> Fut + 'static,
+        Fut: Future<Output = (Trainer, Dataset, Result<T, String>)> + 'static,
+    {
+        let state = self.state.clone();
+        future_to_promise(async move {
+            let (trainer, data) = {
+                let mut s = state.try_borrow_mut().map_err(|_| js_err(BUSY))?;
+                match (s.trainer.take(), s.data.take()) {
+                    (Some(t), Some(d)) => (t, d),
+                    (t, d) => {
+                        (s.trainer, s.data) = (t, d);
+                        return Err(js_err("configure a run on a loaded dataset first (or the trainer is busy)"));
+                    }
+                }
+            };
+            let (trainer, data, result) = job(trainer, data).await;
+            let mut s = state.borrow_mut();
+            (s.trainer, s.data) = (Some(trainer), Some(data));
+            to_js(&result.map_err(js_err)?).map_err(JsValue::from)
+        })
+    }
+}
+
+#[wasm_bindgen]
+impl Session {
+    pub fn backend(&self) -> String {
+        self.backend.clone()
+    }
+
+    /// Starts a dataset from its `manifest.json` text and statistics file.
+    #[wasm_bindgen(js_name = loadManifest)]
+    pub fn load_manifest(&self, manifest_json: &str, stats: &[u8]) -> Result<JsValue, JsError> {
+        let manifest = Manifest::parse(manifest_json)?;
+        let data = Dataset::empty(manifest, stats)?;
+        self.with_state(|s| {
+            s.trainer = None;
+            s.data = Some(data);
+            status(s)
+        })
+    }
+
+    /// Adds a shard the page already verified (size and SHA-256); labels and size are checked
+    /// again here. `bytes` is copied once, into wasm memory.
+    #[wasm_bindgen(js_name = addShard)]
+    pub fn add_shard(&self, split: &str, index: usize, bytes: &[u8]) -> Result<JsValue, JsError> {
+        self.with_state(|s| {
+            let data = s.data.as_mut().ok_or_else(|| JsError::new("load the manifest before the shards"))?;
+            data.add_shard(split, index, bytes, false)?;
+            status(s)
+        })
+    }
+
+    /// Uses the synthetic dataset instead of CIFAR-10 (`spec`: `{train, valid, test, shape}`).
+    #[wasm_bindgen(js_name = useSynthetic)]
+    pub fn use_synthetic(&self, train: usize, valid: usize, test: usize, seed: u64) -> Result<JsValue, JsError> {
+        let spec = SyntheticSpec {
+            train,
+            valid,
+            test,
+            seed,
+            ..SyntheticSpec::default()
+        };
+        self.with_state(|s| {
+            s.trainer = None;
+            s.data = Some(spec.generate());
+            status(s)
+        })
+    }
+
+    #[wasm_bindgen(js_name = dataStatus)]
+    pub fn data_status(&self) -> Result<JsValue, JsError> {
+        self.with_state(|s| status(s))
+    }
+
+    /// Builds a fresh model and optimizer for `run` (`{model, train, preprocessing}`).
+    pub fn configure(&self, run: JsValue) -> Result<JsValue, JsError> {
+        let run: RunConfig = from_js(run, "run configuration")?;
+        let device = self.device.clone();
+        self.with_state(|s| {
+            let data = s.data.as_ref().ok_or_else(|| JsError::new("no dataset loaded yet"))?;
+            let trainer = Trainer::new(data, &run.model, &run.train, run.preprocessing, &device)?;
+            let info = RunInfo {
+                model: trainer.model_config.clone(),
+                parameters: trainer.model_config.parameter_count(),
+                steps_per_epoch: trainer.steps_per_epoch(data),
+            };
+            s.trainer = Some(trainer);
+            to_js(&info)
+        })
+    }
+
+    #[wasm_bindgen(js_name = trainChunk)]
+    pub fn train_chunk(&self) -> Promise {
+        self.run(|mut t, d| async move {
+            let r = t.train_chunk(&d).await.map_err(|e| e.to_string());
+            (t, d, r)
+        })
+    }
+
+    #[wasm_bindgen(js_name = endEpoch)]
+    pub fn end_epoch(&self) -> Promise {
+        self.run(|mut t, d| async move {
+            let r = t.end_epoch(&d).await.map_err(|e| e.to_string());
+            (t, d, r)
+        })
+    }
+
+    #[wasm_bindgen(js_name = probeDue)]
+    pub fn probe_due(&self) -> Result<bool, JsError> {
+        self.with_state(|s| Ok(s.trainer.as_ref().is_some_and(Trainer::probe_due)))
+    }
+
+    pub fn probe(&self) -> Promise {
+        self.run(|mut t, d| async move {
+            let r = t.probe(&d).await.map_err(|e| e.to_string());
+            (t, d, r)
+        })
+    }
+
+    #[wasm_bindgen(js_name = findLr)]
+    pub fn find_lr(&self, sweep: JsValue) -> Promise {
+        let sweep: Result<LrSweepConfig, _> = from_js(sweep, "LR sweep");
+        self.run(|mut t, d| async move {
+            let r = match sweep {
+                Ok(sweep) => t.find_lr(&d, &sweep).await.map_err(|e| e.to_string()),
+                Err(_) => Err("bad LR sweep settings".to_string()),
+            };
+            (t, d, r)
+        })
+    }
+
+    pub fn evaluate(&self, split: String) -> Promise {
+        self.run(|t, d| async move {
+            let r = t.evaluate(&d, &split).await.map_err(|e| e.to_string());
+            (t, d, r)
+        })
+    }
+
+    #[wasm_bindgen(js_name = evaluateMc)]
+    pub fn evaluate_mc(&self, split: String, samples: usize) -> Promise {
+        self.run(move |t, d| async move {
+            let r = t.evaluate_mc(&d, &split, samples).await.map_err(|e| e.to_string());
+            (t, d, r)
+        })
+    }
+
+    /// Ends the run (`reason`: e.g. `{kind: "stopped"}`) and restores the best weights.
+    pub fn finish(&self, reason: JsValue) -> Result<JsValue, JsError> {
+        let reason: StopReason = from_js(reason, "stop reason")?;
+        self.with_state(|s| {
+            let trainer = s.trainer.as_mut().ok_or_else(|| JsError::new("no run configured"))?;
+            trainer.finish(reason);
+            to_js(trainer.history())
+        })
+    }
+
+    pub fn finished(&self) -> Result<bool, JsError> {
+        self.with_state(|s| Ok(s.trainer.as_ref().is_some_and(Trainer::finished)))
+    }
+
+    pub fn history(&self) -> Result<JsValue, JsError> {
+        self.with_state(|s| to_js(s.trainer.as_ref().ok_or_else(|| JsError::new("no run configured"))?.history()))
+    }
+
+    /// The current weights in the `SNW1` format (see `weights.rs`).
+    #[wasm_bindgen(js_name = exportWeights)]
+    pub fn export_weights(&self) -> Promise {
+        let state = self.state.clone();
+        future_to_promise(async move {
+            let model = {
+                let s = state.try_borrow().map_err(|_| js_err(BUSY))?;
+                s.trainer.as_ref().ok_or_else(|| js_err("no run configured"))?.model().clone()
+            };
+            let bytes = weights::to_bytes(&model).await.map_err(js_err)?;
+            Ok(Uint8Array::from(&bytes[..]).into())
+        })
+    }
+
+    #[wasm_bindgen(js_name = importWeights)]
+    pub fn import_weights(&self, bytes: &[u8]) -> Result<(), JsError> {
+        self.with_state(|s| {
+            let trainer = s.trainer.as_mut().ok_or_else(|| JsError::new("configure the run before importing weights"))?;
+            let model = weights::from_bytes(trainer.model().clone(), bytes).map_err(|e| JsError::new(&e))?;
+            trainer.set_model(model);
+            Ok(())
+        })
+    }
+}
+
+fn status(s: &State) -> Result<JsValue, JsError> {
+    let data = s.data.as_ref().ok_or_else(|| JsError::new("no dataset loaded"))?;
+    let splits = [&data.train, &data.valid, &data.test];
+    to_js(&DataStatus {
+        dataset: data.manifest.dataset.clone(),
+        classes: data.manifest.classes.clone(),
+        image_shape: data.manifest.image_shape,
+        loaded: splits.map(|s| s.len()),
+        expected: splits.map(|s| s.expected()),
+        ready_to_train: !data.valid.is_empty() && !data.train.is_empty(),
+    })
+}
