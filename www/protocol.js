@@ -37,7 +37,8 @@ export const ToWorker = Object.freeze({
 
 /** Worker → page messages. */
 export const FromWorker = Object.freeze({
-  /** {backend: 'webgpu'|'cpu', adapter: {vendor, architecture, description, software}|null, reason: string} */
+  /** {backend: 'webgpu'|'cpu', adapter: {vendor, architecture, description, software}|null, reason: string,
+   *  variants: [{name, title, model, preprocessing, lr}]} */
   READY: 'ready',
   /** {status: {dataset, classes, image_shape, loaded: [train, valid, test], expected: [...], ready_to_train}} */
   DATA_STATUS: 'data-status',

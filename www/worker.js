@@ -1,6 +1,6 @@
 // The training worker: owns the wasm module and the Burn device; the page never runs tensors.
 // Protocol: protocol.js.
-import init, { createSession } from './pkg/selfnorm.js';
+import init, { createSession, variants } from './pkg/selfnorm.js';
 import { ToWorker, FromWorker } from './protocol.js';
 
 let session = null;
@@ -116,7 +116,7 @@ const handlers = {
     await init();
     const choice = await pickBackend(backend ?? 'auto');
     session = await createSession(choice.backend);
-    post(FromWorker.READY, choice);
+    post(FromWorker.READY, { ...choice, variants: variants() });
   },
   [ToWorker.DATASET]({ manifest, stats }) {
     pendingShards.length = 0;

@@ -4,7 +4,7 @@
 
 mod session;
 
-pub use session::{Session, create_session};
+pub use session::{Session, create_session, variants};
 
 use wasm_bindgen::prelude::*;
 

@@ -77,6 +77,12 @@ pub async fn create_session(backend: String) -> Result<Session, JsError> {
     })
 }
 
+/// The named variants (presets) with their model, preprocessing and learning rate.
+#[wasm_bindgen]
+pub fn variants() -> Result<JsValue, JsError> {
+    to_js(&crate::variants::all())
+}
+
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
     let serializer = serde_wasm_bindgen::Serializer::json_compatible();
     value.serialize(&serializer).map_err(|e| JsError::new(&e.to_string()))
@@ -154,7 +160,7 @@ impl Session {
         })
     }
 
-    /// Uses the synthetic dataset instead of CIFAR-10 (`spec`: `{train, valid, test, shape}`).
+    /// Uses the synthetic dataset (CIFAR-10's shape and classes) instead of a prepared one.
     #[wasm_bindgen(js_name = useSynthetic)]
     pub fn use_synthetic(&self, train: usize, valid: usize, test: usize, seed: u64) -> Result<JsValue, JsError> {
         let spec = SyntheticSpec {
