@@ -1,0 +1,639 @@
+// The page: owns the state, talks to the worker (worker-client.js), feeds it the dataset
+// (data-loader.js), persists runs (store.js), and re-renders the views at most once per frame.
+import { ToWorker, FromWorker } from './protocol.js';
+import { createWorkerClient, WorkerError } from './worker-client.js';
+import { loadDataset, datasetName, DatasetError } from './data-loader.js';
+import { RunStore, newRun, exportRunFile, parseRunFile } from './store.js';
+import { createBackendBanner } from './views/backend-banner.js';
+import { createDatasetPanel } from './views/dataset-panel.js';
+import { createControls } from './views/controls.js';
+import { createLrFinder } from './views/lr-finder.js';
+import { createCurves } from './views/curves.js';
+import { createLayerStats } from './views/layer-stats.js';
+import { createProgress } from './views/progress.js';
+import { createResults } from './views/results.js';
+import { createRunsTable } from './views/runs-table.js';
+import { createErrors } from './views/errors.js';
+
+const BACKENDS = ['auto', 'webgpu', 'cpu'];
+const params = new URLSearchParams(location.search);
+
+const state = {
+  backend: { requested: BACKENDS.includes(params.get('backend')) ? params.get('backend') : 'auto', active: null, adapter: null, reason: '', status: 'starting' },
+  variants: [],
+  data: freshDataState(),
+  phase: 'starting',
+  activeRunId: null,
+  loadedRunId: null,
+  viewRunId: null,
+  runs: [],
+  overlays: new Set(),
+  lrFinder: null,
+  mc: null,
+  errors: [],
+  persistent: false,
+  interruptedOnLoad: 0,
+};
+
+function freshDataState() {
+  let name = 'cifar10';
+  let error = null;
+  try {
+    name = datasetName();
+  } catch (e) {
+    error = { message: e.message, hint: null, file: null };
+  }
+  return { name, status: error ? 'error' : 'loading', manifest: null, files: [], worker: null, error, notices: [], startedAt: performance.now(), seconds: null };
+}
+
+// ---- rendering -------------------------------------------------------------------------------
+
+const views = [];
+let frame = 0;
+function invalidate() {
+  if (!frame) frame = requestAnimationFrame(render);
+}
+function render() {
+  frame = 0;
+  for (const update of views) {
+    try {
+      update(state);
+    } catch (error) {
+      console.error(error);
+    }
+  }
+}
+
+const runById = (id) => state.runs.find((r) => r.id === id) ?? null;
+
+function setPhase(phase) {
+  state.phase = phase;
+  invalidate();
+}
+
+let errorCount = 0;
+function showError(message, { hint = null, fatal = false, during = null, kind = 'error' } = {}) {
+  state.errors.push({ id: ++errorCount, message, hint, fatal, during, kind, time: Date.now() });
+  if (state.errors.length > 20) state.errors.shift();
+  invalidate();
+}
+
+function dismissError(id) {
+  state.errors = state.errors.filter((e) => e.id !== id);
+  invalidate();
+}
+
+// ---- persistence -----------------------------------------------------------------------------
+
+let store = null;
+const memoryWeights = new Map();
+
+async function openStore() {
+  store = await RunStore.open();
+  state.persistent = Boolean(store);
+  if (!store) {
+    showError('This browser refused IndexedDB (private mode?), so runs are kept only until the page is closed.', { kind: 'notice' });
+    return;
+  }
+  store.onError = (error) => showError(`A run could not be saved in the browser (${error?.message ?? error}). Export it to a file to keep it.`, { kind: 'notice' });
+  state.interruptedOnLoad = await store.markInterrupted();
+  state.runs = await store.list();
+  const latest = state.runs.at(-1);
+  if (latest) state.viewRunId = latest.id;
+  invalidate();
+}
+
+function saveSoon(run) {
+  store?.schedule(run);
+}
+function saveNow(run) {
+  return store?.save(run);
+}
+
+async function putWeights(run, bytes) {
+  if (store) {
+    try {
+      await store.putWeights(run.id, bytes);
+    } catch (error) {
+      memoryWeights.set(run.id, bytes);
+      showError(`The weights of ${run.name} could not be saved in the browser (${error.message}); they are kept until the page closes. Export the run to keep them.`, { kind: 'notice' });
+    }
+  } else {
+    memoryWeights.set(run.id, bytes);
+  }
+  run.hasWeights = true;
+  await saveNow(run);
+  invalidate();
+}
+
+async function getWeights(run) {
+  if (memoryWeights.has(run.id)) return memoryWeights.get(run.id).slice(0);
+  return store ? store.getWeights(run.id) : null;
+}
+
+// ---- the worker ------------------------------------------------------------------------------
+
+const client = createWorkerClient({ onMessage });
+
+function startWorker(backend) {
+  state.backend = { requested: backend, active: null, adapter: null, reason: '', status: 'starting' };
+  state.loadedRunId = null;
+  setPhase('starting');
+  client.start(backend).catch(() => {
+    // The ERROR message has been shown; the banner offers another backend.
+  });
+  startDataset();
+}
+
+/** Switches backend: a new worker, the dataset fed again (from the cache), runs kept. */
+function restartWorker(backend) {
+  const active = runById(state.activeRunId);
+  if (active && (active.status === 'running' || active.status === 'paused')) {
+    active.status = 'interrupted';
+    active.error = `Interrupted when the training worker was restarted (${backend} backend).`;
+    saveNow(active);
+  }
+  state.activeRunId = null;
+  const url = new URL(location.href);
+  if (backend === 'auto') url.searchParams.delete('backend');
+  else url.searchParams.set('backend', backend);
+  history.replaceState(null, '', url);
+  startWorker(backend);
+}
+
+function onMessage(msg) {
+  switch (msg.type) {
+    case FromWorker.READY:
+      state.backend = { requested: state.backend.requested, active: msg.backend, adapter: msg.adapter, reason: msg.reason, status: 'ready' };
+      state.variants = msg.variants ?? [];
+      setPhase('idle');
+      flushDataFeed();
+      break;
+    case FromWorker.DATA_STATUS:
+      state.data.worker = msg.status;
+      break;
+    case FromWorker.PROGRESS: {
+      const run = runById(msg.runId);
+      if (!run) break;
+      const p = msg.progress;
+      run.progress = p;
+      run.history.steps.push({ step: p.step, epoch: p.epoch, loss: p.loss });
+      saveSoon(run);
+      break;
+    }
+    case FromWorker.PROBE: {
+      const run = runById(msg.runId);
+      if (!run) break;
+      const last = run.history.probes.at(-1);
+      if (!last || last.step !== msg.probe.step) run.history.probes.push(msg.probe);
+      else run.history.probes[run.history.probes.length - 1] = msg.probe;
+      saveSoon(run);
+      break;
+    }
+    case FromWorker.EPOCH: {
+      const run = runById(msg.runId);
+      if (!run) break;
+      const { record, best_epoch, best_val_loss, patience_left, finished } = msg.summary;
+      run.history.epochs.push(record);
+      run.history.best_epoch = best_epoch;
+      run.summary = { best_epoch, best_val_loss, patience_left, finished };
+      saveNow(run);
+      break;
+    }
+    case FromWorker.PAUSED: {
+      const run = runById(msg.runId);
+      if (run) {
+        run.status = 'paused';
+        run.pausedBy = msg.reason;
+        saveNow(run);
+      }
+      // A stop sent while the pause was on its way still ends the run.
+      if (state.phase !== 'stopping') setPhase('paused');
+      break;
+    }
+    case FromWorker.FINISHED:
+      onFinished(msg);
+      break;
+    case FromWorker.ERROR:
+      onWorkerError(msg);
+      break;
+    default:
+      break;
+  }
+  invalidate();
+}
+
+async function onFinished(msg) {
+  const run = runById(msg.runId);
+  state.activeRunId = null;
+  setPhase('idle');
+  if (!run) return;
+  run.history = msg.history;
+  run.status = 'finished';
+  run.results = { ...run.results, valid: msg.valid, test: msg.test };
+  run.timings.finished = Date.now();
+  run.timings.finishSeconds = msg.seconds;
+  run.progress = run.progress ? { ...run.progress } : null;
+  state.loadedRunId = run.id;
+  state.mc = null;
+  await saveNow(run);
+  try {
+    setPhase('saving-weights');
+    const answer = await client.request(ToWorker.EXPORT_WEIGHTS);
+    await putWeights(run, answer.bytes);
+  } catch (error) {
+    if (!(error instanceof WorkerError)) showError(`The best weights of ${run.name} could not be saved: ${error.message}`);
+  } finally {
+    if (state.phase === 'saving-weights') setPhase('idle');
+  }
+}
+
+function onWorkerError(msg) {
+  const fatal = Boolean(msg.fatal);
+  const trainingError = msg.during === ToWorker.TRAIN || msg.during === ToWorker.STOP || msg.during === ToWorker.STEP_EPOCH;
+  const run = trainingError || fatal ? runById(msg.runId ?? state.activeRunId) : null;
+  if (run && (run.status === 'running' || run.status === 'paused' || trainingError)) {
+    if (msg.history) run.history = msg.history;
+    const diverged = run.history?.stop?.kind === 'diverged' || /diverged|non-finite|NaN/i.test(msg.message);
+    run.status = diverged && !fatal ? 'diverged' : 'failed';
+    run.error = msg.message;
+    run.timings.finished = Date.now();
+    saveNow(run);
+    if (state.activeRunId === run.id) state.activeRunId = null;
+  }
+  if (msg.during === ToWorker.SHARD || msg.during === ToWorker.DATASET) {
+    state.data.status = 'error';
+    state.data.error = { message: `The training worker rejected the dataset: ${msg.message}`, hint: null, file: null };
+    dataAbort?.abort();
+  }
+  if (fatal) {
+    state.backend.status = 'crashed';
+    state.loadedRunId = null;
+    setPhase('failed');
+  } else if (msg.during === ToWorker.INIT) {
+    state.backend.status = 'failed';
+    setPhase('failed');
+  } else if (trainingError) {
+    setPhase('idle');
+  }
+  // Errors of other requests reject their promise; the action that awaited it resets the phase.
+  const title = run ? `${run.name}: ` : '';
+  showError(`${title}${msg.message}`, { fatal: fatal || msg.during === ToWorker.INIT, during: msg.during });
+}
+
+// ---- dataset feed ----------------------------------------------------------------------------
+
+let dataGeneration = 0;
+let dataAbort = null;
+let dataFeed = [];
+
+function deliver(type, fields, transfer) {
+  if (state.backend.status === 'ready') client.send(type, fields, transfer);
+  else dataFeed.push([type, fields, transfer]);
+}
+
+function flushDataFeed() {
+  const feed = dataFeed;
+  dataFeed = [];
+  for (const [type, fields, transfer] of feed) client.send(type, fields, transfer);
+}
+
+function startDataset() {
+  dataAbort?.abort();
+  dataFeed = [];
+  const generation = ++dataGeneration;
+  const controller = new AbortController();
+  dataAbort = controller;
+  state.data = freshDataState();
+  if (state.data.error) {
+    showError(state.data.error.message, { during: 'dataset' });
+    return;
+  }
+  const mine = () => generation === dataGeneration;
+  let manifestText = null;
+  loadDataset(state.data.name, {
+    signal: controller.signal,
+    onManifest({ manifest, text, files }) {
+      if (!mine()) return;
+      manifestText = text;
+      state.data.manifest = manifest;
+      state.data.files = files.map((f) => ({ ...f, loaded: 0, source: null, status: 'waiting' }));
+      invalidate();
+    },
+    onProgress(file, loaded) {
+      if (!mine()) return;
+      const entry = state.data.files.find((f) => f.file === file.file);
+      if (entry) {
+        entry.loaded = loaded;
+        entry.status = 'loading';
+      }
+      invalidate();
+    },
+    onFile(file, { source, buffer, seconds }) {
+      if (!mine()) return;
+      const entry = state.data.files.find((f) => f.file === file.file);
+      Object.assign(entry, { loaded: file.bytes, source, status: 'verified', seconds });
+      if (file.kind === 'stats') deliver(ToWorker.DATASET, { manifest: manifestText, stats: buffer }, [buffer]);
+      else deliver(ToWorker.SHARD, { split: file.split, index: file.index, bytes: buffer }, [buffer]);
+      invalidate();
+    },
+    onNotice(text) {
+      if (!mine()) return;
+      state.data.notices.push(text);
+      invalidate();
+    },
+  }).then(() => {
+    if (!mine()) return;
+    state.data.status = 'complete';
+    state.data.seconds = (performance.now() - state.data.startedAt) / 1000;
+    invalidate();
+  }, (error) => {
+    if (!mine() || error.name === 'AbortError') return;
+    state.data.status = 'error';
+    const entry = state.data.files.find((f) => f.file === error.file);
+    if (entry) entry.status = 'failed';
+    state.data.error = error instanceof DatasetError
+      ? { message: error.message, hint: error.hint, file: error.file }
+      : { message: `Loading the dataset failed: ${error.message}`, hint: null, file: null };
+    showError(state.data.error.message, { hint: state.data.error.hint, during: 'dataset' });
+  });
+}
+
+// ---- actions ---------------------------------------------------------------------------------
+
+function makeId() {
+  return `run-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+}
+
+function runName(variant, modified) {
+  const base = modified.length ? `${variant}*` : variant;
+  const n = state.runs.filter((r) => r.variant === variant && !r.imported).length + 1;
+  return `${base} #${n}`;
+}
+
+async function configure(runId, config) {
+  const answer = await client.request(ToWorker.CONFIGURE, { runId, run: config });
+  state.loadedRunId = null;
+  state.mc = null;
+  return answer.info;
+}
+
+const app = {
+  state,
+
+  /** A new run from the form's `config`; `stepOnly` trains one epoch and pauses. */
+  async train({ config, variant, modified }, { stepOnly = false } = {}) {
+    if (state.phase !== 'idle') return;
+    const id = makeId();
+    setPhase('configuring');
+    let info;
+    try {
+      info = await configure(id, config);
+    } catch (error) {
+      if (!(error instanceof WorkerError)) showError(error.message);
+      if (state.phase === 'configuring') setPhase('idle');
+      return;
+    }
+    const lrFinder = state.lrFinder && state.lrFinder.configKey === configKey(config) ? state.lrFinder : null;
+    const run = newRun({
+      id,
+      name: runName(variant, modified),
+      variant,
+      modified,
+      config: { ...config, model: info.model },
+      dataset: state.data.name,
+      backend: state.backend.active,
+      lrFinder,
+    });
+    run.info = { parameters: info.parameters, steps_per_epoch: info.steps_per_epoch };
+    state.runs.push(run);
+    state.activeRunId = id;
+    state.viewRunId = id;
+    saveNow(run);
+    setPhase('training');
+    client.send(stepOnly ? ToWorker.STEP_EPOCH : ToWorker.TRAIN);
+  },
+
+  resume({ stepOnly = false } = {}) {
+    const run = runById(state.activeRunId);
+    if (!run || state.phase !== 'paused') return;
+    run.status = 'running';
+    state.viewRunId = run.id;
+    saveNow(run);
+    setPhase('training');
+    client.send(stepOnly ? ToWorker.STEP_EPOCH : ToWorker.TRAIN);
+  },
+
+  pause() {
+    if (state.phase !== 'training') return;
+    client.send(ToWorker.PAUSE);
+    setPhase('pausing');
+  },
+
+  stop() {
+    if (!['training', 'pausing', 'paused'].includes(state.phase)) return;
+    client.send(ToWorker.STOP);
+    setPhase('stopping');
+  },
+
+  async findLr(config, sweep) {
+    if (state.phase !== 'idle') return;
+    setPhase('lr-finding');
+    try {
+      await configure('lr-finder', config);
+      const answer = await client.request(ToWorker.FIND_LR, { sweep });
+      state.lrFinder = { ...answer.result, seconds: answer.seconds, sweep, configKey: configKey(config), lrBefore: config.train.lr };
+    } catch (error) {
+      if (!(error instanceof WorkerError)) showError(`The LR finder failed: ${error.message}`);
+    } finally {
+      if (state.phase === 'lr-finding') setPhase('idle');
+    }
+  },
+
+  /** Loads a stored run's weights into a freshly configured model (for MC Dropout / evaluation). */
+  async loadWeights(runId) {
+    const run = runById(runId);
+    if (!run || state.phase !== 'idle') return;
+    setPhase('loading-weights');
+    try {
+      const bytes = await getWeights(run);
+      if (!bytes) throw new Error(`${run.name} has no stored weights.`);
+      await configure(run.id, run.config);
+      await client.request(ToWorker.IMPORT_WEIGHTS, { bytes }, [bytes]);
+      state.loadedRunId = run.id;
+      state.viewRunId = run.id;
+      const status = state.data.worker;
+      const valid = await client.request(ToWorker.EVALUATE, { split: 'valid' });
+      const testReady = status && status.expected[2] > 0 && status.loaded[2] === status.expected[2];
+      const test = testReady ? await client.request(ToWorker.EVALUATE, { split: 'test' }) : null;
+      run.results = { ...run.results, validHere: valid.result, testHere: test?.result ?? null, evaluatedOn: state.data.name };
+      saveNow(run);
+    } catch (error) {
+      if (!(error instanceof WorkerError)) showError(`Loading the weights of ${run.name} failed: ${error.message}`);
+    } finally {
+      if (state.phase === 'loading-weights') setPhase('idle');
+    }
+  },
+
+  async mcDropout(samples, split) {
+    const run = runById(state.loadedRunId);
+    if (!run || state.phase !== 'idle') return;
+    setPhase('mc');
+    try {
+      const answer = await client.request(ToWorker.MC_DROPOUT, { split, samples });
+      const result = { runId: run.id, split: answer.split, plain: answer.plain, mc: answer.mc, samples, at: Date.now() };
+      run.results = { ...run.results, mc: result };
+      state.mc = result;
+      saveNow(run);
+    } catch (error) {
+      if (!(error instanceof WorkerError)) showError(`MC Dropout failed: ${error.message}`);
+    } finally {
+      if (state.phase === 'mc') setPhase('idle');
+    }
+  },
+
+  restartWorker(backend) {
+    if (['training', 'pausing', 'stopping'].includes(state.phase)) return;
+    restartWorker(backend);
+  },
+
+  viewRun(id) {
+    state.viewRunId = id;
+    invalidate();
+  },
+
+  toggleOverlay(id, on) {
+    if (on) state.overlays.add(id);
+    else state.overlays.delete(id);
+    invalidate();
+  },
+
+  async deleteRun(id) {
+    if (id === state.activeRunId) return;
+    state.runs = state.runs.filter((r) => r.id !== id);
+    state.overlays.delete(id);
+    memoryWeights.delete(id);
+    if (state.viewRunId === id) state.viewRunId = state.runs.at(-1)?.id ?? null;
+    if (state.loadedRunId === id) state.loadedRunId = null;
+    invalidate();
+    try {
+      await store?.delete(id);
+    } catch (error) {
+      showError(`The run could not be deleted from the browser's storage: ${error.message}`);
+    }
+  },
+
+  async exportRun(id) {
+    const run = runById(id);
+    if (!run) return;
+    try {
+      const weights = run.hasWeights ? await getWeights(run) : null;
+      const blob = new Blob([exportRunFile(run, weights)], { type: 'application/json' });
+      const url = URL.createObjectURL(blob);
+      const link = Object.assign(document.createElement('a'), { href: url, download: `${run.name.replace(/[^A-Za-z0-9._-]+/g, '_')}.selfnorm-run.json` });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (error) {
+      showError(`Exporting ${run.name} failed: ${error.message}`);
+    }
+  },
+
+  async importRuns(files) {
+    for (const file of files) {
+      try {
+        const { run, weights } = parseRunFile(await file.text(), file.name, makeId());
+        if (state.runs.some((r) => r.name === run.name)) run.name = `${run.name} (imported)`;
+        state.runs.push(run);
+        state.overlays.add(run.id);
+        state.viewRunId = run.id;
+        await saveNow(run);
+        if (weights) await putWeights(run, weights);
+      } catch (error) {
+        showError(`Import failed: ${error.message}`);
+      }
+    }
+    invalidate();
+  },
+
+  dismissError,
+  invalidate,
+};
+
+/** The config without the learning rate: an LR finder result applies to runs that match it. */
+function configKey(config) {
+  return JSON.stringify({ ...config, train: { ...config.train, lr: null } });
+}
+
+// ---- test hook -------------------------------------------------------------------------------
+
+function snapshot() {
+  const current = runById(state.activeRunId) ?? runById(state.viewRunId);
+  const summary = (run) => run && {
+    id: run.id,
+    name: run.name,
+    variant: run.variant,
+    status: run.status,
+    imported: Boolean(run.imported),
+    hasWeights: Boolean(run.hasWeights),
+    epochs: run.history.epochs.length,
+    probes: run.history.probes.length,
+    steps: run.history.steps.length,
+    bestEpoch: run.history.best_epoch,
+    valAccuracy: run.results?.valid?.accuracy ?? null,
+    testAccuracy: run.results?.test?.accuracy ?? null,
+  };
+  const files = state.data.files;
+  const ws = state.data.worker;
+  return structuredClone({
+    backend: { ...state.backend },
+    variants: state.variants.map((v) => v.name),
+    data: {
+      name: state.data.name,
+      status: state.data.status,
+      files: files.length,
+      verified: files.filter((f) => f.status === 'verified').length,
+      fromCache: files.filter((f) => f.source === 'cache').length,
+      readyToTrain: Boolean(ws?.ready_to_train),
+      loaded: ws?.loaded ?? null,
+      expected: ws?.expected ?? null,
+      error: state.data.error,
+    },
+    phase: state.phase,
+    run: summary(current),
+    activeRunId: state.activeRunId,
+    viewRunId: state.viewRunId,
+    loadedRunId: state.loadedRunId,
+    epochs: current?.history.epochs.length ?? 0,
+    probes: current?.history.probes.length ?? 0,
+    lrFinder: state.lrFinder && { suggested_lr: state.lrFinder.suggested_lr, points: state.lrFinder.lrs.length, diverged: state.lrFinder.diverged, seconds: state.lrFinder.seconds },
+    mc: state.mc,
+    runs: state.runs.map(summary),
+    errors: state.errors.map(({ message, hint, fatal, during, kind }) => ({ message, hint, fatal, during, kind })),
+    interruptedOnLoad: state.interruptedOnLoad,
+  });
+}
+
+window.selfnorm = Object.freeze({ get state() { return snapshot(); } });
+
+// ---- start -----------------------------------------------------------------------------------
+
+const $ = (id) => document.getElementById(id);
+views.push(
+  createBackendBanner($('backend-banner'), app),
+  createErrors($('error'), app),
+  createDatasetPanel($('dataset-status'), app),
+  createControls($('controls'), app),
+  createProgress($('progress'), app),
+  createLrFinder($('lr-finder'), app),
+  createCurves($('curves'), app),
+  createLayerStats($('layer-stats'), app),
+  createResults($('results'), app),
+  createRunsTable($('runs-table'), app),
+);
+
+window.addEventListener('pagehide', () => store?.flush());
+await openStore();
+startWorker(state.backend.requested);
+invalidate();

@@ -1,0 +1,51 @@
+// Which compute backend the worker picked and why, with a switch (auto / WebGPU / CPU) that
+// restarts the worker on the chosen one.
+import { h, setText } from '../format.js';
+
+const LABELS = { webgpu: 'WebGPU', cpu: 'CPU (wasm)' };
+
+export function createBackendBanner(container, app) {
+  const badge = h('span', { class: 'backend-badge', 'data-testid': 'backend-name' });
+  const reason = h('span', { class: 'backend-reason', 'data-testid': 'backend-reason' });
+  const adapter = h('span', { class: 'backend-adapter', 'data-testid': 'backend-adapter' });
+  const select = h('select', { id: 'backend', 'aria-label': 'Compute backend' },
+    h('option', { value: 'auto' }, 'Auto'),
+    h('option', { value: 'webgpu' }, 'WebGPU'),
+    h('option', { value: 'cpu' }, 'CPU'));
+  select.addEventListener('change', () => app.restartWorker(select.value));
+  container.append(
+    h('div', { class: 'backend-main' }, h('span', { class: 'backend-label' }, 'Backend'), badge, reason),
+    h('div', { class: 'backend-side' }, adapter, h('label', { class: 'backend-switch' }, 'Use ', select)),
+  );
+
+  return function update(state) {
+    const { backend, phase } = state;
+    const software = Boolean(backend.adapter?.software);
+    let tone = 'ok';
+    if (backend.status === 'starting') {
+      setText(badge, 'starting…');
+      setText(reason, `Starting the training worker (${backend.requested === 'auto' ? 'choosing a backend' : LABELS[backend.requested]})…`);
+      tone = 'busy';
+    } else if (backend.status === 'ready') {
+      setText(badge, LABELS[backend.active] ?? backend.active);
+      setText(reason, backend.reason);
+      if (backend.active === 'webgpu' && software) tone = 'warn';
+      else if (backend.active === 'cpu' && backend.requested !== 'cpu') tone = 'warn';
+    } else {
+      setText(badge, backend.status === 'crashed' ? 'crashed' : 'failed');
+      setText(reason, backend.status === 'crashed'
+        ? 'The training worker crashed; restart it from the error message below, or pick another backend here.'
+        : 'The backend could not start; pick another one here (CPU always works).');
+      tone = 'error';
+    }
+    container.dataset.tone = tone;
+    container.dataset.backend = backend.active ?? '';
+    const a = backend.adapter;
+    const name = a ? [a.vendor, a.architecture, a.description].filter(Boolean).join(' ') || 'unnamed adapter' : null;
+    setText(adapter, a ? `GPU adapter: ${name}${software ? ' (software emulation)' : ''}` : backend.status === 'ready' ? 'No WebGPU adapter' : '');
+    adapter.classList.toggle('is-software', software);
+    if (document.activeElement !== select) select.value = backend.requested;
+    select.disabled = ['training', 'pausing', 'stopping'].includes(phase);
+    select.title = select.disabled ? 'Pause or stop the run before switching backend' : 'Restarts the training worker on this backend (runs are kept)';
+  };
+}

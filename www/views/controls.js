@@ -1,0 +1,374 @@
+// The run's settings and the buttons that drive the worker. A variant fills the model,
+// preprocessing and learning rate from the worker's presets; every field stays editable, and the
+// run is named after its variant with a star when it differs. Buttons that make no sense in the
+// current state are disabled (the worker handles one request at a time; during training it only
+// takes pause and stop).
+import { h, setText, fmtLr, fmtInt } from '../format.js';
+
+const STORAGE_KEY = 'selfnorm-form-v1';
+const ACTIVATIONS = [['elu', 'ELU'], ['selu', 'SELU'], ['relu', 'ReLU'], ['leaky-relu', 'Leaky ReLU (0.2)'], ['tanh', 'tanh'], ['sigmoid', 'sigmoid']];
+const INITS = [['he-normal', 'He normal'], ['lecun-normal', 'LeCun normal'], ['glorot-uniform', 'Glorot uniform'], ['identical', 'identical (symmetric)'], ['constant', 'constant']];
+const PHASE_TEXT = {
+  starting: 'Starting the training worker…',
+  configuring: 'Building the model…',
+  'lr-finding': 'Running the LR finder…',
+  training: 'Training…',
+  pausing: 'Pausing after the current chunk of steps…',
+  paused: 'Paused. Resume, step one more epoch, or stop (restores the best weights and evaluates).',
+  stopping: 'Stopping: restoring the best weights and evaluating…',
+  'saving-weights': 'Saving the best weights…',
+  'loading-weights': 'Loading weights and evaluating…',
+  mc: 'Running MC Dropout…',
+  failed: 'The training worker is not available; see the error above.',
+};
+
+function select(id, options, attrs = {}) {
+  return h('select', { id, ...attrs }, ...options.map(([value, label]) => h('option', { value }, label)));
+}
+function number(id, attrs = {}) {
+  return h('input', { id, type: 'number', inputmode: 'decimal', ...attrs });
+}
+function field(label, input, { hint = null, wide = false, cls = '' } = {}) {
+  return h('label', { class: `field${wide ? ' field-wide' : ''} ${cls}` }, h('span', { class: 'field-label' }, label), input, hint ? h('span', { class: 'field-hint' }, hint) : null);
+}
+
+export function createControls(container, app) {
+  const el = {
+    variant: select('variant', [], { 'aria-label': 'Variant' }),
+    depth: number('depth', { min: 1, max: 200, step: 1, value: 20 }),
+    width: number('width', { min: 1, max: 4096, step: 1, value: 100 }),
+    activation: select('activation', ACTIVATIONS),
+    kernelInit: select('kernel-init', INITS),
+    initValue: number('init-value', { step: 'any', value: 0.01 }),
+    batchNorm: h('input', { id: 'batch-norm', type: 'checkbox' }),
+    dropoutKind: select('dropout-kind', [['none', 'none'], ['standard', 'standard'], ['alpha', 'alpha (for SELU)']]),
+    dropoutRate: number('dropout-rate', { min: 0, max: 0.95, step: 0.05, value: 0.1 }),
+    dropoutPlacement: select('dropout-placement', [['before-output', 'before the output layer'], ['every-hidden', 'after every hidden layer']]),
+    preprocessing: select('preprocessing', [['scale01', 'scale to [0, 1]'], ['standardize', 'standardize (train mean/std)']]),
+    maxRecords: number('max-records', { min: 0, step: 100, value: 0 }),
+    optimizer: select('optimizer', [['nadam', 'Nadam'], ['adam', 'Adam'], ['sgd', 'SGD']]),
+    momentum: number('momentum', { min: 0, max: 0.999, step: 0.05, value: 0.9 }),
+    nesterov: h('input', { id: 'nesterov', type: 'checkbox', checked: true }),
+    schedule: select('schedule', [['constant', 'constant'], ['one-cycle', '1cycle']]),
+    lr: h('input', { id: 'lr', type: 'text', inputmode: 'decimal', value: '5e-5', spellcheck: false, autocomplete: 'off' }),
+    batchSize: number('batch-size', { min: 1, max: 65536, step: 1, value: 32 }),
+    epochs: number('epochs', { min: 1, max: 10000, step: 1, value: 100 }),
+    patience: number('patience', { min: 0, max: 10000, step: 1, value: 20 }),
+    seed: number('seed', { min: 0, step: 1, value: 42 }),
+    probeEvery: number('probe-every', { min: 0, step: 1, value: 200 }),
+    lrSteps: number('lr-steps', { min: 10, max: 100000, step: 10, value: 200 }),
+    lrMin: h('input', { id: 'lr-min', type: 'text', inputmode: 'decimal', value: '1e-6', spellcheck: false }),
+    lrMax: h('input', { id: 'lr-max', type: 'text', inputmode: 'decimal', value: '1', spellcheck: false }),
+  };
+  const btn = {
+    lrFind: h('button', { id: 'btn-lr-find', class: 'btn', type: 'button' }, 'LR finder'),
+    train: h('button', { id: 'btn-train', class: 'btn btn-primary', type: 'button' }, 'Train'),
+    pause: h('button', { id: 'btn-pause', class: 'btn', type: 'button' }, 'Pause'),
+    resume: h('button', { id: 'btn-resume', class: 'btn btn-primary', type: 'button' }, 'Resume'),
+    step: h('button', { id: 'btn-step', class: 'btn', type: 'button', title: 'Train to the end of the current (or a first) epoch, then pause' }, 'Step one epoch'),
+    stop: h('button', { id: 'btn-stop', class: 'btn btn-danger', type: 'button', title: 'End the run: restore the best weights, evaluate' }, 'Stop'),
+  };
+  const variantTitle = h('div', { class: 'variant-title', 'data-testid': 'variant-title' });
+  const modifiedNote = h('div', { class: 'variant-modified', 'data-testid': 'variant-modified' });
+  const resetLink = h('button', { class: 'btn-link', type: 'button' }, 'reset to the preset');
+  const lrHint = h('span', { class: 'field-hint' });
+  const probeHint = h('span', { class: 'field-hint' });
+  const configError = h('div', { id: 'config-error', class: 'config-error', role: 'alert', hidden: true });
+  const status = h('div', { class: 'controls-status', 'data-testid': 'controls-status' });
+
+  const initValueField = field('value', el.initValue, { cls: 'when-constant' });
+  const momentumField = field('momentum', el.momentum, { cls: 'when-sgd' });
+  const nesterovField = h('label', { class: 'check when-sgd' }, el.nesterov, ' Nesterov');
+  const dropoutFields = [field('rate', el.dropoutRate, { cls: 'when-dropout' }), field('placement', el.dropoutPlacement, { cls: 'when-dropout', wide: true })];
+  const lrField = h('label', { class: 'field field-wide' }, h('span', { class: 'field-label' }, 'learning rate'), el.lr, lrHint);
+  const probeField = h('label', { class: 'field field-wide' }, h('span', { class: 'field-label' }, 'probe layers every (steps)'), el.probeEvery, probeHint);
+
+  const form = h('form', { class: 'controls-form', novalidate: true, onsubmit: (e) => e.preventDefault() },
+    h('div', { class: 'variant-row' }, field('Variant', el.variant, { wide: true }), variantTitle, h('div', { class: 'variant-modified-row' }, modifiedNote, resetLink)),
+    h('fieldset', {}, h('legend', {}, 'Model'),
+      h('div', { class: 'grid-2' },
+        field('hidden layers', el.depth), field('units per layer', el.width),
+        field('activation', el.activation), field('kernel init', el.kernelInit), initValueField,
+        h('label', { class: 'check field-wide' }, el.batchNorm, ' Batch normalization before each activation'),
+        field('dropout', el.dropoutKind), ...dropoutFields)),
+    h('fieldset', {}, h('legend', {}, 'Data'),
+      h('div', { class: 'grid-2' },
+        field('preprocessing', el.preprocessing, { wide: true }),
+        field('train records per epoch', el.maxRecords, { hint: '0 = all', wide: true }))),
+    h('fieldset', {}, h('legend', {}, 'Optimization'),
+      h('div', { class: 'grid-2' },
+        field('optimizer', el.optimizer), field('schedule', el.schedule), momentumField, nesterovField, lrField,
+        field('batch size', el.batchSize), field('max epochs', el.epochs),
+        field('patience', el.patience, { hint: 'epochs without a better val loss' }), field('seed', el.seed),
+        probeField)),
+    h('fieldset', {}, h('legend', {}, 'LR finder sweep'),
+      h('div', { class: 'grid-3' }, field('steps', el.lrSteps), field('from', el.lrMin), field('to', el.lrMax))),
+    configError,
+  );
+  container.append(
+    h('div', { class: 'panel-head' }, h('h2', {}, 'Run')),
+    form,
+    h('div', { class: 'button-row' }, btn.lrFind, btn.train, btn.step),
+    h('div', { class: 'button-row' }, btn.pause, btn.resume, btn.stop),
+    status,
+  );
+
+  let variants = [];
+  let lastState = null;
+
+  const currentVariant = () => variants.find((v) => v.name === el.variant.value) ?? null;
+
+  function applyVariant(v) {
+    const m = v.model;
+    el.depth.value = m.depth;
+    el.width.value = m.width;
+    el.activation.value = m.activation;
+    el.kernelInit.value = m.kernel_init.kind;
+    if (m.kernel_init.kind === 'constant') el.initValue.value = m.kernel_init.value;
+    el.batchNorm.checked = m.batch_norm;
+    el.dropoutKind.value = m.dropout?.kind ?? 'none';
+    if (m.dropout) {
+      el.dropoutRate.value = m.dropout.rate;
+      el.dropoutPlacement.value = m.dropout.placement;
+    }
+    el.preprocessing.value = v.preprocessing;
+    el.lr.value = fmtLr(v.lr).replace('.0e', 'e');
+  }
+
+  function parseRate(input, name) {
+    const text = input.value.trim();
+    const value = Number(text);
+    if (!text || !Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number such as 5e-4 (got "${input.value}").`);
+    return value;
+  }
+  function parseInteger(input, name, min) {
+    const value = Number(input.value);
+    if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be a whole number ≥ ${min} (got "${input.value}").`);
+    return value;
+  }
+
+  /** The run config from the form (throws a readable Error when a field is invalid). */
+  function readConfig(state) {
+    const kind = el.kernelInit.value;
+    let kernelInit = { kind };
+    if (kind === 'constant') {
+      const value = Number(el.initValue.value);
+      if (!Number.isFinite(value)) throw new Error('the constant init value must be a number.');
+      kernelInit = { kind, value };
+    }
+    let dropout = null;
+    if (el.dropoutKind.value !== 'none') {
+      const rate = Number(el.dropoutRate.value);
+      if (!(rate >= 0 && rate < 1)) throw new Error(`the dropout rate must be in [0, 1) (got "${el.dropoutRate.value}").`);
+      dropout = { kind: el.dropoutKind.value, rate, placement: el.dropoutPlacement.value };
+    }
+    const manifest = state.data.manifest;
+    const model = {
+      input_dim: manifest ? manifest.image_shape.reduce((a, b) => a * b, 1) : 3072,
+      classes: manifest ? manifest.classes.length : 10,
+      depth: parseInteger(el.depth, 'hidden layers', 1),
+      width: parseInteger(el.width, 'units per layer', 1),
+      activation: el.activation.value,
+      kernel_init: kernelInit,
+      // Keras's default for the output layer, unless the lesson is about identical/constant init.
+      output_init: kind === 'identical' || kind === 'constant' ? kernelInit : { kind: 'glorot-uniform' },
+      bias_init: 0,
+      batch_norm: el.batchNorm.checked,
+      dropout,
+    };
+    const optimizer = el.optimizer.value === 'sgd'
+      ? { kind: 'sgd', momentum: Number(el.momentum.value), nesterov: el.nesterov.checked }
+      : { kind: el.optimizer.value };
+    if (optimizer.kind === 'sgd' && !(optimizer.momentum >= 0 && optimizer.momentum < 1)) throw new Error('SGD momentum must be in [0, 1).');
+    const probeEvery = parseInteger(el.probeEvery, 'the probe interval', 0);
+    const train = {
+      lr: parseRate(el.lr, 'the learning rate'),
+      schedule: { kind: el.schedule.value },
+      optimizer,
+      batch_size: parseInteger(el.batchSize, 'the batch size', 1),
+      max_epochs: parseInteger(el.epochs, 'max epochs', 1),
+      patience: parseInteger(el.patience, 'patience', 0),
+      seed: parseInteger(el.seed, 'the seed', 0),
+      l1: 0,
+      // Losses are read back once per chunk; probes and pause requests act between chunks.
+      readback_every: Math.max(1, Math.min(25, probeEvery || 25)),
+      probe_every: probeEvery,
+      probe_size: 256,
+      max_train_records: parseInteger(el.maxRecords, 'train records per epoch', 0),
+    };
+    return { model, train, preprocessing: el.preprocessing.value };
+  }
+
+  function modifications() {
+    const v = currentVariant();
+    if (!v) return [];
+    const changes = [];
+    const m = v.model;
+    const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+    if (Number(el.depth.value) !== m.depth) changes.push(`depth ${el.depth.value}`);
+    if (Number(el.width.value) !== m.width) changes.push(`width ${el.width.value}`);
+    if (el.activation.value !== m.activation) changes.push(el.activation.value);
+    const init = el.kernelInit.value === 'constant' ? { kind: 'constant', value: Number(el.initValue.value) } : { kind: el.kernelInit.value };
+    if (!same(init, m.kernel_init)) changes.push(`${el.kernelInit.value} init`);
+    if (el.batchNorm.checked !== m.batch_norm) changes.push(el.batchNorm.checked ? '+BN' : 'no BN');
+    const dropout = el.dropoutKind.value === 'none' ? null : { kind: el.dropoutKind.value, rate: Number(el.dropoutRate.value), placement: el.dropoutPlacement.value };
+    if (!same(dropout, m.dropout)) changes.push(dropout ? `${dropout.kind} dropout ${dropout.rate}` : 'no dropout');
+    if (el.preprocessing.value !== v.preprocessing) changes.push(el.preprocessing.value);
+    if (Number(el.lr.value) !== v.lr) changes.push(`lr ${el.lr.value}`);
+    return changes;
+  }
+
+  function syncVisibility() {
+    form.classList.toggle('is-constant', el.kernelInit.value === 'constant');
+    form.classList.toggle('is-sgd', el.optimizer.value === 'sgd');
+    form.classList.toggle('has-dropout', el.dropoutKind.value !== 'none');
+    const v = currentVariant();
+    setText(variantTitle, v ? v.title : '');
+    const changes = modifications();
+    setText(modifiedNote, changes.length ? `Modified: ${changes.join(', ')}` : v ? 'As in the exercise.' : '');
+    resetLink.hidden = changes.length === 0;
+    setText(lrHint, v ? `the preset's rate: ${fmtLr(v.lr)}` : '');
+  }
+
+  function save() {
+    const values = {};
+    for (const input of Object.values(el)) values[input.id] = input.type === 'checkbox' ? input.checked : input.value;
+    values.probeTouched = el.probeEvery.dataset.touched === 'true';
+    try {
+      localStorage.setItem(STORAGE_KEY, JSON.stringify(values));
+    } catch {
+      // Settings are a convenience; nothing is lost when they cannot be kept.
+    }
+  }
+
+  function restore() {
+    let values;
+    try {
+      values = JSON.parse(localStorage.getItem(STORAGE_KEY) ?? 'null');
+    } catch {
+      values = null;
+    }
+    if (!values || !variants.some((v) => v.name === values.variant)) return false;
+    for (const input of Object.values(el)) {
+      if (!(input.id in values)) continue;
+      if (input.type === 'checkbox') input.checked = Boolean(values[input.id]);
+      else input.value = values[input.id];
+    }
+    if (values.probeTouched) el.probeEvery.dataset.touched = 'true';
+    return true;
+  }
+
+  function onChange() {
+    configError.hidden = true;
+    syncVisibility();
+    save();
+    app.invalidate();
+  }
+  form.addEventListener('input', onChange);
+  form.addEventListener('change', onChange);
+  el.variant.addEventListener('change', () => {
+    const v = currentVariant();
+    if (v) applyVariant(v);
+    onChange();
+  });
+  resetLink.addEventListener('click', () => {
+    const v = currentVariant();
+    if (v) applyVariant(v);
+    onChange();
+  });
+  el.probeEvery.addEventListener('input', () => { el.probeEvery.dataset.touched = 'true'; });
+
+  function withConfig(action) {
+    return () => {
+      try {
+        const config = readConfig(lastState);
+        configError.hidden = true;
+        action(config);
+      } catch (error) {
+        configError.textContent = `Check the settings: ${error.message}`;
+        configError.hidden = false;
+      }
+    };
+  }
+  const runSpec = (config) => ({ config, variant: el.variant.value || 'custom', modified: modifications() });
+  btn.train.addEventListener('click', withConfig((config) => app.train(runSpec(config))));
+  btn.step.addEventListener('click', withConfig((config) => {
+    if (lastState.phase === 'paused') app.resume({ stepOnly: true });
+    else app.train(runSpec(config), { stepOnly: true });
+  }));
+  btn.lrFind.addEventListener('click', withConfig((config) => {
+    const sweep = { min_lr: Number(el.lrMin.value), max_lr: Number(el.lrMax.value), steps: Number(el.lrSteps.value) };
+    if (!(sweep.min_lr > 0 && sweep.max_lr > sweep.min_lr)) {
+      configError.textContent = 'Check the settings: the LR sweep needs 0 < from < to.';
+      configError.hidden = false;
+      return;
+    }
+    if (!(Number.isInteger(sweep.steps) && sweep.steps >= 10)) {
+      configError.textContent = 'Check the settings: the LR sweep needs at least 10 steps.';
+      configError.hidden = false;
+      return;
+    }
+    app.findLr(config, sweep);
+  }));
+  btn.pause.addEventListener('click', () => app.pause());
+  btn.resume.addEventListener('click', () => app.resume());
+  btn.stop.addEventListener('click', () => app.stop());
+
+  app.applyLr = (lr) => {
+    el.lr.value = fmtLr(lr).replace('.0e', 'e');
+    onChange();
+    el.lr.focus();
+  };
+
+  let probeDefaultFor = null;
+
+  return function update(state) {
+    lastState = state;
+    if (variants !== state.variants && state.variants.length) {
+      variants = state.variants;
+      const chosen = el.variant.value;
+      el.variant.replaceChildren(...variants.map((v) => h('option', { value: v.name }, v.name)));
+      if (!restore()) {
+        el.variant.value = variants.some((v) => v.name === chosen) ? chosen : variants[0].name;
+        applyVariant(currentVariant());
+      }
+      syncVisibility();
+    }
+
+    // A probe every ~1/8 epoch unless the user chose an interval.
+    const trainRecords = state.data.manifest?.train.records;
+    if (trainRecords && probeDefaultFor !== trainRecords && !el.probeEvery.dataset.touched) {
+      probeDefaultFor = trainRecords;
+      const steps = Math.ceil(trainRecords / Math.max(1, Number(el.batchSize.value) || 32));
+      el.probeEvery.value = Math.min(200, Math.max(1, Math.floor(steps / 8)));
+    }
+    if (trainRecords) {
+      const records = Number(el.maxRecords.value) > 0 ? Math.min(Number(el.maxRecords.value), trainRecords) : trainRecords;
+      const steps = Math.ceil(records / Math.max(1, Number(el.batchSize.value) || 1));
+      const every = Number(el.probeEvery.value);
+      setText(probeHint, every > 0 ? `${fmtInt(steps)} steps per epoch → about ${Math.max(1, Math.round(steps / every))} probes per epoch` : `${fmtInt(steps)} steps per epoch; 0 = probe at epoch ends only`);
+    }
+
+    const { phase } = state;
+    const dataReady = Boolean(state.data.worker?.ready_to_train) && state.data.status !== 'error' && state.backend.status === 'ready';
+    const idle = phase === 'idle';
+    btn.lrFind.disabled = !(dataReady && idle);
+    btn.train.disabled = !(dataReady && idle);
+    btn.step.disabled = !(dataReady && (idle || phase === 'paused'));
+    btn.pause.disabled = phase !== 'training';
+    btn.resume.disabled = phase !== 'paused';
+    btn.stop.disabled = !['training', 'pausing', 'paused'].includes(phase);
+    el.variant.disabled = variants.length === 0;
+
+    let text = PHASE_TEXT[phase] ?? '';
+    if (idle) {
+      if (state.backend.status !== 'ready') text = 'Waiting for the training worker…';
+      else if (!dataReady) text = state.data.status === 'error' ? 'No dataset: see the error above.' : 'Waiting for the first shards…';
+      else text = 'Ready. Changes apply to the next run.';
+    }
+    const active = state.runs.find((r) => r.id === state.activeRunId);
+    if (active && (phase === 'training' || phase === 'paused')) text = `${active.name}: ${text}`;
+    setText(status, text);
+    status.dataset.phase = phase;
+  };
+}

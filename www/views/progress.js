@@ -1,0 +1,98 @@
+// Where the run on view stands: epoch and step, throughput, time per epoch, ETA, early stopping
+// (best epoch, patience left) and the current learning rate.
+import { h, setText, fmtInt, fmtNumber, fmtDuration, fmtRate, fmtLr } from '../format.js';
+
+export function stopReasonText(stop) {
+  if (!stop) return null;
+  switch (stop.kind) {
+    case 'early-stopping': return `early stopping (best epoch ${stop.best_epoch})`;
+    case 'max-epochs': return 'reached max epochs';
+    case 'stopped': return 'stopped by you';
+    case 'diverged': return 'diverged';
+    case 'failed': return 'failed';
+    default: return stop.kind;
+  }
+}
+
+const STATUS_TEXT = { running: 'training', paused: 'paused', finished: 'finished', interrupted: 'interrupted', failed: 'failed', diverged: 'diverged' };
+
+export function createProgress(container) {
+  const cells = {};
+  const cell = (key, label) => {
+    cells[key] = h('dd', { 'data-testid': `progress-${key}` });
+    return [h('dt', {}, label), cells[key]];
+  };
+  const runName = h('span', { class: 'panel-sub', 'data-testid': 'progress-run' });
+  const status = h('span', { class: 'status-badge', 'data-testid': 'progress-status' });
+  const epochBar = h('progress', { class: 'bar-epoch', max: 1, value: 0, 'aria-label': 'Steps in this epoch' });
+  const runBar = h('progress', { class: 'bar-run', max: 1, value: 0, 'aria-label': 'Epochs' });
+  container.append(
+    h('div', { class: 'panel-head' }, h('h2', {}, 'Progress'), runName, status),
+    h('dl', { class: 'progress-grid' },
+      cell('epoch', 'Epoch'), h('dd', { class: 'bar-cell' }, runBar),
+      cell('step', 'Step in epoch'), h('dd', { class: 'bar-cell' }, epochBar),
+      cell('steps', 'Steps in all'),
+      cell('loss', 'Train loss (last chunk)'),
+      cell('speed', 'Throughput'),
+      cell('epoch-time', 'Time per epoch'),
+      cell('elapsed', 'Training time'),
+      cell('eta', 'Time left (at most)'),
+      cell('best', 'Best epoch'),
+      cell('patience', 'Patience left'),
+      cell('lr', 'Learning rate'),
+      cell('params', 'Parameters')),
+  );
+
+  let key = '';
+  return function update(state) {
+    const run = state.runs.find((r) => r.id === (state.activeRunId ?? state.viewRunId)) ?? null;
+    const k = run ? `${run.id}|${run.status}|${run.history.steps.length}|${run.history.epochs.length}|${state.phase}` : 'none';
+    if (k === key) return;
+    key = k;
+    container.dataset.status = run?.status ?? 'none';
+    setText(runName, run?.name ?? 'No run yet');
+    const reason = stopReasonText(run?.history.stop);
+    setText(status, run ? `${STATUS_TEXT[run.status] ?? run.status}${run.status === 'finished' && reason ? `: ${reason}` : ''}` : '');
+    status.dataset.status = run?.status ?? '';
+    if (!run) {
+      for (const c of Object.values(cells)) setText(c, '—');
+      epochBar.value = 0;
+      runBar.value = 0;
+      return;
+    }
+    const cfg = run.config.train;
+    const p = run.progress;
+    const epochs = run.history.epochs;
+    const doneEpochs = epochs.length;
+    const currentEpoch = p && !p.epoch_complete ? p.epoch : doneEpochs;
+    setText(cells.epoch, `${fmtInt(currentEpoch)} / ${fmtInt(cfg.max_epochs)}`);
+    runBar.max = cfg.max_epochs;
+    runBar.value = doneEpochs + (p && !p.epoch_complete ? p.step_in_epoch / p.steps_in_epoch : 0);
+    setText(cells.step, p ? `${fmtInt(p.step_in_epoch)} / ${fmtInt(p.steps_in_epoch)}` : '—');
+    epochBar.max = p?.steps_in_epoch || 1;
+    epochBar.value = p?.step_in_epoch ?? 0;
+    setText(cells.steps, p ? fmtInt(p.step) : fmtInt(run.history.steps.at(-1)?.step));
+    setText(cells.loss, p ? fmtNumber(p.loss, 4) : '—');
+    const lastEpoch = epochs.at(-1);
+    setText(cells.speed, p ? fmtRate(p.samples_per_s) : lastEpoch ? fmtRate(lastEpoch.samples_per_s) : '—');
+    const meanEpochSeconds = doneEpochs ? epochs.reduce((a, e) => a + e.seconds, 0) / doneEpochs : null;
+    setText(cells['epoch-time'], lastEpoch ? `${fmtDuration(lastEpoch.seconds)} (mean ${fmtDuration(meanEpochSeconds)})` : '—');
+    setText(cells.elapsed, fmtDuration(epochs.reduce((a, e) => a + e.seconds, 0)));
+    let eta = null;
+    if (run.status === 'running' || run.status === 'paused') {
+      const batch = cfg.batch_size;
+      const perEpoch = meanEpochSeconds ?? (p ? (p.steps_in_epoch * batch) / Math.max(p.samples_per_s, 1e-9) : null);
+      const leftInEpoch = p && !p.epoch_complete ? ((p.steps_in_epoch - p.step_in_epoch) * batch) / Math.max(p.samples_per_s, 1e-9) : 0;
+      const epochsLeft = cfg.max_epochs - doneEpochs - (p && !p.epoch_complete ? 1 : 0);
+      if (perEpoch !== null) eta = leftInEpoch + Math.max(0, epochsLeft) * perEpoch;
+    }
+    setText(cells.eta, eta === null ? '—' : `${fmtDuration(eta)}${run.status === 'paused' ? ' (paused)' : ''}`);
+    const summary = run.summary;
+    const best = run.history.best_epoch;
+    const bestRecord = epochs.find((e) => e.epoch === best);
+    setText(cells.best, best ? `${best} (val loss ${fmtNumber(bestRecord?.val_loss ?? summary?.best_val_loss, 4)})` : '—');
+    setText(cells.patience, summary ? `${summary.patience_left} / ${cfg.patience}` : '—');
+    setText(cells.lr, p ? fmtLr(p.lr) : fmtLr(cfg.lr));
+    setText(cells.params, run.info ? fmtInt(run.info.parameters) : '—');
+  };
+}

@@ -1,0 +1,74 @@
+// Every run this browser knows (trained here or imported): pick one to view, overlay it on the
+// curves, load its weights, export it to a file, delete it; import run files.
+import { h, fmtPercent, fmtDuration, fmtDate } from '../format.js';
+
+export function createRunsTable(container, app) {
+  const input = h('input', { id: 'import-file', type: 'file', accept: '.json,application/json', multiple: true, hidden: true });
+  const importButton = h('button', { id: 'btn-import', class: 'btn', type: 'button' }, 'Import runs…');
+  const count = h('span', { class: 'panel-sub', 'data-testid': 'runs-count' });
+  const persistence = h('p', { class: 'caption', 'data-testid': 'runs-persistence' });
+  const table = h('table', { class: 'data-table runs' });
+  importButton.addEventListener('click', () => input.click());
+  input.addEventListener('change', () => {
+    app.importRuns([...input.files]);
+    input.value = '';
+  });
+  container.append(
+    h('div', { class: 'panel-head' }, h('h2', {}, 'Runs'), count, h('div', { class: 'panel-head-side' }, importButton, input)),
+    h('div', { class: 'table-scroll' }, table), persistence);
+
+  let key = '';
+  let armed = null; // the run whose delete button asks for confirmation
+
+  return function update(state) {
+    const k = JSON.stringify([state.runs.map((r) => [r.id, r.name, r.status, r.history.epochs.length, r.hasWeights, r.results?.valid?.accuracy, r.results?.test?.accuracy, r.results?.validHere?.accuracy]),
+      state.viewRunId, state.activeRunId, state.loadedRunId, [...state.overlays], state.phase, armed, state.persistent]);
+    if (k === key) return;
+    key = k;
+    count.textContent = state.runs.length ? `${state.runs.length} run${state.runs.length === 1 ? '' : 's'}` : '';
+    persistence.textContent = state.persistent
+      ? 'Runs (history, per-layer statistics, results and the best weights) are kept in this browser and survive reloads; a run cut off by a reload is marked interrupted. Export a run to move it to another browser.'
+      : 'Runs are kept in memory only (this browser refused IndexedDB): export the ones to keep.';
+    const idle = state.phase === 'idle';
+    const head = h('thead', {}, h('tr', {}, ...['', 'Run', 'Variant', 'Status', 'Epochs', 'Best', 'Val acc', 'Test acc', 'Time/epoch', 'Total', 'Compare', ''].map((t) => h('th', {}, t))));
+    const rows = [...state.runs].reverse().map((run) => {
+      const epochs = run.history.epochs;
+      const total = epochs.reduce((a, e) => a + e.seconds, 0) + (run.timings?.finishSeconds ?? 0);
+      const valid = run.results?.valid ?? run.results?.validHere;
+      const test = run.results?.test ?? run.results?.testHere;
+      const bestEpoch = run.history.best_epoch;
+      const best = epochs.find((e) => e.epoch === bestEpoch);
+      const viewing = run.id === state.viewRunId;
+      const view = h('input', { type: 'radio', name: 'view-run', checked: viewing, 'aria-label': `View ${run.name}`, onchange: () => app.viewRun(run.id) });
+      const overlay = h('input', { type: 'checkbox', checked: state.overlays.has(run.id), disabled: epochs.length === 0, 'aria-label': `Overlay ${run.name} on the curves`, onchange: (e) => app.toggleOverlay(run.id, e.target.checked) });
+      const active = run.id === state.activeRunId;
+      const actions = [];
+      if (run.hasWeights && state.loadedRunId !== run.id) {
+        actions.push(h('button', { class: 'btn btn-small', type: 'button', disabled: !idle || !state.data.worker?.ready_to_train, title: 'Load the best weights into the worker (for MC Dropout and evaluation)', 'data-action': 'load', onclick: () => app.loadWeights(run.id) }, 'Load'));
+      } else if (state.loadedRunId === run.id) {
+        actions.push(h('span', { class: 'loaded-tag', title: 'These weights are in the worker' }, 'loaded'));
+      }
+      actions.push(h('button', { class: 'btn btn-small', type: 'button', 'data-action': 'export', title: 'Download config, history, statistics and weights as JSON', onclick: () => app.exportRun(run.id) }, 'Export'));
+      if (armed === run.id) {
+        actions.push(h('button', { class: 'btn btn-small btn-danger', type: 'button', 'data-action': 'confirm-delete', onclick: () => { armed = null; app.deleteRun(run.id); } }, 'Delete?'));
+      } else {
+        actions.push(h('button', { class: 'btn btn-small btn-quiet', type: 'button', 'data-action': 'delete', disabled: active, title: active ? 'Stop the run first' : 'Delete this run', onclick: () => { armed = run.id; key = ''; app.invalidate(); setTimeout(() => { if (armed === run.id) { armed = null; key = ''; app.invalidate(); } }, 4000); } }, 'Delete'));
+      }
+      return h('tr', { class: viewing ? 'is-viewing' : '', 'data-run-id': run.id, 'data-status': run.status, onclick: (e) => { if (e.target.closest('button, input, a')) return; app.viewRun(run.id); } },
+        h('td', {}, view),
+        h('td', { class: 'run-name' }, h('div', {}, run.name, run.imported ? h('span', { class: 'tag' }, 'imported') : null),
+          h('div', { class: 'run-meta' }, [fmtDate(run.created), run.dataset, run.backend, ...(run.modified?.length ? [run.modified.join(', ')] : [])].filter(Boolean).join(' · '))),
+        h('td', {}, run.variant),
+        h('td', {}, h('span', { class: 'status-badge', 'data-status': run.status }, run.status)),
+        h('td', { class: 'num' }, String(epochs.length)),
+        h('td', { class: 'num' }, bestEpoch ? String(bestEpoch) : '—'),
+        h('td', { class: 'num' }, valid ? fmtPercent(valid.accuracy, 2) : best ? `(${fmtPercent(best.val_accuracy, 2)})` : '—'),
+        h('td', { class: 'num' }, test ? fmtPercent(test.accuracy, 2) : '—'),
+        h('td', { class: 'num' }, epochs.length ? fmtDuration(epochs.reduce((a, e) => a + e.seconds, 0) / epochs.length) : '—'),
+        h('td', { class: 'num' }, epochs.length ? fmtDuration(total) : '—'),
+        h('td', { class: 'center' }, overlay),
+        h('td', { class: 'actions' }, ...actions));
+    });
+    table.replaceChildren(head, h('tbody', {}, ...(rows.length ? rows : [h('tr', {}, h('td', { colspan: 12, class: 'empty-row' }, 'No runs yet. Pick a variant and press Train.'))])));
+  };
+}
