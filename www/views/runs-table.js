@@ -22,7 +22,7 @@ export function createRunsTable(container, app) {
 
   return function update(state) {
     const k = JSON.stringify([state.runs.map((r) => [r.id, r.name, r.status, r.history.epochs.length, r.hasWeights, r.results?.valid?.accuracy, r.results?.test?.accuracy, r.results?.validHere?.accuracy]),
-      state.viewRunId, state.activeRunId, state.loadedRunId, [...state.overlays], state.phase, armed, state.persistent]);
+      state.viewRunId, state.activeRunId, state.loadedRunId, [...state.overlays], state.phase, armed, state.persistent, Boolean(state.data.worker?.ready_to_train)]);
     if (k === key) return;
     key = k;
     count.textContent = state.runs.length ? `${state.runs.length} run${state.runs.length === 1 ? '' : 's'}` : '';
