@@ -19,7 +19,11 @@ pub enum TrainError {
          Lower the learning rate (try the LR finder), lower the momentum, or add batch norm; \
          the history up to here is kept"
     )]
-    NonFinite { epoch: usize, step: usize, loss: f32 },
+    NonFinite {
+        epoch: usize,
+        step: usize,
+        loss: f32,
+    },
     #[error(
         "the compute device failed ({0}). It may have been lost or run out of memory: \
          restart the run, on the CPU backend or with a smaller batch if it happens again"

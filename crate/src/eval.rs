@@ -26,7 +26,12 @@ pub struct Evaluation {
 }
 
 /// Evaluates `model` (without autodiff) in `Eval` mode.
-pub async fn evaluate(model: &DenseNet, split: &Split, normalizer: &Normalizer, device: &Device) -> Result<Evaluation, TrainError> {
+pub async fn evaluate(
+    model: &DenseNet,
+    split: &Split,
+    normalizer: &Normalizer,
+    device: &Device,
+) -> Result<Evaluation, TrainError> {
     run(model, split, normalizer, device, 1).await
 }
 
@@ -42,7 +47,13 @@ pub async fn evaluate_mc(
     run(model, split, normalizer, device, samples.max(1)).await
 }
 
-async fn run(model: &DenseNet, split: &Split, normalizer: &Normalizer, device: &Device, passes: usize) -> Result<Evaluation, TrainError> {
+async fn run(
+    model: &DenseNet,
+    split: &Split,
+    normalizer: &Normalizer,
+    device: &Device,
+    passes: usize,
+) -> Result<Evaluation, TrainError> {
     let start = now_seconds();
     let mut loss_sum = Tensor::<1>::zeros([1], device);
     let mut correct_sum = Tensor::<1>::zeros([1], device);

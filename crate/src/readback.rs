@@ -8,7 +8,9 @@ use crate::error::TrainError;
 /// All values of a tensor as f32.
 pub async fn read_floats<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, TrainError> {
     let data = tensor.into_data_async().await.map_err(TrainError::device)?;
-    data.convert::<f32>().try_to_vec::<f32>().map_err(|e| TrainError::Device(format!("{e:?}")))
+    data.convert::<f32>()
+        .try_to_vec::<f32>()
+        .map_err(|e| TrainError::Device(format!("{e:?}")))
 }
 
 /// Several same-rank-1 tensors read in one transfer: concatenated on the device first.

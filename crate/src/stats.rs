@@ -55,7 +55,11 @@ impl LayerStats {
 
 /// Computes the statistics of `model` (on an autodiff device) for the probe batch, in `Eval`
 /// mode so that probing neither draws dropout masks nor moves batch norm's running averages.
-pub async fn probe(model: &DenseNet, x: Tensor<2>, y: Tensor<1, Int>) -> Result<LayerStats, TrainError> {
+pub async fn probe(
+    model: &DenseNet,
+    x: Tensor<2>,
+    y: Tensor<1, Int>,
+) -> Result<LayerStats, TrainError> {
     let (logits, traces) = model.forward_traced(x, Mode::Eval);
     let grads = cross_entropy(logits, y).backward();
     let rows: Vec<Tensor<1>> = traces

@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::Preprocessing;
 use crate::error::ConfigError;
-use crate::model::{Activation, DropoutConfig, DropoutKind, DropoutPlacement, KernelInit, ModelConfig};
+use crate::model::{
+    Activation, DropoutConfig, DropoutKind, DropoutPlacement, KernelInit, ModelConfig,
+};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Variant {
@@ -27,10 +29,18 @@ pub fn variant(name: &str) -> Result<Variant, ConfigError> {
         ..base.clone()
     };
     let (title, model, preprocessing, lr) = match name {
-        "elu-he" => ("(a/b) 20 × Dense(100), ELU, He normal init", base, Preprocessing::Scale01, 5e-5),
+        "elu-he" => (
+            "(a/b) 20 × Dense(100), ELU, He normal init",
+            base,
+            Preprocessing::Scale01,
+            5e-5,
+        ),
         "elu-he-bn" => (
             "(c) ELU + He with Batch Normalization before each activation",
-            ModelConfig { batch_norm: true, ..base },
+            ModelConfig {
+                batch_norm: true,
+                ..base
+            },
             Preprocessing::Scale01,
             5e-4,
         ),
@@ -70,5 +80,8 @@ pub fn variant(name: &str) -> Result<Variant, ConfigError> {
 }
 
 pub fn all() -> Vec<Variant> {
-    VARIANT_NAMES.iter().map(|n| variant(n).expect("known variant")).collect()
+    VARIANT_NAMES
+        .iter()
+        .map(|n| variant(n).expect("known variant"))
+        .collect()
 }

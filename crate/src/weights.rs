@@ -34,9 +34,12 @@ pub async fn to_bytes(model: &DenseNet) -> Result<Vec<u8>, TrainError> {
     let mut offset = 0;
     for dims in &collect.1 {
         out.extend((dims.len() as u32).to_le_bytes());
-        dims.iter().for_each(|&d| out.extend((d as u32).to_le_bytes()));
+        dims.iter()
+            .for_each(|&d| out.extend((d as u32).to_le_bytes()));
         let n: usize = dims.iter().product();
-        values[offset..offset + n].iter().for_each(|v| out.extend(v.to_le_bytes()));
+        values[offset..offset + n]
+            .iter()
+            .for_each(|v| out.extend(v.to_le_bytes()));
         offset += n;
     }
     Ok(out)
@@ -54,8 +57,16 @@ pub fn from_bytes(model: DenseNet, bytes: &[u8]) -> Result<DenseNet, String> {
             expected.1.len()
         ));
     }
-    if let Some((i, (want, (got, _)))) = expected.1.iter().zip(&tensors).enumerate().find(|(_, (w, (g, _)))| *w != g) {
-        return Err(format!("tensor {i} has shape {got:?} but this model expects {want:?}: different architecture"));
+    if let Some((i, (want, (got, _)))) = expected
+        .1
+        .iter()
+        .zip(&tensors)
+        .enumerate()
+        .find(|(_, (w, (g, _)))| *w != g)
+    {
+        return Err(format!(
+            "tensor {i} has shape {got:?} but this model expects {want:?}: different architecture"
+        ));
     }
     Ok(model.map(&mut Load(tensors.into_iter())))
 }
@@ -84,7 +95,9 @@ fn parse(bytes: &[u8]) -> Result<Parsed, String> {
     let mut tensors = Vec::with_capacity(count.min(1024));
     for _ in 0..count {
         let rank = words.u32()? as usize;
-        let dims: Vec<usize> = (0..rank).map(|_| words.u32().map(|d| d as usize)).collect::<Result<_, _>>()?;
+        let dims: Vec<usize> = (0..rank)
+            .map(|_| words.u32().map(|d| d as usize))
+            .collect::<Result<_, _>>()?;
         let n: usize = dims.iter().product();
         let values = words
             .take(4 * n)?
@@ -94,7 +107,10 @@ fn parse(bytes: &[u8]) -> Result<Parsed, String> {
         tensors.push((dims, values));
     }
     if words.at != bytes.len() {
-        return Err(format!("{} unexpected bytes after the last tensor", bytes.len() - words.at));
+        return Err(format!(
+            "{} unexpected bytes after the last tensor",
+            bytes.len() - words.at
+        ));
     }
     Ok(tensors)
 }
@@ -107,14 +123,16 @@ struct Reader<'a> {
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
         let end = self.at.checked_add(n).filter(|&e| e <= self.bytes.len());
-        let end = end.ok_or_else(|| format!("truncated weights file ({} bytes)", self.bytes.len()))?;
+        let end =
+            end.ok_or_else(|| format!("truncated weights file ({} bytes)", self.bytes.len()))?;
         let slice = &self.bytes[self.at..end];
         self.at = end;
         Ok(slice)
     }
 
     fn u32(&mut self) -> Result<u32, String> {
-        self.take(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        self.take(4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
 }
 
@@ -127,17 +145,30 @@ mod tests {
     #[test]
     fn round_trip_restores_outputs_and_bad_files_are_rejected() {
         let device = Device::flex();
-        let config = ModelConfig { depth: 3, width: 16, input_dim: 12, batch_norm: true, ..ModelConfig::default() };
+        let config = ModelConfig {
+            depth: 3,
+            width: 16,
+            input_dim: 12,
+            batch_norm: true,
+            ..ModelConfig::default()
+        };
         let a = DenseNet::new(&config, 1, &device).unwrap();
         let bytes = pollster::block_on(to_bytes(&a)).unwrap();
         let b = from_bytes(DenseNet::new(&config, 2, &device).unwrap(), &bytes).unwrap();
         let x = Tensor::<2>::ones([2, 12], &device);
-        assert_eq!(a.forward(x.clone(), Mode::Eval).into_data(), b.forward(x, Mode::Eval).into_data());
+        assert_eq!(
+            a.forward(x.clone(), Mode::Eval).into_data(),
+            b.forward(x, Mode::Eval).into_data()
+        );
 
         let other = ModelConfig { width: 8, ..config };
-        let err = from_bytes(DenseNet::new(&other, 0, &device).unwrap(), &bytes).err().unwrap();
+        let err = from_bytes(DenseNet::new(&other, 0, &device).unwrap(), &bytes)
+            .err()
+            .unwrap();
         assert!(err.contains("different architecture"), "{err}");
-        let err = from_bytes(DenseNet::new(&config, 0, &device).unwrap(), &bytes[..100]).err().unwrap();
+        let err = from_bytes(DenseNet::new(&config, 0, &device).unwrap(), &bytes[..100])
+            .err()
+            .unwrap();
         assert!(err.contains("truncated"), "{err}");
     }
 }

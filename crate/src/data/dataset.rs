@@ -21,11 +21,18 @@ impl Dataset {
         if stats_bytes.len() != info.bytes {
             return Err(DataError::new(
                 &info.file,
-                format!("{} bytes, the manifest says {}; {REPREPARE}", stats_bytes.len(), info.bytes),
+                format!(
+                    "{} bytes, the manifest says {}; {REPREPARE}",
+                    stats_bytes.len(),
+                    info.bytes
+                ),
             ));
         }
         if sha256_hex(stats_bytes) != info.sha256 {
-            return Err(DataError::new(&info.file, format!("sha256 mismatch: the file is corrupt; {REPREPARE}")));
+            return Err(DataError::new(
+                &info.file,
+                format!("sha256 mismatch: the file is corrupt; {REPREPARE}"),
+            ));
         }
         let stats = FeatureStats::from_bytes(&info.file, stats_bytes, manifest.feature_dim())?;
         Ok(Self {
@@ -38,11 +45,22 @@ impl Dataset {
     }
 
     /// Adds shard number `index` of `split`; shards of a split must arrive in order.
-    pub fn add_shard(&mut self, split: &str, index: usize, bytes: &[u8], verify_hash: bool) -> Result<(), DataError> {
+    pub fn add_shard(
+        &mut self,
+        split: &str,
+        index: usize,
+        bytes: &[u8],
+        verify_hash: bool,
+    ) -> Result<(), DataError> {
         let shards = &self.manifest.split(split_name(split)?).shards;
         let info = shards
             .get(index)
-            .ok_or_else(|| DataError::new(MANIFEST_FILE, format!("split '{split}' has no shard {index}")))?
+            .ok_or_else(|| {
+                DataError::new(
+                    MANIFEST_FILE,
+                    format!("split '{split}' has no shard {index}"),
+                )
+            })?
             .clone();
         let loaded_before: usize = shards[..index].iter().map(|s| s.records).sum();
         let target = self.split_mut(split)?;
@@ -82,7 +100,10 @@ impl Dataset {
                 } else {
                     REPREPARE
                 };
-                DataError::new(path.display().to_string(), format!("cannot read ({e}); {hint}"))
+                DataError::new(
+                    path.display().to_string(),
+                    format!("cannot read ({e}); {hint}"),
+                )
             })
         };
         let manifest_bytes = read(MANIFEST_FILE)?;
@@ -93,7 +114,9 @@ impl Dataset {
         for split in SPLITS {
             for (index, shard) in manifest.split(split).shards.iter().enumerate() {
                 let bytes = read(&shard.file)?;
-                dataset.add_shard(split, index, &bytes, true).map_err(|e| in_dir(dir, e))?;
+                dataset
+                    .add_shard(split, index, &bytes, true)
+                    .map_err(|e| in_dir(dir, e))?;
             }
         }
         Ok(dataset)
@@ -106,8 +129,10 @@ fn in_dir(dir: &std::path::Path, e: DataError) -> DataError {
 }
 
 fn split_name(name: &str) -> Result<&'static str, DataError> {
-    SPLITS
-        .into_iter()
-        .find(|s| *s == name)
-        .ok_or_else(|| DataError::new(MANIFEST_FILE, format!("unknown split '{name}' (train, valid or test)")))
+    SPLITS.into_iter().find(|s| *s == name).ok_or_else(|| {
+        DataError::new(
+            MANIFEST_FILE,
+            format!("unknown split '{name}' (train, valid or test)"),
+        )
+    })
 }

@@ -81,7 +81,10 @@ impl Manifest {
     fn check(&self) -> Result<(), String> {
         let [c, h, w] = self.image_shape;
         if c == 0 || h == 0 || w == 0 {
-            return Err(format!("image shape {:?} has a zero dimension", self.image_shape));
+            return Err(format!(
+                "image shape {:?} has a zero dimension",
+                self.image_shape
+            ));
         }
         if self.record_bytes != 1 + self.feature_dim() {
             return Err(format!(
@@ -132,7 +135,10 @@ impl Manifest {
                 ));
             }
             if shard.file.contains('/') || shard.file.contains("..") {
-                return Err(format!("shard name {:?} must be a plain file name", shard.file));
+                return Err(format!(
+                    "shard name {:?} must be a plain file name",
+                    shard.file
+                ));
             }
         }
         Ok(())

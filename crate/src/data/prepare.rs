@@ -18,10 +18,38 @@ pub const VALID_RECORDS: usize = 5_000;
 const CIFAR_RECORD: usize = 3_073;
 const CIFAR_BATCH_RECORDS: usize = 10_000;
 const CIFAR_DIR: &str = "cifar-10-batches-bin";
-const CIFAR_TRAIN: [&str; 5] = ["data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin"];
+const CIFAR_TRAIN: [&str; 5] = [
+    "data_batch_1.bin",
+    "data_batch_2.bin",
+    "data_batch_3.bin",
+    "data_batch_4.bin",
+    "data_batch_5.bin",
+];
 const CIFAR_TEST: &str = "test_batch.bin";
-const CIFAR_CLASSES: [&str; 10] = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"];
-const FASHION_CLASSES: [&str; 10] = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
+const CIFAR_CLASSES: [&str; 10] = [
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+];
+const FASHION_CLASSES: [&str; 10] = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+];
 
 /// What `prepare_*` did.
 pub enum Prepared {
@@ -31,7 +59,11 @@ pub enum Prepared {
 }
 
 /// Converts the CIFAR-10 *binary* archive (`cifar-10-binary.tar.gz`) at `archive` into `out`.
-pub fn prepare_cifar10(archive: &Path, out: &Path, valid_records: usize) -> Result<Prepared, DataError> {
+pub fn prepare_cifar10(
+    archive: &Path,
+    out: &Path,
+    valid_records: usize,
+) -> Result<Prepared, DataError> {
     let bytes = read(archive)?;
     let source = format!(
         "CIFAR-10 binary archive {} (sha256 {}); valid = first {valid_records} records of data_batch_1..5, train = the rest, test = test_batch",
@@ -52,15 +84,23 @@ pub fn prepare_cifar10(archive: &Path, out: &Path, valid_records: usize) -> Resu
         if data.is_empty() || data.len() % CIFAR_RECORD != 0 {
             return Err(not_cifar(
                 archive,
-                &format!("{path} is {} bytes, not a whole number of {CIFAR_RECORD}-byte records (the official batches hold {CIFAR_BATCH_RECORDS})", data.len()),
+                &format!(
+                    "{path} is {} bytes, not a whole number of {CIFAR_RECORD}-byte records (the official batches hold {CIFAR_BATCH_RECORDS})",
+                    data.len()
+                ),
             ));
         }
         Ok(data)
     };
     let to_split = |data: &[u8]| {
-        records_to_split(data, CIFAR_RECORD - 1, 10).map_err(|p| DataError::new(archive.display().to_string(), p))
+        records_to_split(data, CIFAR_RECORD - 1, 10)
+            .map_err(|p| DataError::new(archive.display().to_string(), p))
     };
-    let train_bytes = CIFAR_TRAIN.iter().map(|n| batch(n)).collect::<Result<Vec<_>, _>>()?.concat();
+    let train_bytes = CIFAR_TRAIN
+        .iter()
+        .map(|n| batch(n))
+        .collect::<Result<Vec<_>, _>>()?
+        .concat();
     let full = to_split(&train_bytes)?;
     let test = to_split(batch(CIFAR_TEST)?)?;
     let (valid, train) = split_at(&full, valid_records)?;
@@ -70,14 +110,34 @@ pub fn prepare_cifar10(archive: &Path, out: &Path, valid_records: usize) -> Resu
         image_shape: [3, 32, 32],
         source,
     };
-    Ok(Prepared::Written(write_dataset(out, spec, [&train, &valid, &test], RECORDS_PER_SHARD)?))
+    Ok(Prepared::Written(write_dataset(
+        out,
+        spec,
+        [&train, &valid, &test],
+        RECORDS_PER_SHARD,
+    )?))
 }
 
 /// Converts Fashion-MNIST's four IDX files (`train-images-idx3-ubyte.gz`, …) in `dir` into `out`.
-pub fn prepare_fashion_mnist(dir: &Path, out: &Path, valid_records: usize) -> Result<Prepared, DataError> {
-    let names = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"];
-    let files: Vec<Vec<u8>> = names.iter().map(|n| read(&dir.join(n))).collect::<Result<_, _>>()?;
-    let digest: Vec<String> = files.iter().map(|f| sha256_hex(f)[..16].to_string()).collect();
+pub fn prepare_fashion_mnist(
+    dir: &Path,
+    out: &Path,
+    valid_records: usize,
+) -> Result<Prepared, DataError> {
+    let names = [
+        "train-images-idx3-ubyte.gz",
+        "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    ];
+    let files: Vec<Vec<u8>> = names
+        .iter()
+        .map(|n| read(&dir.join(n)))
+        .collect::<Result<_, _>>()?;
+    let digest: Vec<String> = files
+        .iter()
+        .map(|f| sha256_hex(f)[..16].to_string())
+        .collect();
     let source = format!(
         "Fashion-MNIST IDX files from {} (sha256 prefixes {}); valid = first {valid_records} training images, train = the rest, test = t10k",
         dir.display(),
@@ -91,16 +151,24 @@ pub fn prepare_fashion_mnist(dir: &Path, out: &Path, valid_records: usize) -> Re
         let mut raw = Vec::new();
         GzDecoder::new(&files[k][..])
             .read_to_end(&mut raw)
-            .map_err(|e| DataError::new(path.display().to_string(), format!("not a gzip file ({e})")))?;
-        let dims = if k % 2 == 0 { 3 } else { 1 };
+            .map_err(|e| {
+                DataError::new(path.display().to_string(), format!("not a gzip file ({e})"))
+            })?;
+        let dims = if k.is_multiple_of(2) { 3 } else { 1 };
         idx_payload(&raw, dims).map_err(|p| DataError::new(path.display().to_string(), p))
     };
     let split = |images: Vec<u8>, labels: Vec<u8>| {
         if images.len() != labels.len() * 784 {
-            return Err(DataError::new(dir.display().to_string(), "image and label counts differ".to_string()));
+            return Err(DataError::new(
+                dir.display().to_string(),
+                "image and label counts differ".to_string(),
+            ));
         }
         if let Some(l) = labels.iter().find(|&&l| l >= 10) {
-            return Err(DataError::new(dir.display().to_string(), format!("label {l} out of range 0..9")));
+            return Err(DataError::new(
+                dir.display().to_string(),
+                format!("label {l} out of range 0..9"),
+            ));
         }
         Ok(Split::from_records(784, 10, images, labels))
     };
@@ -113,20 +181,30 @@ pub fn prepare_fashion_mnist(dir: &Path, out: &Path, valid_records: usize) -> Re
         image_shape: [1, 28, 28],
         source,
     };
-    Ok(Prepared::Written(write_dataset(out, spec, [&train, &valid, &test], RECORDS_PER_SHARD)?))
+    Ok(Prepared::Written(write_dataset(
+        out,
+        spec,
+        [&train, &valid, &test],
+        RECORDS_PER_SHARD,
+    )?))
 }
 
 /// The payload of an IDX file (big-endian magic 0x0000_08NN, then NN u32 dimensions).
 fn idx_payload(raw: &[u8], dims: usize) -> Result<Vec<u8>, String> {
     let header = 4 + 4 * dims;
     if raw.len() < header || raw[..3] != [0, 0, 8] || raw[3] as usize != dims {
-        return Err(format!("not an IDX file of unsigned bytes with {dims} dimension(s)"));
+        return Err(format!(
+            "not an IDX file of unsigned bytes with {dims} dimension(s)"
+        ));
     }
     let size: usize = (0..dims)
         .map(|i| u32::from_be_bytes(raw[4 + 4 * i..8 + 4 * i].try_into().unwrap()) as usize)
         .product();
     if raw.len() != header + size {
-        return Err(format!("truncated: {} payload bytes, the header says {size}", raw.len() - header));
+        return Err(format!(
+            "truncated: {} payload bytes, the header says {size}",
+            raw.len() - header
+        ));
     }
     Ok(raw[header..].to_vec())
 }
@@ -137,7 +215,11 @@ fn records_to_split(data: &[u8], feature_dim: usize, classes: usize) -> Result<S
     let mut labels = Vec::with_capacity(data.len() / record);
     for (i, chunk) in data.chunks_exact(record).enumerate() {
         if chunk[0] as usize >= classes {
-            return Err(format!("record {i} has label {} (expected 0..{})", chunk[0], classes - 1));
+            return Err(format!(
+                "record {i} has label {} (expected 0..{})",
+                chunk[0],
+                classes - 1
+            ));
         }
         labels.push(chunk[0]);
         images.extend_from_slice(&chunk[1..]);
@@ -150,12 +232,20 @@ fn split_at(full: &Split, n: usize) -> Result<(Split, Split), DataError> {
     if n == 0 || n >= full.len() {
         return Err(DataError::new(
             "prepare-data",
-            format!("cannot take {n} validation records from {} training records", full.len()),
+            format!(
+                "cannot take {n} validation records from {} training records",
+                full.len()
+            ),
         ));
     }
     let part = |range: std::ops::Range<usize>| {
         let images = range.clone().flat_map(|i| full.image(i).to_vec()).collect();
-        Split::from_records(full.feature_dim, full.classes, images, full.labels()[range].to_vec())
+        Split::from_records(
+            full.feature_dim,
+            full.classes,
+            images,
+            full.labels()[range].to_vec(),
+        )
     };
     Ok((part(0..n), part(n..full.len())))
 }
@@ -166,13 +256,20 @@ fn untar(archive: &Path, bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, DataErr
         return Err(err("it is not a gzip file".into()));
     }
     let mut tar = tar::Archive::new(GzDecoder::new(bytes));
-    let entries = tar.entries().map_err(|e| err(format!("it is not a tar archive ({e})")))?;
+    let entries = tar
+        .entries()
+        .map_err(|e| err(format!("it is not a tar archive ({e})")))?;
     let mut members = Vec::new();
     for entry in entries {
         let mut entry = entry.map_err(|e| err(format!("the tar stream is damaged ({e})")))?;
-        let name = entry.path().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = entry
+            .path()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let mut data = Vec::new();
-        entry.read_to_end(&mut data).map_err(|e| err(format!("{name} cannot be read ({e})")))?;
+        entry
+            .read_to_end(&mut data)
+            .map_err(|e| err(format!("{name} cannot be read ({e})")))?;
         members.push((name, data));
     }
     Ok(members)
@@ -189,11 +286,14 @@ fn not_cifar(archive: &Path, why: &str) -> DataError {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, DataError> {
-    std::fs::read(path).map_err(|e| DataError::new(path.display().to_string(), format!("cannot read: {e}")))
+    std::fs::read(path)
+        .map_err(|e| DataError::new(path.display().to_string(), format!("cannot read: {e}")))
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// A prepared folder counts as up to date when its manifest parses, records the same source
@@ -203,8 +303,19 @@ fn up_to_date(out: &Path, source: &str) -> Option<Manifest> {
     let manifest = Manifest::parse(&text).ok()?;
     let sizes_match = super::manifest::SPLITS
         .iter()
-        .flat_map(|s| manifest.split(s).shards.iter().map(|f| (f.file.clone(), f.bytes)))
-        .chain([(manifest.standardization.file.clone(), manifest.standardization.bytes)])
-        .all(|(file, bytes)| std::fs::metadata(out.join(file)).is_ok_and(|m| m.len() as usize == bytes));
+        .flat_map(|s| {
+            manifest
+                .split(s)
+                .shards
+                .iter()
+                .map(|f| (f.file.clone(), f.bytes))
+        })
+        .chain([(
+            manifest.standardization.file.clone(),
+            manifest.standardization.bytes,
+        )])
+        .all(|(file, bytes)| {
+            std::fs::metadata(out.join(file)).is_ok_and(|m| m.len() as usize == bytes)
+        });
     (manifest.source == source && sizes_match).then_some(manifest)
 }

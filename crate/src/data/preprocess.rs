@@ -59,7 +59,11 @@ impl FeatureStats {
         if bytes.len() != 8 * feature_dim {
             return Err(DataError::new(
                 file,
-                format!("{} bytes, expected {} for {feature_dim} features; {REPREPARE}", bytes.len(), 8 * feature_dim),
+                format!(
+                    "{} bytes, expected {} for {feature_dim} features; {REPREPARE}",
+                    bytes.len(),
+                    8 * feature_dim
+                ),
             ));
         }
         let values: Vec<f32> = bytes
@@ -67,7 +71,10 @@ impl FeatureStats {
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
             .collect();
         if values.iter().any(|v| !v.is_finite()) || values[feature_dim..].iter().any(|&s| s < 0.0) {
-            return Err(DataError::new(file, format!("holds non-finite or negative statistics; {REPREPARE}")));
+            return Err(DataError::new(
+                file,
+                format!("holds non-finite or negative statistics; {REPREPARE}"),
+            ));
         }
         Ok(Self {
             mean: values[..feature_dim].to_vec(),
@@ -97,7 +104,12 @@ impl Normalizer {
                 let inv_std: Vec<f32> = stats.std.iter().map(|&s| 1.0 / s.max(1e-7)).collect();
                 Self {
                     scale: inv_std.iter().map(|&i| i / 255.0).collect(),
-                    offset: stats.mean.iter().zip(&inv_std).map(|(&m, &i)| -m * i).collect(),
+                    offset: stats
+                        .mean
+                        .iter()
+                        .zip(&inv_std)
+                        .map(|(&m, &i)| -m * i)
+                        .collect(),
                 }
             }
         }

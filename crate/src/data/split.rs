@@ -32,7 +32,12 @@ impl Split {
     }
 
     /// Builds a split from records directly (synthetic data, tests).
-    pub fn from_records(feature_dim: usize, classes: usize, images: Vec<u8>, labels: Vec<u8>) -> Self {
+    pub fn from_records(
+        feature_dim: usize,
+        classes: usize,
+        images: Vec<u8>,
+        labels: Vec<u8>,
+    ) -> Self {
         assert_eq!(images.len(), labels.len() * feature_dim);
         let expected = labels.len();
         Self {
@@ -74,10 +79,19 @@ impl Split {
 
     /// Checks a shard's bytes against its manifest entry (size, optionally sha256, label range)
     /// and appends its records. Nothing is appended when a check fails.
-    pub fn add_shard(&mut self, shard: &ShardInfo, bytes: &[u8], verify_hash: bool) -> Result<(), DataError> {
+    pub fn add_shard(
+        &mut self,
+        shard: &ShardInfo,
+        bytes: &[u8],
+        verify_hash: bool,
+    ) -> Result<(), DataError> {
         let err = |problem: String| DataError::new(&shard.file, problem);
         if bytes.len() != shard.bytes {
-            let what = if bytes.len() < shard.bytes { "truncated" } else { "too long" };
+            let what = if bytes.len() < shard.bytes {
+                "truncated"
+            } else {
+                "too long"
+            };
             return Err(err(format!(
                 "{what}: {} bytes, the manifest says {}; {REPREPARE}",
                 bytes.len(),
@@ -94,7 +108,10 @@ impl Split {
             }
         }
         if self.len() + shard.records > self.expected {
-            return Err(err(format!("one shard too many: the split holds {} records", self.expected)));
+            return Err(err(format!(
+                "one shard too many: the split holds {} records",
+                self.expected
+            )));
         }
         let record = self.feature_dim + 1;
         if let Some(i) = (0..shard.records).find(|i| bytes[i * record] as usize >= self.classes) {

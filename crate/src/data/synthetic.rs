@@ -88,7 +88,10 @@ impl SyntheticSpec {
                 bytes: 0,
                 sha256: String::new(),
             },
-            source: format!("synthetic: class prototypes + N(0, {}²) pixel noise, seed {}", self.noise, self.seed),
+            source: format!(
+                "synthetic: class prototypes + N(0, {}²) pixel noise, seed {}",
+                self.noise, self.seed
+            ),
         }
     }
 }

@@ -4,7 +4,9 @@ use std::fs;
 use std::path::Path;
 
 use super::error::DataError;
-use super::manifest::{FORMAT, FORMAT_VERSION, FileInfo, MANIFEST_FILE, Manifest, ShardInfo, SplitInfo};
+use super::manifest::{
+    FORMAT, FORMAT_VERSION, FileInfo, MANIFEST_FILE, Manifest, ShardInfo, SplitInfo,
+};
 use super::preprocess::FeatureStats;
 use super::split::{Split, sha256_hex};
 
@@ -28,7 +30,9 @@ pub fn write_dataset(
     splits: [&Split; 3],
     records_per_shard: usize,
 ) -> Result<Manifest, DataError> {
-    let io = |path: &Path, e: std::io::Error| DataError::new(path.display().to_string(), format!("cannot write: {e}"));
+    let io = |path: &Path, e: std::io::Error| {
+        DataError::new(path.display().to_string(), format!("cannot write: {e}"))
+    };
     fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
     let write = |name: &str, bytes: &[u8]| {
         let path = dir.join(name);
@@ -45,7 +49,10 @@ pub fn write_dataset(
         let mut shards = Vec::new();
         for (k, start) in (0..split.len()).step_by(records_per_shard).enumerate() {
             let end = (start + records_per_shard).min(split.len());
-            let file = write(&format!("{name}-{k:03}.bin"), &split.record_bytes(start..end))?;
+            let file = write(
+                &format!("{name}-{k:03}.bin"),
+                &split.record_bytes(start..end),
+            )?;
             shards.push(ShardInfo {
                 file: file.file,
                 records: end - start,

@@ -93,7 +93,11 @@ impl ModelConfig {
     /// Number of trainable parameters (kernels, biases, and batch norm's γ and β).
     pub fn parameter_count(&self) -> usize {
         let hidden_in = self.input_dim + (self.depth - 1) * self.width;
-        let bn = if self.batch_norm { 2 * self.width * self.depth } else { 0 };
+        let bn = if self.batch_norm {
+            2 * self.width * self.depth
+        } else {
+            0
+        };
         hidden_in * self.width + self.depth * self.width + bn + (self.width + 1) * self.classes
     }
 }

@@ -80,7 +80,8 @@ mod tests {
         let x = selu_activations(&device);
         let (m0, v0) = moments(x.clone());
         for rate in [0.1, 0.5] {
-            let (m, v) = moments(Dropout::new(DropoutKind::Alpha, rate).forward(x.clone(), Mode::Train));
+            let (m, v) =
+                moments(Dropout::new(DropoutKind::Alpha, rate).forward(x.clone(), Mode::Train));
             assert!((m - m0).abs() < 0.02, "rate {rate}: mean {m} vs {m0}");
             assert!((v - v0).abs() < 0.04, "rate {rate}: var {v} vs {v0}");
         }
@@ -93,16 +94,31 @@ mod tests {
         let alpha_p = -SELU_LAMBDA * SELU_ALPHA;
         let a = (0.7 * (1.0 + 0.3 * alpha_p * alpha_p)).powf(-0.5);
         // What a dropped unit becomes: 0, or the affine image of α′.
-        for (kind, dropped) in [(DropoutKind::Standard, 0.0), (DropoutKind::Alpha, a * alpha_p - a * alpha_p * 0.3)] {
+        for (kind, dropped) in [
+            (DropoutKind::Standard, 0.0),
+            (DropoutKind::Alpha, a * alpha_p - a * alpha_p * 0.3),
+        ] {
             let layer = Dropout::new(kind, 0.3);
             let same = layer.forward(x.clone(), Mode::Eval);
             assert_eq!(same.into_data(), x.clone().into_data());
             let a = layer.forward(x.clone(), Mode::Mc);
             let b = layer.forward(x.clone(), Mode::Mc);
-            let hits = a.clone().sub_scalar(dropped).abs().lower_elem(1e-6).float().mean();
+            let hits = a
+                .clone()
+                .sub_scalar(dropped)
+                .abs()
+                .lower_elem(1e-6)
+                .float()
+                .mean();
             let fraction = hits.into_scalar::<f32>();
-            assert!((fraction - 0.3).abs() < 0.02, "{kind:?}: {fraction} of units dropped");
-            assert!(a.not_equal(b).any().into_scalar::<bool>(), "two MC passes agree");
+            assert!(
+                (fraction - 0.3).abs() < 0.02,
+                "{kind:?}: {fraction} of units dropped"
+            );
+            assert!(
+                a.not_equal(b).any().into_scalar::<bool>(),
+                "two MC passes agree"
+            );
         }
     }
 

@@ -62,7 +62,9 @@ impl KernelInit {
 /// `variance = scale / fan_in`.
 fn truncated(n: usize, variance: f64, rng: &mut Rng) -> Vec<f32> {
     let std = variance.sqrt() / TRUNCATED_NORMAL_STD;
-    (0..n).map(|_| (rng.truncated_normal() * std) as f32).collect()
+    (0..n)
+        .map(|_| (rng.truncated_normal() * std) as f32)
+        .collect()
 }
 
 impl std::str::FromStr for KernelInit {

@@ -53,16 +53,36 @@ impl DenseNet {
         };
         let hidden = (0..config.depth)
             .map(|i| {
-                let fan_in = if i == 0 { config.input_dim } else { config.width };
+                let fan_in = if i == 0 {
+                    config.input_dim
+                } else {
+                    config.width
+                };
                 DenseLayer {
-                    linear: dense(fan_in, config.width, config.kernel_init, config, &mut rng, device),
-                    norm: config.batch_norm.then(|| BatchNorm::new(config.width, device)),
+                    linear: dense(
+                        fan_in,
+                        config.width,
+                        config.kernel_init,
+                        config,
+                        &mut rng,
+                        device,
+                    ),
+                    norm: config
+                        .batch_norm
+                        .then(|| BatchNorm::new(config.width, device)),
                     dropout: dropout(DropoutPlacement::EveryHidden),
                     activation: config.activation,
                 }
             })
             .collect();
-        let output = dense(config.width, config.classes, config.output_init, config, &mut rng, device);
+        let output = dense(
+            config.width,
+            config.classes,
+            config.output_init,
+            config,
+            &mut rng,
+            device,
+        );
         Ok(Self {
             hidden,
             head_dropout: dropout(DropoutPlacement::BeforeOutput),
@@ -90,7 +110,12 @@ impl DenseNet {
         (logits, traces)
     }
 
-    fn run(&self, mut x: Tensor<2>, mode: Mode, mut traces: Option<&mut Vec<LayerTrace>>) -> Tensor<2> {
+    fn run(
+        &self,
+        mut x: Tensor<2>,
+        mode: Mode,
+        mut traces: Option<&mut Vec<LayerTrace>>,
+    ) -> Tensor<2> {
         for layer in &self.hidden {
             let mut pre = layer.linear.forward(x);
             if let Some(norm) = &layer.norm {
@@ -167,7 +192,11 @@ mod tests {
         let device = Device::flex();
         device.seed(5);
         let net = DenseNet::new(config, 3, &device).unwrap();
-        let x = Tensor::<2>::random([1000, config.input_dim], Distribution::Normal(0.0, 1.0), &device);
+        let x = Tensor::<2>::random(
+            [1000, config.input_dim],
+            Distribution::Normal(0.0, 1.0),
+            &device,
+        );
         let (_, traces) = net.forward_traced(x, Mode::Eval);
         traces
             .into_iter()
@@ -191,7 +220,11 @@ mod tests {
         for depth in [20, 100] {
             let moments = layer_moments(&config(depth, Activation::Selu, KernelInit::LecunNormal));
             for (layer, &m) in moments.iter().enumerate() {
-                assert!(normalized(m), "depth {depth}, layer {}: mean/std {m:?}", layer + 1);
+                assert!(
+                    normalized(m),
+                    "depth {depth}, layer {}: mean/std {m:?}",
+                    layer + 1
+                );
             }
         }
     }
@@ -205,16 +238,36 @@ mod tests {
     #[test]
     fn biases_start_at_the_configured_value_and_shapes_match() {
         let device = Device::flex();
-        let net = DenseNet::new(&ModelConfig { depth: 3, ..ModelConfig::default() }, 0, &device).unwrap();
+        let net = DenseNet::new(
+            &ModelConfig {
+                depth: 3,
+                ..ModelConfig::default()
+            },
+            0,
+            &device,
+        )
+        .unwrap();
         assert_eq!(net.hidden[0].linear.weight.val().dims(), [3072, 100]);
         assert_eq!(net.output.weight.val().dims(), [100, 10]);
         let bias = net.hidden[1].linear.bias.as_ref().unwrap().val();
         assert!(bias.abs().max().into_scalar::<f32>() == 0.0);
         let logits = net.forward(Tensor::zeros([4, 3072], &device), Mode::Eval);
         assert_eq!(logits.dims(), [4, 10]);
-        let shifted = ModelConfig { depth: 3, bias_init: 0.01, ..ModelConfig::default() };
+        let shifted = ModelConfig {
+            depth: 3,
+            bias_init: 0.01,
+            ..ModelConfig::default()
+        };
         let net = DenseNet::new(&shifted, 0, &device).unwrap();
-        let bias = net.output.bias.as_ref().unwrap().val().into_data().try_to_vec::<f32>().unwrap();
+        let bias = net
+            .output
+            .bias
+            .as_ref()
+            .unwrap()
+            .val()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
         assert!(bias.iter().all(|&b| b == 0.01));
     }
 
@@ -223,7 +276,10 @@ mod tests {
         let device = Device::flex();
         let a = DenseNet::new(&ModelConfig::default(), 9, &device).unwrap();
         let b = DenseNet::new(&ModelConfig::default(), 9, &device).unwrap();
-        assert_eq!(a.hidden[7].linear.weight.val().into_data(), b.hidden[7].linear.weight.val().into_data());
+        assert_eq!(
+            a.hidden[7].linear.weight.val().into_data(),
+            b.hidden[7].linear.weight.val().into_data()
+        );
     }
 
     #[test]
@@ -231,7 +287,11 @@ mod tests {
         let device = Device::flex();
         let dropout = |placement| ModelConfig {
             depth: 4,
-            dropout: Some(DropoutConfig { kind: DropoutKind::Alpha, rate: 0.5, placement }),
+            dropout: Some(DropoutConfig {
+                kind: DropoutKind::Alpha,
+                rate: 0.5,
+                placement,
+            }),
             ..ModelConfig::default()
         };
         let every = DenseNet::new(&dropout(DropoutPlacement::EveryHidden), 0, &device).unwrap();
@@ -243,9 +303,15 @@ mod tests {
     #[test]
     fn invalid_configs_are_errors_not_panics() {
         let device = Device::flex();
-        let depth0 = ModelConfig { depth: 0, ..ModelConfig::default() };
+        let depth0 = ModelConfig {
+            depth: 0,
+            ..ModelConfig::default()
+        };
         let err = DenseNet::new(&depth0, 0, &device).err().unwrap();
-        assert_eq!(err.to_string(), "invalid configuration: depth must be at least 1");
+        assert_eq!(
+            err.to_string(),
+            "invalid configuration: depth must be at least 1"
+        );
         let rate1 = ModelConfig {
             dropout: Some(DropoutConfig {
                 kind: DropoutKind::Standard,
@@ -255,7 +321,10 @@ mod tests {
             ..ModelConfig::default()
         };
         let err = DenseNet::new(&rate1, 0, &device).err().unwrap();
-        assert!(err.to_string().contains("dropout rate must be in [0, 1), got 1"));
+        assert!(
+            err.to_string()
+                .contains("dropout rate must be in [0, 1), got 1")
+        );
         let err = crate::variants::variant("elu-lecun").unwrap_err();
         assert!(err.to_string().contains("unknown variant 'elu-lecun'"));
     }

@@ -55,7 +55,14 @@ impl BatchNorm {
             let device = x.device();
             let mean = self.running_mean.value().to_device(&device);
             let var = self.running_var.value().to_device(&device);
-            return batch_norm(x, self.gamma.val(), self.beta.val(), mean, var, self.epsilon);
+            return batch_norm(
+                x,
+                self.gamma.val(),
+                self.beta.val(),
+                mean,
+                var,
+                self.epsilon,
+            );
         }
         let out = batch_norm_train(x, self.gamma.val(), self.beta.val(), self.epsilon);
         let m = self.momentum;
@@ -77,7 +84,11 @@ mod tests {
         let device = Device::flex();
         let bn = BatchNorm::new(1, &device);
         let x = Tensor::<2>::from_floats([[1.0], [3.0]], &device);
-        let y = bn.forward(x, Mode::Train).into_data().try_to_vec::<f32>().unwrap();
+        let y = bn
+            .forward(x, Mode::Train)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
         // (x − 2) / √(1 + 1e-3)
         let expected = 1.0 / (1.0f32 + 1e-3).sqrt();
         assert!((y[0] + expected).abs() < 1e-5 && (y[1] - expected).abs() < 1e-5);
@@ -94,7 +105,11 @@ mod tests {
         let bn = BatchNorm::new(1, &device);
         let x = Tensor::<2>::from_floats([[1.0], [3.0]], &device);
         for mode in [Mode::Eval, Mode::Mc] {
-            let y = bn.forward(x.clone(), mode).into_data().try_to_vec::<f32>().unwrap();
+            let y = bn
+                .forward(x.clone(), mode)
+                .into_data()
+                .try_to_vec::<f32>()
+                .unwrap();
             let scale = 1.0 / (1.0f32 + 1e-3).sqrt();
             assert!((y[0] - scale).abs() < 1e-5 && (y[1] - 3.0 * scale).abs() < 1e-5);
         }

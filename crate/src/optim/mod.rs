@@ -21,7 +21,10 @@ pub enum OptimizerConfig {
     Nadam,
     /// Burn's Adam with Keras's ε = 1e-7 (Burn scales ε by √(1 − β₂ᵗ) as PyTorch does).
     Adam,
-    Sgd { momentum: f64, nesterov: bool },
+    Sgd {
+        momentum: f64,
+        nesterov: bool,
+    },
 }
 
 impl OptimizerConfig {
@@ -46,8 +49,14 @@ impl OptimizerConfig {
         match self {
             OptimizerConfig::Nadam => "nadam".into(),
             OptimizerConfig::Adam => "adam".into(),
-            OptimizerConfig::Sgd { momentum, nesterov: false } => format!("sgd(momentum={momentum})"),
-            OptimizerConfig::Sgd { momentum, nesterov: true } => {
+            OptimizerConfig::Sgd {
+                momentum,
+                nesterov: false,
+            } => format!("sgd(momentum={momentum})"),
+            OptimizerConfig::Sgd {
+                momentum,
+                nesterov: true,
+            } => {
                 format!("sgd(momentum={momentum}, nesterov)")
             }
         }

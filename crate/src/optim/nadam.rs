@@ -81,7 +81,11 @@ impl Optimizer for Nadam {
         let m = m.mul_scalar(self.beta_1) + grad.clone().mul_scalar(1.0 - self.beta_1);
         let v = v.mul_scalar(self.beta_2) + grad.clone().square().mul_scalar(1.0 - self.beta_2);
         let bias_correction_2 = 1.0 - self.beta_2.powi(t as i32);
-        let denom = v.clone().div_scalar(bias_correction_2).sqrt().add_scalar(self.epsilon);
+        let denom = v
+            .clone()
+            .div_scalar(bias_correction_2)
+            .sqrt()
+            .add_scalar(self.epsilon);
         // m̂ = μ_{t+1}·m / (1 − Π_{i≤t+1} μ_i) + (1 − μ_t)·g / (1 − Π_{i≤t} μ_i)
         let m_hat = m.clone().mul_scalar(mu_next / (1.0 - mu_product * mu_next))
             + grad.mul_scalar((1.0 - mu) / (1.0 - mu_product));

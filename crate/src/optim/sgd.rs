@@ -105,7 +105,10 @@ mod tests {
     fn velocity_carries_past_learning_rates() {
         use burn::optim::Optimizer;
         let device = Device::flex();
-        let sgd = Sgd { momentum: 0.5, nesterov: false };
+        let sgd = Sgd {
+            momentum: 0.5,
+            nesterov: false,
+        };
         let w = Tensor::<1>::zeros([1], &device);
         let g = Tensor::<1>::ones([1], &device);
         let (w, state) = sgd.step(1.0, w, g.clone(), None);

@@ -32,11 +32,15 @@ pub fn run_steps(mut optim: ModuleOptimizer, lr: f64, steps: usize) -> Vec<[f32;
         .collect()
 }
 
-pub fn assert_close(got: &[[f32; 4]], expected: &[[f32; 4]]) {
+pub fn assert_close(got: &[[f32; 4]], expected: &[[f64; 4]]) {
     assert_eq!(got.len(), expected.len());
     for (step, (g, e)) in got.iter().zip(expected).enumerate() {
         for (a, b) in g.iter().zip(e) {
-            assert!((a - b).abs() < 2e-6, "step {}: {g:?} vs reference {e:?}", step + 1);
+            assert!(
+                (*a as f64 - b).abs() < 2e-6,
+                "step {}: {g:?} vs reference {e:?}",
+                step + 1
+            );
         }
     }
 }
@@ -59,28 +63,28 @@ pub fn assert_close(got: &[[f32; 4]], expected: &[[f32; 4]]) {
 // run(lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9))
 // run(lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9, nesterov=True))
 // ```
-pub const NADAM_REFERENCE: [[f32; 4]; 5] = [
+pub const NADAM_REFERENCE: [[f64; 4]; 5] = [
     [0.489435494, -1.01056457, 1.98943543, -0.0105645144],
     [0.481627852, -1.01842582, 1.98174989, -0.0184021313],
     [0.474348068, -1.0257839, 1.97465062, -0.0257266108],
     [0.467092931, -1.03314197, 1.96763647, -0.0330416113],
     [0.459702641, -1.04066241, 1.96055567, -0.0405091159],
 ];
-pub const SGD_PLAIN_REFERENCE: [[f32; 4]; 5] = [
+pub const SGD_PLAIN_REFERENCE: [[f64; 4]; 5] = [
     [0.487500012, -1.02999997, 1.99000001, -0.00499999989],
     [0.475123435, -1.06060898, 1.98039901, -0.0100002494],
     [0.462866008, -1.09185791, 1.97117925, -0.0150012495],
     [0.450723559, -1.12377942, 1.96232378, -0.0200034995],
     [0.438692033, -1.15640819, 1.95381665, -0.0250075012],
 ];
-pub const SGD_MOMENTUM_REFERENCE: [[f32; 4]; 5] = [
+pub const SGD_MOMENTUM_REFERENCE: [[f64; 4]; 5] = [
     [0.487500012, -1.02999997, 1.99000001, -0.00499999989],
     [0.463873446, -1.08760893, 1.97139907, -0.0145002492],
     [0.430457771, -1.17128599, 1.94579399, -0.0280525759],
     [0.388530701, -1.28031445, 1.91488826, -0.0452575386],
     [0.339286774, -1.41483212, 1.88040519, -0.06576249],
 ];
-pub const SGD_NESTEROV_REFERENCE: [[f32; 4]; 5] = [
+pub const SGD_NESTEROV_REFERENCE: [[f64; 4]; 5] = [
     [0.476249993, -1.05700004, 1.98099995, -0.00949999969],
     [0.442815542, -1.14052773, 1.95533705, -0.0230517145],
     [0.401040226, -1.25036275, 1.92491627, -0.0402575396],

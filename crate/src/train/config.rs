@@ -55,10 +55,19 @@ impl TrainConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |s: String| Err(ConfigError(s));
         if !(self.lr.is_finite() && self.lr > 0.0) {
-            return bad(format!("learning rate must be a positive number, got {}", self.lr));
+            return bad(format!(
+                "learning rate must be a positive number, got {}",
+                self.lr
+            ));
         }
-        if self.batch_size == 0 || self.max_epochs == 0 || self.readback_every == 0 || self.probe_size == 0 {
-            return bad("batch size, epochs, readback interval and probe size must be at least 1".into());
+        if self.batch_size == 0
+            || self.max_epochs == 0
+            || self.readback_every == 0
+            || self.probe_size == 0
+        {
+            return bad(
+                "batch size, epochs, readback interval and probe size must be at least 1".into(),
+            );
         }
         if !(self.l1.is_finite() && self.l1 >= 0.0) {
             return bad(format!("L1 strength must be ≥ 0, got {}", self.l1));

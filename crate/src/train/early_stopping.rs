@@ -55,9 +55,16 @@ mod tests {
     fn stops_after_patience_epochs_without_improvement() {
         let mut es = EarlyStopping::new(2);
         let losses = [1.0, 0.8, 0.9, 0.7, 0.75, 0.71];
-        let verdicts: Vec<_> = losses.iter().enumerate().map(|(i, &l)| es.update(i + 1, l)).collect();
+        let verdicts: Vec<_> = losses
+            .iter()
+            .enumerate()
+            .map(|(i, &l)| es.update(i + 1, l))
+            .collect();
         use Verdict::*;
-        assert_eq!(verdicts, [Improved, Improved, Wait(1), Improved, Wait(1), Stop]);
+        assert_eq!(
+            verdicts,
+            [Improved, Improved, Wait(1), Improved, Wait(1), Stop]
+        );
         assert_eq!((es.best_epoch, es.best_loss), (4, 0.7));
     }
 }

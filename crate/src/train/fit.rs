@@ -12,7 +12,11 @@ pub enum Event<'a> {
 
 /// Trains until early stopping or the epoch limit, calling `on_event` along the way, and leaves
 /// the best weights in the trainer. On an error the history so far stays in the trainer.
-pub async fn fit(trainer: &mut Trainer, data: &Dataset, on_event: &mut dyn FnMut(Event)) -> Result<(), TrainError> {
+pub async fn fit(
+    trainer: &mut Trainer,
+    data: &Dataset,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<(), TrainError> {
     while !trainer.finished() {
         if trainer.probe_due() {
             let probe = trainer.probe(data).await?;

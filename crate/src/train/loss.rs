@@ -5,7 +5,10 @@ use burn::tensor::{Int, Tensor};
 /// (Keras's `sparse_categorical_crossentropy` on a softmax output).
 pub fn cross_entropy(logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1> {
     let n = labels.dims()[0];
-    log_softmax(logits, 1).gather(1, labels.reshape([n, 1])).mean().neg()
+    log_softmax(logits, 1)
+        .gather(1, labels.reshape([n, 1]))
+        .mean()
+        .neg()
 }
 
 /// How many predictions (argmax of `scores`, logits or probabilities) are right, as a float.

@@ -43,14 +43,22 @@ pub struct LrSweep {
 
 impl Trainer {
     /// Runs the sweep from the current weights, then puts the weights and optimizer back.
-    pub async fn find_lr(&mut self, data: &Dataset, sweep: &LrSweepConfig) -> Result<LrSweep, TrainError> {
+    pub async fn find_lr(
+        &mut self,
+        data: &Dataset,
+        sweep: &LrSweepConfig,
+    ) -> Result<LrSweep, TrainError> {
         let saved = self.snapshot();
         let result = self.sweep(data, sweep).await;
         self.restore(saved);
         result
     }
 
-    async fn sweep(&mut self, data: &Dataset, sweep: &LrSweepConfig) -> Result<LrSweep, TrainError> {
+    async fn sweep(
+        &mut self,
+        data: &Dataset,
+        sweep: &LrSweepConfig,
+    ) -> Result<LrSweep, TrainError> {
         let batch = self.config.batch_size;
         let steps = match sweep.steps {
             0 => self.steps_per_epoch(data),

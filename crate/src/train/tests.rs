@@ -41,7 +41,14 @@ fn config(lr: f64, epochs: usize) -> TrainConfig {
 }
 
 fn trainer(data: &Dataset, model: &ModelConfig, config: &TrainConfig) -> Trainer {
-    Trainer::new(data, model, config, Preprocessing::Standardize, &Device::flex()).unwrap()
+    Trainer::new(
+        data,
+        model,
+        config,
+        Preprocessing::Standardize,
+        &Device::flex(),
+    )
+    .unwrap()
 }
 
 fn run(trainer: &mut Trainer, data: &Dataset) -> Result<(), TrainError> {
@@ -58,12 +65,21 @@ fn training_lowers_the_loss_and_records_history() {
     assert_eq!(h.epochs.len(), 4);
     assert_eq!(h.stop, Some(StopReason::MaxEpochs));
     let last = &h.epochs[3];
-    assert!(last.val_loss < 0.5 * before.loss, "{} vs {}", last.val_loss, before.loss);
+    assert!(
+        last.val_loss < 0.5 * before.loss,
+        "{} vs {}",
+        last.val_loss,
+        before.loss
+    );
     assert!(last.train_loss < h.epochs[0].train_loss);
     assert!(last.val_accuracy > 0.8, "{last:?}");
     // 1000 records in batches of 32: 32 steps per epoch, the last one partial.
     assert_eq!(h.steps.last().unwrap().step, 128);
-    assert!(h.epochs.iter().all(|e| e.samples == 1000 && e.seconds > 0.0 && e.samples_per_s > 0.0));
+    assert!(
+        h.epochs
+            .iter()
+            .all(|e| e.samples == 1000 && e.seconds > 0.0 && e.samples_per_s > 0.0)
+    );
     // Probes at step 0, every 20 steps, and one of the final weights; 3 layers each.
     assert!(h.probes.len() >= 4 && h.probes.iter().all(|p| p.stats.layers() == 3));
     assert_eq!(h.probes[0].step, 0);
@@ -83,13 +99,26 @@ fn early_stopping_stops_after_patience_and_restores_the_best_weights() {
     run(&mut t, &data).unwrap();
     let h = t.history().clone();
     let Some(StopReason::EarlyStopping { best_epoch }) = h.stop else {
-        panic!("expected early stopping, got {:?} after {} epochs", h.stop, h.epochs.len())
+        panic!(
+            "expected early stopping, got {:?} after {} epochs",
+            h.stop,
+            h.epochs.len()
+        )
     };
     assert_eq!(h.epochs.len(), best_epoch + 3);
     let best = &h.epochs[best_epoch - 1];
-    assert!(h.epochs[best_epoch..].iter().all(|e| e.val_loss >= best.val_loss));
+    assert!(
+        h.epochs[best_epoch..]
+            .iter()
+            .all(|e| e.val_loss >= best.val_loss)
+    );
     let now = pollster::block_on(t.evaluate(&data, "valid")).unwrap();
-    assert!((now.loss - best.val_loss).abs() < 1e-5, "restored {} vs best {}", now.loss, best.val_loss);
+    assert!(
+        (now.loss - best.val_loss).abs() < 1e-5,
+        "restored {} vs best {}",
+        now.loss,
+        best.val_loss
+    );
 }
 
 #[test]
@@ -117,18 +146,33 @@ fn lr_finder_returns_a_loss_per_step_and_restores_weights() {
 fn a_diverging_run_stops_with_a_clear_error_and_keeps_its_history() {
     let data = data(600, 64.0);
     let cfg = TrainConfig {
-        optimizer: OptimizerConfig::Sgd { momentum: 0.0, nesterov: false },
+        optimizer: OptimizerConfig::Sgd {
+            momentum: 0.0,
+            nesterov: false,
+        },
         readback_every: 1,
         ..config(1e12, 2)
     };
-    let mut t = trainer(&data, &ModelConfig { activation: Activation::Relu, ..small_model() }, &cfg);
+    let mut t = trainer(
+        &data,
+        &ModelConfig {
+            activation: Activation::Relu,
+            ..small_model()
+        },
+        &cfg,
+    );
     let err = run(&mut t, &data).unwrap_err();
-    let TrainError::NonFinite { epoch, step, .. } = err else { panic!("{err:?}") };
+    let TrainError::NonFinite { epoch, step, .. } = err else {
+        panic!("{err:?}")
+    };
     assert_eq!(epoch, 1);
     assert!(step >= 2);
     assert!(err.to_string().contains("Lower the learning rate"));
     let h = t.history();
-    assert!(!h.steps.is_empty(), "the steps before the divergence are kept");
+    assert!(
+        !h.steps.is_empty(),
+        "the steps before the divergence are kept"
+    );
     assert!(matches!(h.stop, Some(StopReason::Diverged { .. })));
 }
 
@@ -141,7 +185,14 @@ fn every_variant_trains_a_step_and_bn_and_dropout_variants_learn() {
             width: 32,
             ..variant.model.clone()
         };
-        let mut t = Trainer::new(&data, &model, &config(1e-3, 3), variant.preprocessing, &Device::flex()).unwrap();
+        let mut t = Trainer::new(
+            &data,
+            &model,
+            &config(1e-3, 3),
+            variant.preprocessing,
+            &Device::flex(),
+        )
+        .unwrap();
         run(&mut t, &data).unwrap();
         let last = t.history().epochs.last().unwrap().clone();
         assert!(last.val_accuracy > 0.5, "{}: {last:?}", variant.name);
@@ -175,7 +226,14 @@ fn mc_dropout_is_stochastic_and_eval_is_not() {
         width: 32,
         ..variant.model
     };
-    let mut t = Trainer::new(&data, &model, &config(1e-3, 1), variant.preprocessing, &Device::flex()).unwrap();
+    let mut t = Trainer::new(
+        &data,
+        &model,
+        &config(1e-3, 1),
+        variant.preprocessing,
+        &Device::flex(),
+    )
+    .unwrap();
     run(&mut t, &data).unwrap();
     let eval = |t: &Trainer| pollster::block_on(t.evaluate(&data, "test")).unwrap();
     assert_eq!(eval(&t).loss, eval(&t).loss);
@@ -193,12 +251,31 @@ fn invalid_training_configs_are_errors() {
         batch_size: 0,
         ..TrainConfig::default()
     };
-    let err = Trainer::new(&data, &small_model(), &bad, Preprocessing::Scale01, &Device::flex()).err().unwrap();
+    let err = Trainer::new(
+        &data,
+        &small_model(),
+        &bad,
+        Preprocessing::Scale01,
+        &Device::flex(),
+    )
+    .err()
+    .unwrap();
     assert!(err.to_string().contains("batch size"));
     let momentum = TrainConfig {
-        optimizer: OptimizerConfig::Sgd { momentum: 1.0, nesterov: false },
+        optimizer: OptimizerConfig::Sgd {
+            momentum: 1.0,
+            nesterov: false,
+        },
         ..TrainConfig::default()
     };
-    let err = Trainer::new(&data, &small_model(), &momentum, Preprocessing::Scale01, &Device::flex()).err().unwrap();
+    let err = Trainer::new(
+        &data,
+        &small_model(),
+        &momentum,
+        Preprocessing::Scale01,
+        &Device::flex(),
+    )
+    .err()
+    .unwrap();
     assert!(err.to_string().contains("momentum must be in [0, 1)"));
 }

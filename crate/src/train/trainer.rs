@@ -89,7 +89,10 @@ impl Trainer {
             ..model_config.clone()
         };
         if data.valid.is_empty() || data.train.is_empty() {
-            return Err(ConfigError("training needs at least one train and one validation record".into()).into());
+            return Err(ConfigError(
+                "training needs at least one train and one validation record".into(),
+            )
+            .into());
         }
         let device = device.clone().autodiff();
         device.seed(config.seed);
@@ -170,7 +173,10 @@ impl Trainer {
         while losses.len() < self.config.readback_every && self.cursor < self.order.len() {
             let end = (self.cursor + self.config.batch_size).min(self.order.len());
             let indices = self.order[self.cursor..end].to_vec();
-            self.lr = self.config.schedule.rate(self.config.lr, self.step, total_steps);
+            self.lr = self
+                .config
+                .schedule
+                .rate(self.config.lr, self.step, total_steps);
             let (loss, right) = self.step_on(data, &indices, self.lr);
             losses.push(loss);
             correct_sum = correct_sum + right;
@@ -185,7 +191,11 @@ impl Trainer {
             return Err(self.diverged(self.step - sizes.len() + k + 1, loss));
         }
         let samples: usize = sizes.iter().sum();
-        let loss_sum: f64 = step_losses.iter().zip(&sizes).map(|(&l, &n)| l as f64 * n as f64).sum();
+        let loss_sum: f64 = step_losses
+            .iter()
+            .zip(&sizes)
+            .map(|(&l, &n)| l as f64 * n as f64)
+            .sum();
         self.epoch_loss += loss_sum;
         self.epoch_correct += right[0] as f64;
         let mean = (loss_sum / samples as f64) as f32;
@@ -303,7 +313,9 @@ impl Trainer {
     pub fn probe_due(&self) -> bool {
         match self.last_probe_step {
             None => true,
-            Some(last) => self.config.probe_every > 0 && self.step >= last + self.config.probe_every,
+            Some(last) => {
+                self.config.probe_every > 0 && self.step >= last + self.config.probe_every
+            }
         }
     }
 
@@ -324,13 +336,31 @@ impl Trainer {
     /// Loss and accuracy of the current weights on `split` (`train`, `valid` or `test`).
     pub async fn evaluate(&self, data: &Dataset, split: &str) -> Result<Evaluation, TrainError> {
         let device = self.device.clone().inner();
-        eval::evaluate(&self.model.valid(), data.split(split)?, &self.normalizer, &device).await
+        eval::evaluate(
+            &self.model.valid(),
+            data.split(split)?,
+            &self.normalizer,
+            &device,
+        )
+        .await
     }
 
     /// MC Dropout with `samples` passes on `split`.
-    pub async fn evaluate_mc(&self, data: &Dataset, split: &str, samples: usize) -> Result<Evaluation, TrainError> {
+    pub async fn evaluate_mc(
+        &self,
+        data: &Dataset,
+        split: &str,
+        samples: usize,
+    ) -> Result<Evaluation, TrainError> {
         let device = self.device.clone().inner();
-        eval::evaluate_mc(&self.model.valid(), data.split(split)?, &self.normalizer, &device, samples).await
+        eval::evaluate_mc(
+            &self.model.valid(),
+            data.split(split)?,
+            &self.normalizer,
+            &device,
+            samples,
+        )
+        .await
     }
 
     /// Replaces the weights (after import, or after pruning).

@@ -15,11 +15,32 @@ unsafe extern "C" {
 /// Runs the static constructors (`inventory`, pulled in by cubecl) once, by hand. Without this,
 /// wasm-ld treats the cdylib as a "command" and wraps *every* export in a constructor call,
 /// which made each training step ~50× slower in the prototype (BURN-WASM-NOTES.md).
-pub(crate) fn run_constructors_once() {
+fn run_constructors_once() {
     use std::sync::Once;
     static ONCE: Once = Once::new();
     // SAFETY: the linker-generated constructor runner; `Once` makes sure it runs one time.
     ONCE.call_once(|| unsafe { __wasm_call_ctors() });
+}
+
+thread_local! {
+    static WEBGPU: std::cell::RefCell<Option<burn::tensor::Device>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Burn's WebGPU device, initialized asynchronously (the only way on wasm) on first use; later
+/// calls get the same device, since Burn cannot register a runtime twice.
+pub async fn webgpu_device() -> Result<burn::tensor::Device, String> {
+    if let Some(device) = WEBGPU.with_borrow(Clone::clone) {
+        return Ok(device);
+    }
+    // wasm-bindgen-test binaries never run the start function.
+    run_constructors_once();
+    let device = burn::tensor::Device::wgpu_options()
+        .graphics_api(burn::tensor::wgpu::WgpuBackend::WebGpu)
+        .init_async()
+        .await
+        .map_err(|e| format!("WebGPU could not start ({e:?}); use the CPU backend"))?;
+    WEBGPU.set(Some(device.clone()));
+    Ok(device)
 }
 
 #[wasm_bindgen(start)]

@@ -2,7 +2,6 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use burn::tensor::Device;
-use burn::tensor::wgpu::WgpuBackend;
 use js_sys::{Promise, Uint8Array};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -60,15 +59,14 @@ pub struct Session {
 /// Initializes `backend` ("webgpu" or "cpu") and returns a session on it.
 #[wasm_bindgen(js_name = createSession)]
 pub async fn create_session(backend: String) -> Result<Session, JsError> {
-    super::run_constructors_once();
     let device = match backend.as_str() {
-        "webgpu" => Device::wgpu_options()
-            .graphics_api(WgpuBackend::WebGpu)
-            .init_async()
-            .await
-            .map_err(|e| JsError::new(&format!("WebGPU could not start ({e:?}); use the CPU backend")))?,
+        "webgpu" => super::webgpu_device().await.map_err(|e| JsError::new(&e))?,
         "cpu" => Device::flex(),
-        other => return Err(JsError::new(&format!("unknown backend '{other}' (webgpu or cpu)"))),
+        other => {
+            return Err(JsError::new(&format!(
+                "unknown backend '{other}' (webgpu or cpu)"
+            )));
+        }
     };
     Ok(Session {
         device,
@@ -85,7 +83,9 @@ pub fn variants() -> Result<JsValue, JsError> {
 
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
     let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-    value.serialize(&serializer).map_err(|e| JsError::new(&e.to_string()))
+    value
+        .serialize(&serializer)
+        .map_err(|e| JsError::new(&e.to_string()))
 }
 
 fn from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsError> {
@@ -99,8 +99,14 @@ fn js_err(e: impl std::fmt::Display) -> JsValue {
 const BUSY: &str = "the trainer is busy with another call; wait for it to finish";
 
 impl Session {
-    fn with_state<R>(&self, f: impl FnOnce(&mut State) -> Result<R, JsError>) -> Result<R, JsError> {
-        let mut state = self.state.try_borrow_mut().map_err(|_| JsError::new(BUSY))?;
+    fn with_state<R>(
+        &self,
+        f: impl FnOnce(&mut State) -> Result<R, JsError>,
+    ) -> Result<R, JsError> {
+        let mut state = self
+            .state
+            .try_borrow_mut()
+            .map_err(|_| JsError::new(BUSY))?;
         f(&mut state)
     }
 
@@ -119,7 +125,9 @@ impl Session {
                     (Some(t), Some(d)) => (t, d),
                     (t, d) => {
                         (s.trainer, s.data) = (t, d);
-                        return Err(js_err("configure a run on a loaded dataset first (or the trainer is busy)"));
+                        return Err(js_err(
+                            "configure a run on a loaded dataset first (or the trainer is busy)",
+                        ));
                     }
                 }
             };
@@ -154,7 +162,10 @@ impl Session {
     #[wasm_bindgen(js_name = addShard)]
     pub fn add_shard(&self, split: &str, index: usize, bytes: &[u8]) -> Result<JsValue, JsError> {
         self.with_state(|s| {
-            let data = s.data.as_mut().ok_or_else(|| JsError::new("load the manifest before the shards"))?;
+            let data = s
+                .data
+                .as_mut()
+                .ok_or_else(|| JsError::new("load the manifest before the shards"))?;
             data.add_shard(split, index, bytes, false)?;
             status(s)
         })
@@ -162,7 +173,13 @@ impl Session {
 
     /// Uses the synthetic dataset (CIFAR-10's shape and classes) instead of a prepared one.
     #[wasm_bindgen(js_name = useSynthetic)]
-    pub fn use_synthetic(&self, train: usize, valid: usize, test: usize, seed: u64) -> Result<JsValue, JsError> {
+    pub fn use_synthetic(
+        &self,
+        train: usize,
+        valid: usize,
+        test: usize,
+        seed: u64,
+    ) -> Result<JsValue, JsError> {
         let spec = SyntheticSpec {
             train,
             valid,
@@ -187,7 +204,10 @@ impl Session {
         let run: RunConfig = from_js(run, "run configuration")?;
         let device = self.device.clone();
         self.with_state(|s| {
-            let data = s.data.as_ref().ok_or_else(|| JsError::new("no dataset loaded yet"))?;
+            let data = s
+                .data
+                .as_ref()
+                .ok_or_else(|| JsError::new("no dataset loaded yet"))?;
             let trainer = Trainer::new(data, &run.model, &run.train, run.preprocessing, &device)?;
             let info = RunInfo {
                 model: trainer.model_config.clone(),
@@ -249,7 +269,10 @@ impl Session {
     #[wasm_bindgen(js_name = evaluateMc)]
     pub fn evaluate_mc(&self, split: String, samples: usize) -> Promise {
         self.run(move |t, d| async move {
-            let r = t.evaluate_mc(&d, &split, samples).await.map_err(|e| e.to_string());
+            let r = t
+                .evaluate_mc(&d, &split, samples)
+                .await
+                .map_err(|e| e.to_string());
             (t, d, r)
         })
     }
@@ -258,7 +281,10 @@ impl Session {
     pub fn finish(&self, reason: JsValue) -> Result<JsValue, JsError> {
         let reason: StopReason = from_js(reason, "stop reason")?;
         self.with_state(|s| {
-            let trainer = s.trainer.as_mut().ok_or_else(|| JsError::new("no run configured"))?;
+            let trainer = s
+                .trainer
+                .as_mut()
+                .ok_or_else(|| JsError::new("no run configured"))?;
             trainer.finish(reason);
             to_js(trainer.history())
         })
@@ -269,7 +295,14 @@ impl Session {
     }
 
     pub fn history(&self) -> Result<JsValue, JsError> {
-        self.with_state(|s| to_js(s.trainer.as_ref().ok_or_else(|| JsError::new("no run configured"))?.history()))
+        self.with_state(|s| {
+            to_js(
+                s.trainer
+                    .as_ref()
+                    .ok_or_else(|| JsError::new("no run configured"))?
+                    .history(),
+            )
+        })
     }
 
     /// The current weights in the `SNW1` format (see `weights.rs`).
@@ -279,7 +312,11 @@ impl Session {
         future_to_promise(async move {
             let model = {
                 let s = state.try_borrow().map_err(|_| js_err(BUSY))?;
-                s.trainer.as_ref().ok_or_else(|| js_err("no run configured"))?.model().clone()
+                s.trainer
+                    .as_ref()
+                    .ok_or_else(|| js_err("no run configured"))?
+                    .model()
+                    .clone()
             };
             let bytes = weights::to_bytes(&model).await.map_err(js_err)?;
             Ok(Uint8Array::from(&bytes[..]).into())
@@ -289,8 +326,12 @@ impl Session {
     #[wasm_bindgen(js_name = importWeights)]
     pub fn import_weights(&self, bytes: &[u8]) -> Result<(), JsError> {
         self.with_state(|s| {
-            let trainer = s.trainer.as_mut().ok_or_else(|| JsError::new("configure the run before importing weights"))?;
-            let model = weights::from_bytes(trainer.model().clone(), bytes).map_err(|e| JsError::new(&e))?;
+            let trainer = s
+                .trainer
+                .as_mut()
+                .ok_or_else(|| JsError::new("configure the run before importing weights"))?;
+            let model = weights::from_bytes(trainer.model().clone(), bytes)
+                .map_err(|e| JsError::new(&e))?;
             trainer.set_model(model);
             Ok(())
         })
@@ -298,7 +339,10 @@ impl Session {
 }
 
 fn status(s: &State) -> Result<JsValue, JsError> {
-    let data = s.data.as_ref().ok_or_else(|| JsError::new("no dataset loaded"))?;
+    let data = s
+        .data
+        .as_ref()
+        .ok_or_else(|| JsError::new("no dataset loaded"))?;
     let splits = [&data.train, &data.valid, &data.test];
     to_js(&DataStatus {
         dataset: data.manifest.dataset.clone(),

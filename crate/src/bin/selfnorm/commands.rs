@@ -14,7 +14,11 @@ use crate::options::{RunOptions, RunSetup};
 use crate::output::Output;
 
 #[derive(Parser, Debug)]
-#[command(name = "selfnorm", version, about = "Train the dense nets of Hands-On ML chapter 11 on CIFAR-10 and watch each layer")]
+#[command(
+    name = "selfnorm",
+    version,
+    about = "Train the dense nets of Hands-On ML chapter 11 on CIFAR-10 and watch each layer"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -97,12 +101,54 @@ enum Command {
 
 pub fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
-        Command::Train { run, mc_samples, save, log } => train(&run, &mc_samples, save, log),
-        Command::LrFind { run, min_lr, max_lr, steps } => lr_find(&run, LrSweepConfig { min_lr, max_lr, steps }),
-        Command::Eval { run, weights, split, mc_samples } => eval(&run, &weights, &split, &mc_samples),
-        Command::PrepareData { archive, fashion_mnist, out, valid } => prepare(archive, fashion_mnist, &out, valid),
-        Command::SynthData { out, train, valid, test, shape, shard_records, seed } => {
-            let spec = SyntheticSpec { image_shape: shape, train, valid, test, seed, ..SyntheticSpec::default() };
+        Command::Train {
+            run,
+            mc_samples,
+            save,
+            log,
+        } => train(&run, &mc_samples, save, log),
+        Command::LrFind {
+            run,
+            min_lr,
+            max_lr,
+            steps,
+        } => lr_find(
+            &run,
+            LrSweepConfig {
+                min_lr,
+                max_lr,
+                steps,
+            },
+        ),
+        Command::Eval {
+            run,
+            weights,
+            split,
+            mc_samples,
+        } => eval(&run, &weights, &split, &mc_samples),
+        Command::PrepareData {
+            archive,
+            fashion_mnist,
+            out,
+            valid,
+        } => prepare(archive, fashion_mnist, &out, valid),
+        Command::SynthData {
+            out,
+            train,
+            valid,
+            test,
+            shape,
+            shard_records,
+            seed,
+        } => {
+            let spec = SyntheticSpec {
+                image_shape: shape,
+                train,
+                valid,
+                test,
+                seed,
+                ..SyntheticSpec::default()
+            };
             synth(&spec, &out, shard_records)
         }
         Command::Variants => {
@@ -120,7 +166,14 @@ fn start(run: &RunOptions, out: &mut Output) -> Result<(Dataset, RunSetup, Train
     let setup = run.setup()?;
     let data = run.load_data().map_err(|e| e.to_string())?;
     let device = run.backend.device()?;
-    let trainer = Trainer::new(&data, &setup.model, &setup.train, setup.preprocessing, &device).map_err(|e| e.to_string())?;
+    let trainer = Trainer::new(
+        &data,
+        &setup.model,
+        &setup.train,
+        setup.preprocessing,
+        &device,
+    )
+    .map_err(|e| e.to_string())?;
     out.emit(
         "run",
         json!({
@@ -147,14 +200,24 @@ fn dataset_summary(data: &Dataset) -> serde_json::Value {
     })
 }
 
-fn train(run: &RunOptions, mc_samples: &[usize], save: Option<PathBuf>, log: Option<PathBuf>) -> Result<(), String> {
+fn train(
+    run: &RunOptions,
+    mc_samples: &[usize],
+    save: Option<PathBuf>,
+    log: Option<PathBuf>,
+) -> Result<(), String> {
     let mut out = Output::new(log.as_deref())?;
     let (data, setup, mut trainer) = start(run, &mut out)?;
     let started = now_seconds();
-    let result = block_on(fit(&mut trainer, &data, &mut |event| out.train_event(event)));
+    let result = block_on(fit(&mut trainer, &data, &mut |event| {
+        out.train_event(event)
+    }));
     out.finish();
     if let Err(e) = result {
-        out.emit("error", json!({ "message": e.to_string(), "history": trainer.history() }));
+        out.emit(
+            "error",
+            json!({ "message": e.to_string(), "history": trainer.history() }),
+        );
         return Err(e.to_string());
     }
     let valid = block_on(trainer.evaluate(&data, "valid")).map_err(|e| e.to_string())?;
@@ -182,10 +245,12 @@ fn train(run: &RunOptions, mc_samples: &[usize], save: Option<PathBuf>, log: Opt
     );
     if let Some(path) = save {
         let bytes = block_on(weights::to_bytes(trainer.model())).map_err(|e| e.to_string())?;
-        std::fs::write(&path, bytes).map_err(|e| format!("{}: cannot write ({e})", path.display()))?;
+        std::fs::write(&path, bytes)
+            .map_err(|e| format!("{}: cannot write ({e})", path.display()))?;
         let config = json!({ "model": trainer.model_config, "preprocessing": setup.preprocessing, "variant": setup.variant.name });
         let config_path = path.with_extension("json");
-        std::fs::write(&config_path, config.to_string()).map_err(|e| format!("{}: {e}", config_path.display()))?;
+        std::fs::write(&config_path, config.to_string())
+            .map_err(|e| format!("{}: {e}", config_path.display()))?;
     }
     Ok(())
 }
@@ -201,19 +266,32 @@ fn lr_find(run: &RunOptions, sweep: LrSweepConfig) -> Result<(), String> {
 fn eval(run: &RunOptions, path: &PathBuf, split: &str, mc_samples: &[usize]) -> Result<(), String> {
     let mut out = Output::new(None)?;
     let (data, _, mut trainer) = start(run, &mut out)?;
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read ({e})", path.display()))?;
-    let model = weights::from_bytes(trainer.model().clone(), &bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("{}: cannot read ({e})", path.display()))?;
+    let model = weights::from_bytes(trainer.model().clone(), &bytes)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     trainer.set_model(model);
     let plain = block_on(trainer.evaluate(&data, split)).map_err(|e| e.to_string())?;
-    out.emit("eval", json!({ "split": split, "mode": "eval", "result": plain }));
+    out.emit(
+        "eval",
+        json!({ "split": split, "mode": "eval", "result": plain }),
+    );
     for &n in mc_samples {
         let mc = block_on(trainer.evaluate_mc(&data, split, n)).map_err(|e| e.to_string())?;
-        out.emit("eval", json!({ "split": split, "mode": "mc-dropout", "samples": n, "result": mc }));
+        out.emit(
+            "eval",
+            json!({ "split": split, "mode": "mc-dropout", "samples": n, "result": mc }),
+        );
     }
     Ok(())
 }
 
-fn prepare(archive: Option<PathBuf>, fashion: Option<PathBuf>, out_dir: &PathBuf, valid: usize) -> Result<(), String> {
+fn prepare(
+    archive: Option<PathBuf>,
+    fashion: Option<PathBuf>,
+    out_dir: &PathBuf,
+    valid: usize,
+) -> Result<(), String> {
     let start = now_seconds();
     let prepared = match (archive, fashion) {
         (Some(archive), None) => prepare_cifar10(&archive, out_dir, valid),
@@ -237,15 +315,28 @@ fn synth(spec: &SyntheticSpec, out_dir: &PathBuf, shard_records: usize) -> Resul
         image_shape: spec.image_shape,
         source: data.manifest.source.clone(),
     };
-    let records = if shard_records == 0 { RECORDS_PER_SHARD } else { shard_records };
-    let manifest = write_dataset(out_dir, desc, [&data.train, &data.valid, &data.test], records).map_err(|e| e.to_string())?;
+    let records = if shard_records == 0 {
+        RECORDS_PER_SHARD
+    } else {
+        shard_records
+    };
+    let manifest = write_dataset(
+        out_dir,
+        desc,
+        [&data.train, &data.valid, &data.test],
+        records,
+    )
+    .map_err(|e| e.to_string())?;
     report_prepared("written", &manifest, out_dir, now_seconds() - start)
 }
 
-fn report_prepared(status: &str, manifest: &Manifest, out_dir: &PathBuf, seconds: f64) -> Result<(), String> {
-    let split = |s: &selfnorm::data::manifest::SplitInfo| {
-        json!({ "records": s.records, "shards": s.shards.len(), "bytes": s.shards.iter().map(|x| x.bytes).sum::<usize>() })
-    };
+fn report_prepared(
+    status: &str,
+    manifest: &Manifest,
+    out_dir: &PathBuf,
+    seconds: f64,
+) -> Result<(), String> {
+    let split = |s: &selfnorm::data::manifest::SplitInfo| json!({ "records": s.records, "shards": s.shards.len(), "bytes": s.shards.iter().map(|x| x.bytes).sum::<usize>() });
     Output::new(None)?.emit(
         "prepared",
         json!({
@@ -263,6 +354,9 @@ fn report_prepared(status: &str, manifest: &Manifest, out_dir: &PathBuf, seconds
 }
 
 fn parse_shape(s: &str) -> Result<[usize; 3], String> {
-    let dims: Vec<usize> = s.split(',').map(|d| d.trim().parse().map_err(|_| format!("bad dimension '{d}'"))).collect::<Result<_, _>>()?;
+    let dims: Vec<usize> = s
+        .split(',')
+        .map(|d| d.trim().parse().map_err(|_| format!("bad dimension '{d}'")))
+        .collect::<Result<_, _>>()?;
     dims.try_into().map_err(|_| "expected C,H,W".to_string())
 }

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use selfnorm::backend::BackendKind;
 use selfnorm::data::{DataError, Dataset, Preprocessing, SyntheticSpec};
-use selfnorm::model::{Activation, DropoutConfig, DropoutKind, DropoutPlacement, KernelInit, ModelConfig};
+use selfnorm::model::{
+    Activation, DropoutConfig, DropoutKind, DropoutPlacement, KernelInit, ModelConfig,
+};
 use selfnorm::optim::OptimizerConfig;
 use selfnorm::train::{Schedule, TrainConfig};
 use selfnorm::variants::{Variant, variant};
@@ -129,11 +131,18 @@ impl RunOptions {
         let defaults = TrainConfig::default();
         let train = TrainConfig {
             lr: o.lr.unwrap_or(variant.lr),
-            schedule: if o.one_cycle { Schedule::OneCycle } else { Schedule::Constant },
+            schedule: if o.one_cycle {
+                Schedule::OneCycle
+            } else {
+                Schedule::Constant
+            },
             optimizer: match o.optimizer.unwrap_or(OptimizerChoice::Nadam) {
                 OptimizerChoice::Nadam => OptimizerConfig::Nadam,
                 OptimizerChoice::Adam => OptimizerConfig::Adam,
-                OptimizerChoice::Sgd => OptimizerConfig::Sgd { momentum: o.momentum, nesterov: o.nesterov },
+                OptimizerChoice::Sgd => OptimizerConfig::Sgd {
+                    momentum: o.momentum,
+                    nesterov: o.nesterov,
+                },
             },
             batch_size: o.batch_size.unwrap_or(defaults.batch_size),
             max_epochs: o.epochs.unwrap_or(defaults.max_epochs),
@@ -150,7 +159,12 @@ impl RunOptions {
             Some(PreprocessingChoice::Standardize) => Preprocessing::Standardize,
             None => variant.preprocessing,
         };
-        Ok(RunSetup { variant, model, train, preprocessing })
+        Ok(RunSetup {
+            variant,
+            model,
+            train,
+            preprocessing,
+        })
     }
 
     fn dropout_config(&self, preset: Option<DropoutConfig>) -> Option<DropoutConfig> {
@@ -167,7 +181,13 @@ impl RunOptions {
         });
         let config = DropoutConfig {
             kind: kind.unwrap_or(base.kind),
-            rate: self.dropout_rate.unwrap_or(if kind.is_some() && base.rate == 0.0 { 0.2 } else { base.rate }),
+            rate: self
+                .dropout_rate
+                .unwrap_or(if kind.is_some() && base.rate == 0.0 {
+                    0.2
+                } else {
+                    base.rate
+                }),
             placement: match self.dropout_placement {
                 Some(PlacementChoice::BeforeOutput) => DropoutPlacement::BeforeOutput,
                 Some(PlacementChoice::EveryHidden) => DropoutPlacement::EveryHidden,

@@ -16,7 +16,9 @@ pub struct Output {
 impl Output {
     pub fn new(log: Option<&std::path::Path>) -> Result<Self, String> {
         let log = log
-            .map(|p| File::create(p).map_err(|e| format!("{}: cannot create log ({e})", p.display())))
+            .map(|p| {
+                File::create(p).map_err(|e| format!("{}: cannot create log ({e})", p.display()))
+            })
             .transpose()?;
         Ok(Self { log, bar: None })
     }
@@ -53,16 +55,21 @@ impl Output {
         let bar = self.bar.get_or_insert_with(|| {
             let bar = ProgressBar::new(p.steps_in_epoch as u64);
             bar.set_style(
-                ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} steps {msg} (eta {eta})")
-                    .expect("valid template")
-                    .progress_chars("=> "),
+                ProgressStyle::with_template(
+                    "epoch {prefix} [{bar:30}] {pos}/{len} steps {msg} (eta {eta})",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
             );
             bar
         });
         bar.set_length(p.steps_in_epoch as u64);
         bar.set_prefix(p.epoch.to_string());
         bar.set_position(p.step_in_epoch as u64);
-        bar.set_message(format!("loss {:.4}, {:.0} samples/s", p.loss, p.samples_per_s));
+        bar.set_message(format!(
+            "loss {:.4}, {:.0} samples/s",
+            p.loss, p.samples_per_s
+        ));
         if p.epoch_complete {
             bar.reset();
         }

@@ -1,0 +1,138 @@
+//! wasm tests, run in headless Chromium on its WebGPU adapter (SwiftShader here, a real GPU
+//! elsewhere) by `scripts/test`: the browser code path, with async readbacks only.
+#![cfg(target_family = "wasm")]
+
+use burn::tensor::{Device, Distribution, Int, Tensor};
+use selfnorm::data::{Dataset, Preprocessing, SyntheticSpec};
+use selfnorm::model::{Activation, DenseNet, KernelInit, Mode, ModelConfig};
+use selfnorm::readback::read_floats;
+use selfnorm::train::{TrainConfig, Trainer};
+use selfnorm::variants::variant;
+use selfnorm::web::webgpu_device;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_dedicated_worker);
+
+async fn webgpu() -> Device {
+    webgpu_device()
+        .await
+        .expect("the browser exposes a WebGPU adapter")
+}
+
+fn tiny_data() -> Dataset {
+    SyntheticSpec {
+        image_shape: [1, 8, 8],
+        train: 256,
+        valid: 64,
+        test: 64,
+        noise: 32.0,
+        ..SyntheticSpec::default()
+    }
+    .generate()
+}
+
+fn tiny_model() -> ModelConfig {
+    ModelConfig {
+        depth: 2,
+        width: 16,
+        ..ModelConfig::default()
+    }
+}
+
+/// Trains two epochs and returns the validation loss before and after.
+async fn loss_before_and_after(device: &Device) -> (f64, f64) {
+    let data = tiny_data();
+    let config = TrainConfig {
+        lr: 3e-3,
+        max_epochs: 2,
+        readback_every: 8,
+        probe_every: 0,
+        ..TrainConfig::default()
+    };
+    let mut trainer = Trainer::new(
+        &data,
+        &tiny_model(),
+        &config,
+        Preprocessing::Standardize,
+        device,
+    )
+    .unwrap();
+    let before = trainer.evaluate(&data, "valid").await.unwrap().loss;
+    while !trainer.finished() {
+        let progress = trainer.train_chunk(&data).await.unwrap();
+        if progress.epoch_complete {
+            trainer.end_epoch(&data).await.unwrap();
+        }
+    }
+    (before, trainer.evaluate(&data, "valid").await.unwrap().loss)
+}
+
+#[wasm_bindgen_test]
+async fn webgpu_device_initializes_and_computes() {
+    let device = webgpu().await;
+    let x = Tensor::<1>::from_floats([1.0, 2.0, 3.0], &device);
+    let y = read_floats(x.clone() * x).await.unwrap();
+    assert_eq!(y, vec![1.0, 4.0, 9.0]);
+}
+
+#[wasm_bindgen_test]
+async fn training_on_webgpu_lowers_the_loss() {
+    let (before, after) = loss_before_and_after(&webgpu().await).await;
+    assert!(after < 0.7 * before, "validation loss {before} → {after}");
+}
+
+#[wasm_bindgen_test]
+async fn the_cpu_fallback_trains_too() {
+    let (before, after) = loss_before_and_after(&Device::flex()).await;
+    assert!(after < 0.7 * before, "validation loss {before} → {after}");
+}
+
+#[wasm_bindgen_test]
+async fn layer_statistics_come_back_in_shape_and_selu_starts_normalized() {
+    let device = webgpu().await.autodiff();
+    device.seed(3);
+    let config = ModelConfig {
+        input_dim: 64,
+        depth: 8,
+        width: 64,
+        activation: Activation::Selu,
+        kernel_init: KernelInit::LecunNormal,
+        ..ModelConfig::default()
+    };
+    let net = DenseNet::new(&config, 1, &device).unwrap();
+    let x = Tensor::<2>::random([256, 64], Distribution::Normal(0.0, 1.0), &device);
+    let y = Tensor::<1, Int>::zeros([256], &device);
+    let stats = selfnorm::stats::probe(&net, x, y).await.unwrap();
+    assert_eq!(stats.layers(), 8);
+    assert_eq!(stats.grad_norm.len(), 8);
+    for (mean, std) in stats.act_mean.iter().zip(&stats.act_std) {
+        assert!(
+            mean.abs() < 0.15 && (0.8..1.2).contains(std),
+            "mean {mean}, std {std}"
+        );
+    }
+    assert!(stats.grad_norm.iter().all(|g| g.is_finite() && *g > 0.0));
+}
+
+#[wasm_bindgen_test]
+async fn mc_dropout_varies_while_eval_is_deterministic_on_webgpu() {
+    let device = webgpu().await;
+    device.seed(9);
+    let model = ModelConfig {
+        input_dim: 64,
+        depth: 2,
+        width: 32,
+        ..variant("selu-alpha-dropout").unwrap().model
+    };
+    let net = DenseNet::new(&model, 4, &device).unwrap();
+    let x = Tensor::<2>::random([16, 64], Distribution::Normal(0.0, 1.0), &device);
+    let pass = |mode| read_floats(net.forward(x.clone(), mode));
+    let (e1, e2) = (
+        pass(Mode::Eval).await.unwrap(),
+        pass(Mode::Eval).await.unwrap(),
+    );
+    assert_eq!(e1, e2);
+    let (m1, m2) = (pass(Mode::Mc).await.unwrap(), pass(Mode::Mc).await.unwrap());
+    assert_ne!(m1, m2);
+    assert_ne!(m1, e1);
+}
