@@ -19,10 +19,16 @@ export function createDatasetPanel(container, app) {
   container.append(h('div', { class: 'panel-head' }, title, name), overallBar, overallText, ready, cacheNotice, errorBox, notices, splits, details);
   let rows = new Map();
   let filesKey = '';
+  let lastStatus = null;
 
   return function update(state) {
     const data = state.data;
     setText(name, data.name);
+    // The file list is open while files stream in or fail, folded once all are verified.
+    if (data.status !== lastStatus) {
+      lastStatus = data.status;
+      details.open = data.status !== 'complete';
+    }
     const files = data.files;
     const key = files.map((f) => f.file).join('|');
     if (key !== filesKey) {

@@ -30,10 +30,11 @@ export function divergingColor(value) {
   return 'rgb(103, 0, 31)';
 }
 
-export function createHeatmap(container, { onPick, label = 'std' } = {}) {
+export function createHeatmap(container, { onPick, label = 'std', empty = 'No data yet.' } = {}) {
   const canvas = h('canvas', { class: 'heatmap-canvas', 'data-testid': 'heatmap-canvas' });
   const tip = h('div', { class: 'heatmap-tip', hidden: true });
-  container.append(canvas, tip);
+  const placeholder = h('div', { class: 'chart-empty', style: 'height:200px' }, empty);
+  container.append(canvas, tip, placeholder);
   let model = null;
   let geometry = null;
 
@@ -161,13 +162,15 @@ export function createHeatmap(container, { onPick, label = 'std' } = {}) {
     const cell = cellAt(event);
     if (cell) onPick?.(cell.column);
   });
-  new ResizeObserver(() => draw()).observe(container);
+  new ResizeObserver(() => model && draw()).observe(container);
 
   return {
     /** `next`: {layers, columns: [{epoch, step, values[]}], selected, label} or null. */
     update(next) {
       model = next;
-      draw();
+      canvas.hidden = !model;
+      placeholder.hidden = Boolean(model);
+      if (model) draw();
     },
   };
 }

@@ -11,9 +11,9 @@ const HEATMAP_METRICS = {
   pre_std: 'pre-activation std',
 };
 
-function panel(title, caption, { wide = false } = {}) {
+function panel(title, caption, { wide = false, third = false } = {}) {
   const box = h('div', { class: 'chart' });
-  const el = h('figure', { class: `stat-panel${wide ? ' stat-wide' : ''}` }, h('h3', {}, title), box, h('figcaption', { class: 'caption' }, caption));
+  const el = h('figure', { class: `stat-panel${wide ? ' stat-wide' : ''}${third ? ' stat-third' : ''}` }, h('h3', {}, title), box, h('figcaption', { class: 'caption' }, caption));
   return { el, box };
 }
 
@@ -47,11 +47,11 @@ export function createLayerStats(container, app) {
   heatCaption.textContent = 'Each column is a probe, each row a hidden layer. White: std ≈ 1, a healthy signal. Blue: the signal shrinks (vanishing); red: it grows (exploding). Click a column to inspect that probe above and below.';
   heat.el.querySelector('h3').append(h('span', { class: 'h3-control' }, metric));
   const sat = panel('Saturated and dead units',
-    'Saturated: share of activations in a flat part of the function (ELU/SELU below z = −3, tanh beyond |z| = 2, sigmoid beyond |z| = 3), where gradients are ≈ 0. Dead: share of units whose input is ≤ 0 for every probe image; a dead ReLU never recovers. ReLUs do not saturate.');
+    'Saturated: activations in a flat part of the function (ELU/SELU: z < −3; tanh: |z| > 2; sigmoid: |z| > 3), where the gradient is ≈ 0. Dead: units whose input is ≤ 0 on every probe image; a dead ReLU never recovers.', { third: true });
   const grad = panel('Gradient norm per layer (log scale)',
-    'L2 norm of the loss gradient with respect to each layer\'s kernel. Roughly level across layers is healthy; falling towards layer 1 means vanishing gradients (the first layers barely learn), rising means exploding gradients.');
+    'L2 norm of the loss gradient for each layer\'s kernel. Roughly level is healthy; falling towards layer 1 means vanishing gradients (the first layers barely learn), rising means exploding ones.', { third: true });
   const spread = panel('Unit spread per layer',
-    'Std across a layer\'s units, averaged over images. 0 means every unit computes the same function: with identical initial weights the symmetry is never broken.');
+    'Std across a layer\'s units, averaged over images. 0 means every unit computes the same function: with identical initial weights the symmetry is never broken.', { third: true });
 
   container.append(
     h('div', { class: 'panel-head' }, h('h2', {}, 'Per-layer statistics'), runName),
@@ -73,6 +73,7 @@ export function createLayerStats(container, app) {
   let key = '';
   let lastRun = null;
   const heatmap = createHeatmap(heat.box, {
+    empty: 'One column per probe appears here as training goes.',
     onPick(index) {
       selected = index;
       key = '';
