@@ -6,14 +6,17 @@
 //! host readback is async ([`readback`]), as wasm requires.
 
 pub mod backend;
+pub mod bench;
 pub mod clock;
 pub mod data;
 pub mod error;
 pub mod eval;
+pub mod lessons;
 pub mod model;
 pub mod optim;
 pub mod readback;
 pub mod rng;
+pub mod sparsity;
 pub mod stats;
 pub mod train;
 pub mod variants;

@@ -335,9 +335,19 @@ impl Trainer {
 
     /// Loss and accuracy of the current weights on `split` (`train`, `valid` or `test`).
     pub async fn evaluate(&self, data: &Dataset, split: &str) -> Result<Evaluation, TrainError> {
+        self.evaluate_model(&self.model, data, split).await
+    }
+
+    /// Loss and accuracy of other weights for this run's model (e.g. a pruned copy).
+    pub async fn evaluate_model(
+        &self,
+        model: &DenseNet,
+        data: &Dataset,
+        split: &str,
+    ) -> Result<Evaluation, TrainError> {
         let device = self.device.clone().inner();
         eval::evaluate(
-            &self.model.valid(),
+            &model.valid(),
             data.split(split)?,
             &self.normalizer,
             &device,

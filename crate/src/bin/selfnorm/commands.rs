@@ -2,15 +2,18 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use pollster::block_on;
+use selfnorm::backend::BackendKind;
+use selfnorm::bench::{self, BenchConfig};
 use selfnorm::clock::now_seconds;
 use selfnorm::data::prepare::{Prepared, VALID_RECORDS, prepare_cifar10, prepare_fashion_mnist};
 use selfnorm::data::writer::{DatasetSpec, RECORDS_PER_SHARD, write_dataset};
 use selfnorm::data::{Dataset, Manifest, SyntheticSpec};
-use selfnorm::train::{LrSweepConfig, Trainer, fit};
+use selfnorm::lessons::{self, LessonOptions};
+use selfnorm::train::{Event, LrSweepConfig, Trainer, fit};
 use selfnorm::{variants, weights};
 use serde_json::json;
 
-use crate::options::{RunOptions, RunSetup};
+use crate::options::{RunOptions, RunSetup, load_data};
 use crate::output::Output;
 
 #[derive(Parser, Debug)]
@@ -51,6 +54,17 @@ enum Command {
         /// Steps in the sweep (0: one epoch).
         #[arg(long, default_value_t = 0)]
         steps: usize,
+    },
+    /// Learning-rate search by short runs: train each candidate rate for a few epochs from the
+    /// same initial weights and keep the one with the lowest validation loss.
+    LrSearch {
+        #[command(flatten)]
+        run: RunOptions,
+        #[arg(long, value_delimiter = ',', default_values_t = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3])]
+        candidates: Vec<f64>,
+        /// Copy the JSON lines to this file.
+        #[arg(long)]
+        log: Option<PathBuf>,
     },
     /// Evaluate saved weights on a split, plain and with MC Dropout.
     Eval {
@@ -97,6 +111,50 @@ enum Command {
     },
     /// List the named variants and their settings.
     Variants,
+    /// Training and inference throughput on CIFAR-shaped data (one JSON line per setting).
+    Bench {
+        #[arg(long = "variant", default_values_t = ["elu-he".to_string(), "elu-he-bn".to_string(), "selu-lecun".to_string()])]
+        variants: Vec<String>,
+        #[arg(long = "batch", default_values_t = [32, 256])]
+        batches: Vec<usize>,
+        #[arg(long, default_value_t = 50)]
+        warmup: usize,
+        #[arg(long, default_value_t = 200)]
+        steps: usize,
+        #[arg(long, default_value_t = 5)]
+        infer_passes: usize,
+        #[arg(long, default_value = "cpu")]
+        backend: BackendKind,
+    },
+    /// List the chapter's lessons (questions 1–7 and 1cycle).
+    Lessons,
+    /// Run one lesson; the last line holds `lesson` and the `finding` that answers it.
+    Lesson {
+        /// symmetry, zero-bias, activations, momentum, sparsity, dropout-cost, one-cycle.
+        name: String,
+        /// A prepared dataset folder, or `synthetic`.
+        #[arg(long, default_value = "data/cifar10")]
+        data: String,
+        #[arg(long, default_value = "cpu")]
+        backend: BackendKind,
+        #[arg(long, default_value_t = 5)]
+        epochs: usize,
+        /// Training records per epoch (0: all).
+        #[arg(long, default_value_t = 10_000)]
+        max_train_records: usize,
+        #[arg(long, default_value_t = 20)]
+        depth: usize,
+        #[arg(long, default_value_t = 100)]
+        width: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Nadam's learning rate (SGD runs use 10× this).
+        #[arg(long, default_value_t = 1e-4)]
+        lr: f64,
+        /// The sparsity lesson's L1 strength.
+        #[arg(long, default_value_t = 1e-4)]
+        l1: f64,
+    },
 }
 
 pub fn run(cli: Cli) -> Result<(), String> {
@@ -120,6 +178,11 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 steps,
             },
         ),
+        Command::LrSearch {
+            run,
+            candidates,
+            log,
+        } => lr_search(&run, &candidates, log),
         Command::Eval {
             run,
             weights,
@@ -150,6 +213,64 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 ..SyntheticSpec::default()
             };
             synth(&spec, &out, shard_records)
+        }
+        Command::Bench {
+            variants,
+            batches,
+            warmup,
+            steps,
+            infer_passes,
+            backend,
+        } => {
+            let device = backend.device()?;
+            let mut out = Output::new(None)?;
+            for variant in &variants {
+                for &batch in &batches {
+                    let config = BenchConfig {
+                        variant: variant.clone(),
+                        batch,
+                        warmup_steps: warmup,
+                        steps,
+                        infer_passes,
+                    };
+                    let data = bench::bench_data(&config);
+                    let result = block_on(bench::run(&config, &data, &device, backend.name()))
+                        .map_err(|e| e.to_string())?;
+                    out.emit("bench", serde_json::to_value(result).unwrap());
+                }
+            }
+            Ok(())
+        }
+        Command::Lessons => {
+            let mut out = Output::new(None)?;
+            for lesson in lessons::all(&LessonOptions::default()) {
+                let runs: Vec<_> = lesson.runs.iter().map(|r| r.label.clone()).collect();
+                out.emit("lesson", json!({ "name": lesson.name, "question": lesson.question, "caption": lesson.caption, "runs": runs }));
+            }
+            Ok(())
+        }
+        Command::Lesson {
+            name,
+            data,
+            backend,
+            epochs,
+            max_train_records,
+            depth,
+            width,
+            seed,
+            lr,
+            l1,
+        } => {
+            let options = LessonOptions {
+                epochs,
+                max_train_records,
+                seed,
+                depth,
+                width,
+                lr,
+                l1,
+            };
+            run_lesson_command(&name, &data, backend, &options)
         }
         Command::Variants => {
             let mut out = Output::new(None)?;
@@ -222,10 +343,11 @@ fn train(
     }
     let valid = block_on(trainer.evaluate(&data, "valid")).map_err(|e| e.to_string())?;
     let test = block_on(trainer.evaluate(&data, "test")).map_err(|e| e.to_string())?;
-    let mc: Vec<_> = mc_samples
-        .iter()
-        .map(|&n| block_on(trainer.evaluate_mc(&data, "test", n)).map_err(|e| e.to_string()))
-        .collect::<Result<_, _>>()?;
+    let mut mc = Vec::new();
+    for &n in mc_samples {
+        let on = |split| block_on(trainer.evaluate_mc(&data, split, n)).map_err(|e| e.to_string());
+        mc.push(json!({ "samples": n, "valid": on("valid")?, "test": on("test")? }));
+    }
     let h = trainer.history();
     let epochs = h.epochs.len().max(1) as f64;
     out.emit(
@@ -252,6 +374,66 @@ fn train(
         std::fs::write(&config_path, config.to_string())
             .map_err(|e| format!("{}: {e}", config_path.display()))?;
     }
+    Ok(())
+}
+
+fn run_lesson_command(
+    name: &str,
+    data: &str,
+    backend: BackendKind,
+    options: &LessonOptions,
+) -> Result<(), String> {
+    let lesson = lessons::lesson(name, options).map_err(|e| e.to_string())?;
+    let data = load_data(data).map_err(|e| e.to_string())?;
+    let device = backend.device()?;
+    let mut out = Output::new(None)?;
+    out.emit("lesson-start", json!({ "lesson": lesson.name, "question": lesson.question, "runs": lesson.runs, "dataset": dataset_summary(&data) }));
+    let result = block_on(lessons::run_lesson(
+        &lesson,
+        &data,
+        &device,
+        &mut |label, event| {
+            if let Event::Epoch(summary) = event {
+                out.emit("epoch", json!({ "run": label, "summary": summary }));
+            }
+        },
+    ));
+    let (_, finding) = result.map_err(|e| e.to_string())?;
+    out.emit(
+        "finding",
+        json!({ "lesson": lesson.name, "finding": finding }),
+    );
+    Ok(())
+}
+
+fn lr_search(run: &RunOptions, candidates: &[f64], log: Option<PathBuf>) -> Result<(), String> {
+    let mut out = Output::new(log.as_deref())?;
+    let (data, setup, _) = start(run, &mut out)?;
+    let device = run.backend.device()?;
+    let mut best: Option<(f64, f64)> = None;
+    for &lr in candidates {
+        let config = selfnorm::train::TrainConfig {
+            lr,
+            probe_every: 0,
+            ..setup.train.clone()
+        };
+        let mut trainer = Trainer::new(&data, &setup.model, &config, setup.preprocessing, &device)
+            .map_err(|e| e.to_string())?;
+        let outcome = block_on(fit(&mut trainer, &data, &mut |_| {}));
+        let h = trainer.history();
+        let val_loss = h
+            .epochs
+            .iter()
+            .map(|e| e.val_loss)
+            .fold(f64::INFINITY, f64::min);
+        let val_accuracy = h.epochs.iter().map(|e| e.val_accuracy).fold(0.0, f64::max);
+        out.emit("lr-candidate", json!({ "lr": lr, "epochs": h.epochs.len(), "best_val_loss": val_loss, "best_val_accuracy": val_accuracy, "error": outcome.err().map(|e| e.to_string()) }));
+        if val_loss.is_finite() && best.is_none_or(|(_, l)| val_loss < l) {
+            best = Some((lr, val_loss));
+        }
+    }
+    let (lr, val_loss) = best.ok_or("every candidate rate diverged")?;
+    out.emit("lr-search", json!({ "variant": setup.variant.name, "best_lr": lr, "best_val_loss": val_loss, "epochs_per_candidate": setup.train.max_epochs }));
     Ok(())
 }
 

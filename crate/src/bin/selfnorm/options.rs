@@ -198,9 +198,14 @@ impl RunOptions {
     }
 
     pub fn load_data(&self) -> Result<Dataset, DataError> {
-        if self.data == "synthetic" {
-            return Ok(SyntheticSpec::default().generate());
-        }
-        Dataset::load_dir(&PathBuf::from(&self.data))
+        load_data(&self.data)
     }
+}
+
+/// A prepared dataset folder, or the synthetic set for `synthetic`.
+pub fn load_data(data: &str) -> Result<Dataset, DataError> {
+    if data == "synthetic" {
+        return Ok(SyntheticSpec::default().generate());
+    }
+    Dataset::load_dir(&PathBuf::from(data))
 }

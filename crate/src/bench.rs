@@ -1,0 +1,98 @@
+//! Throughput measurement shared by the native `selfnorm bench` and the browser benchmark:
+//! steady-state training samples/s (forward, backward, update; losses read back once per
+//! `readback_every` steps) after a warm-up, and inference samples/s at batch 1,000.
+
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+
+use crate::clock::now_seconds;
+use crate::data::{Dataset, SyntheticSpec};
+use crate::error::TrainError;
+use crate::train::{TrainConfig, Trainer};
+use crate::variants::variant;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BenchConfig {
+    pub variant: String,
+    pub batch: usize,
+    /// Steps before timing starts (shader compilation, allocator warm-up).
+    pub warmup_steps: usize,
+    pub steps: usize,
+    /// Inference passes over the 1,000-record batch (after one untimed pass).
+    pub infer_passes: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BenchResult {
+    pub system: String,
+    pub backend: String,
+    pub variant: String,
+    pub batch: usize,
+    pub train_samples_per_s: f64,
+    pub infer_samples_per_s: f64,
+    pub first_step_seconds: f64,
+    pub optimizer: String,
+}
+
+/// CIFAR-10-shaped synthetic records: enough for the timed steps without reusing an epoch.
+pub fn bench_data(config: &BenchConfig) -> Dataset {
+    SyntheticSpec {
+        train: (config.warmup_steps + config.steps) * config.batch,
+        valid: 1_000,
+        test: 10,
+        ..SyntheticSpec::default()
+    }
+    .generate()
+}
+
+pub async fn run(
+    config: &BenchConfig,
+    data: &Dataset,
+    device: &Device,
+    backend: &str,
+) -> Result<BenchResult, TrainError> {
+    let v = variant(&config.variant)?;
+    let train = TrainConfig {
+        lr: v.lr,
+        batch_size: config.batch,
+        readback_every: 25,
+        probe_every: 0,
+        max_epochs: 1,
+        ..TrainConfig::default()
+    };
+    let mut trainer = Trainer::new(data, &v.model, &train, v.preprocessing, device)?;
+    let start = now_seconds();
+    trainer.config.readback_every = 1;
+    trainer.train_chunk(data).await?;
+    let first_step_seconds = now_seconds() - start;
+    trainer.config.readback_every = 25;
+    let mut done = 1;
+    while done < config.warmup_steps {
+        done = trainer.train_chunk(data).await?.step;
+    }
+    let timed_from = now_seconds();
+    let mut samples = 0;
+    while done < config.warmup_steps + config.steps {
+        let before = done;
+        done = trainer.train_chunk(data).await?.step;
+        samples += (done - before) * config.batch;
+    }
+    let train_samples_per_s = samples as f64 / (now_seconds() - timed_from);
+    trainer.evaluate(data, "valid").await?;
+    let timed_from = now_seconds();
+    for _ in 0..config.infer_passes {
+        trainer.evaluate(data, "valid").await?;
+    }
+    let infer_samples_per_s =
+        (config.infer_passes * data.valid.len()) as f64 / (now_seconds() - timed_from);
+    Ok(BenchResult {
+        system: "selfnorm".into(),
+        backend: backend.into(),
+        variant: config.variant.clone(),
+        batch: config.batch,
+        train_samples_per_s,
+        infer_samples_per_s,
+        first_step_seconds,
+        optimizer: train.optimizer.name(),
+    })
+}
