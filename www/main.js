@@ -226,21 +226,24 @@ function onMessage(msg) {
 async function onFinished(msg) {
   const run = runById(msg.runId);
   state.activeRunId = null;
-  setPhase('idle');
-  if (!run) return;
+  if (!run) {
+    setPhase('idle');
+    return;
+  }
   run.history = msg.history;
   run.status = 'finished';
   run.results = { ...run.results, valid: msg.valid, test: msg.test };
   run.timings.finished = Date.now();
   run.timings.finishSeconds = msg.seconds;
-  run.progress = run.progress ? { ...run.progress } : null;
   state.loadedRunId = run.id;
   state.mc = null;
+  // Asked at once, so that no other request (a new run's CONFIGURE) can come between.
+  setPhase('saving-weights');
+  const weights = client.request(ToWorker.EXPORT_WEIGHTS);
+  weights.catch(() => {}); // handled below, after the save
   await saveNow(run);
   try {
-    setPhase('saving-weights');
-    const answer = await client.request(ToWorker.EXPORT_WEIGHTS);
-    await putWeights(run, answer.bytes);
+    await putWeights(run, (await weights).bytes);
   } catch (error) {
     if (!(error instanceof WorkerError)) showError(`The best weights of ${run.name} could not be saved: ${error.message}`);
   } finally {
@@ -493,7 +496,7 @@ const app = {
   },
 
   restartWorker(backend) {
-    if (['training', 'pausing', 'stopping'].includes(state.phase)) return;
+    if (['configuring', 'lr-finding', 'training', 'pausing', 'stopping', 'saving-weights', 'loading-weights', 'mc'].includes(state.phase)) return;
     restartWorker(backend);
   },
 

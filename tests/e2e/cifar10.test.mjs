@@ -36,7 +36,10 @@ test('CIFAR-10: the prepared dataset loads and SELU trains through 20 layers', {
   assert.deepEqual(s.data.loaded, s.data.expected);
   assert.equal(s.data.verified, s.data.files);
   await page.selectOption('#variant', 'selu-lecun');
-  await fillForm(page, { epochs: 40, patience: 40, 'max-records': 5000, 'probe-every': 16 });
+  await fillForm(page, { epochs: 40, patience: 40, 'max-records': 5000, 'probe-every': 16, 'lr-steps': 200 });
+  await page.click('#btn-lr-find');
+  s = await waitForState(page, (st) => st.lrFinder && st.phase === 'idle', { what: 'the LR finder', timeout: 120_000 });
+  assert.ok(s.lrFinder.suggested_lr > 1e-5 && s.lrFinder.suggested_lr < 1e-1, `suggested ${s.lrFinder.suggested_lr}`);
   await page.click('#btn-train');
   s = await waitForState(page, (st) => st.run?.status === 'running' && st.epochs >= 5, { what: 'five epochs', timeout: 180_000 });
   const diagnosis = await page.locator('[data-testid="diagnosis"]').innerText();

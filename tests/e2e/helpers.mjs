@@ -35,6 +35,8 @@ export function syntheticDataset(name, { train = 600, valid = 200, test = 200, s
   const scratch = mkdtempSync(join(repoRoot, 'data', `.${name}-`));
   execFileSync(cli(), ['synth-data', '--out', scratch, '--train', train, '--valid', valid, '--test', test,
     '--shape', '3,32,32', '--shard-records', shardRecords, '--seed', seed].map(String), { stdio: 'pipe' });
+  // Test data is generated, never committed (copies made by damagedCopy inherit this).
+  writeFileSync(join(scratch, '.gitignore'), '*\n');
   try {
     renameSync(scratch, dir);
   } catch {
@@ -109,14 +111,16 @@ export async function waitForState(page, predicate, { timeout = 30_000, arg = nu
     const state = await page.evaluate(() => window.selfnorm?.state).catch(() => null);
     throw new Error(`timed out waiting for ${what}: ${error.message.split('\n')[0]}\nstate: ${JSON.stringify(state, null, 1)?.slice(0, 3000)}`);
   }
-  return page.evaluate(() => window.selfnorm.state);
+  // The views render on the next animation frame: let them catch up with the state.
+  return page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(window.selfnorm.state)))));
 }
 
 export const state = (page) => page.evaluate(() => window.selfnorm.state);
 
 /** Waits for a ready worker and a dataset the worker can train on. */
 export function waitForReady(page, timeout = 60_000) {
-  return waitForState(page, (s) => s.backend.status === 'ready' && s.data.readyToTrain && s.data.status === 'complete' && s.phase === 'idle', { timeout, what: 'the backend and the dataset' });
+  return waitForState(page, (s) => s.backend.status === 'ready' && s.data.readyToTrain && s.data.status === 'complete' && s.phase === 'idle'
+    && s.data.loaded.every((n, i) => n === s.data.expected[i]), { timeout, what: 'the backend and the whole dataset in the worker' });
 }
 
 /** Fills the run form with a small model; `fields` maps element ids to values. */

@@ -3,6 +3,8 @@
 import { h, setText } from '../format.js';
 
 const LABELS = { webgpu: 'WebGPU', cpu: 'CPU (wasm)' };
+/** Phases in which the worker is mid-request: a restart would lose its answer. */
+const BUSY = new Set(['configuring', 'lr-finding', 'training', 'pausing', 'stopping', 'saving-weights', 'loading-weights', 'mc']);
 
 export function createBackendBanner(container, app) {
   const badge = h('span', { class: 'backend-badge', 'data-testid': 'backend-name' });
@@ -45,7 +47,7 @@ export function createBackendBanner(container, app) {
     setText(adapter, a ? `GPU adapter: ${name}${software ? ' (software emulation)' : ''}` : backend.status === 'ready' ? 'No WebGPU adapter' : '');
     adapter.classList.toggle('is-software', software);
     if (document.activeElement !== select) select.value = backend.requested;
-    select.disabled = ['training', 'pausing', 'stopping'].includes(phase);
-    select.title = select.disabled ? 'Pause or stop the run before switching backend' : 'Restarts the training worker on this backend (runs are kept)';
+    select.disabled = BUSY.has(phase);
+    select.title = select.disabled ? 'Wait for the worker (pause or stop a run) before switching backend' : 'Restarts the training worker on this backend; runs are kept (a paused run ends as interrupted)';
   };
 }
