@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
+use crate::bench::{self, BenchConfig};
 use crate::data::{Dataset, Manifest, Preprocessing, SyntheticSpec};
 use crate::model::ModelConfig;
 use crate::train::{LrSweepConfig, StopReason, TrainConfig, Trainer};
@@ -320,6 +321,22 @@ impl Session {
             };
             let bytes = weights::to_bytes(&model).await.map_err(js_err)?;
             Ok(Uint8Array::from(&bytes[..]).into())
+        })
+    }
+
+    /// Measures training and inference throughput on CIFAR-shaped synthetic data (see
+    /// `bench.rs`); `config`: `{variant, batch, warmup_steps, steps, infer_passes}`.
+    pub fn bench(&self, config: JsValue) -> Promise {
+        let config: Result<BenchConfig, _> = from_js(config, "bench settings");
+        let device = self.device.clone();
+        let backend = self.backend.clone();
+        future_to_promise(async move {
+            let config = config.map_err(JsValue::from)?;
+            let data = bench::bench_data(&config);
+            let result = bench::run(&config, &data, &device, &backend)
+                .await
+                .map_err(js_err)?;
+            to_js(&result).map_err(JsValue::from)
         })
     }
 
