@@ -184,12 +184,11 @@ function fromBase64(text) {
 
 /** The text of a run file: config, history (with the per-layer statistics), results, weights. */
 export function exportRunFile(run, weights) {
-  const { progress, ...record } = run;
   return JSON.stringify({
     format: RUN_FILE_FORMAT,
     version: RUN_FILE_VERSION,
     exported: new Date().toISOString(),
-    run: record,
+    run,
     weights: weights ? { encoding: 'base64', format: 'SNW1', bytes: toBase64(weights) } : null,
   });
 }
@@ -231,12 +230,11 @@ export function parseRunFile(text, fileName, newId) {
       imported: true,
       importedFrom: fileName,
       hasWeights: Boolean(weights),
-      progress: null,
     },
     weights,
   };
 }
 
 function newRunDefaults() {
-  return { modified: [], results: { valid: null, test: null, mc: null }, timings: {}, info: null, summary: null, lrFinder: null, error: null };
+  return { modified: [], results: { valid: null, test: null, mc: null }, timings: {}, info: null, summary: null, progress: null, lrFinder: null, error: null };
 }

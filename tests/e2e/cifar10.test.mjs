@@ -41,7 +41,7 @@ test('CIFAR-10: the prepared dataset loads and SELU trains through 20 layers', {
   s = await waitForState(page, (st) => st.lrFinder && st.phase === 'idle', { what: 'the LR finder', timeout: 120_000 });
   assert.ok(s.lrFinder.suggested_lr > 1e-5 && s.lrFinder.suggested_lr < 1e-1, `suggested ${s.lrFinder.suggested_lr}`);
   await page.click('#btn-train');
-  s = await waitForState(page, (st) => st.run?.status === 'running' && st.epochs >= 5, { what: 'five epochs', timeout: 180_000 });
+  s = await waitForState(page, (st) => st.run?.status === 'running' && st.epochs >= 3, { what: 'three epochs', timeout: 180_000 });
   const diagnosis = await page.locator('[data-testid="diagnosis"]').innerText();
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(ensureOutputDir(), 'mid-training.png'), fullPage: true });

@@ -9,11 +9,11 @@ export function chunkEpochs(run) {
   const steps = run.history.steps;
   const lastStepOf = new Map();
   for (const s of steps) lastStepOf.set(s.epoch, Math.max(lastStepOf.get(s.epoch) ?? 0, s.step));
+  const finished = new Set(run.history.epochs.map((e) => e.epoch));
   const xs = [];
   for (const s of steps) {
     const before = lastStepOf.get(s.epoch - 1) ?? 0;
-    const finishedEpoch = run.history.epochs.some((e) => e.epoch === s.epoch);
-    const ongoing = run.progress && run.progress.epoch === s.epoch && !finishedEpoch ? run.progress.steps_in_epoch : null;
+    const ongoing = run.progress && run.progress.epoch === s.epoch && !finished.has(s.epoch) ? run.progress.steps_in_epoch : null;
     const span = ongoing ?? (lastStepOf.get(s.epoch) - before);
     xs.push(s.epoch - 1 + (s.step - before) / Math.max(1, span));
   }

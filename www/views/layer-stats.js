@@ -39,7 +39,7 @@ export function createLayerStats(container, app) {
     ...Object.entries(HEATMAP_METRICS).map(([value, label]) => h('option', { value }, label)));
 
   const act = panel('Activations: mean and std per layer',
-    'Output of each hidden layer. Self-normalizing nets (SELU + LeCun init + standardized inputs) keep mean ≈ 0 and std ≈ 1 (dashed lines) through all the layers; with ELU + He the std drifts from layer to layer. Faded: the first probe (before training).');
+    'Output of each hidden layer. At initialization a self-normalizing net (SELU + LeCun normal init + standardized inputs) has mean ≈ 0 and std ≈ 1 (dashed lines) through all the layers, while ELU + He drifts with depth. Faded: the first probe, before training; compare it with the latest to see what training does.');
   const pre = panel('Pre-activations: mean and std per layer',
     'Input of the activation function (after batch norm when it is on). Batch norm re-centres and re-scales it at every layer; without it, any drift compounds with depth.');
   const heat = panel('Activation std over training', '', { wide: true });

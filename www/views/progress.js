@@ -74,7 +74,9 @@ export function createProgress(container) {
     setText(cells.steps, p ? fmtInt(p.step) : fmtInt(run.history.steps.at(-1)?.step));
     setText(cells.loss, p ? fmtNumber(p.loss, 4) : '—');
     const lastEpoch = epochs.at(-1);
-    setText(cells.speed, p ? fmtRate(p.samples_per_s) : lastEpoch ? fmtRate(lastEpoch.samples_per_s) : '—');
+    // A live run shows its last chunk; an ended one its last full epoch (a stop cuts a chunk short).
+    const live = run.status === 'running' && p;
+    setText(cells.speed, live ? fmtRate(p.samples_per_s) : lastEpoch ? fmtRate(lastEpoch.samples_per_s) : p ? fmtRate(p.samples_per_s) : '—');
     const meanEpochSeconds = doneEpochs ? epochs.reduce((a, e) => a + e.seconds, 0) / doneEpochs : null;
     setText(cells['epoch-time'], lastEpoch ? `${fmtDuration(lastEpoch.seconds)} (mean ${fmtDuration(meanEpochSeconds)})` : '—');
     setText(cells.elapsed, fmtDuration(epochs.reduce((a, e) => a + e.seconds, 0)));
