@@ -96,11 +96,36 @@ async function openStore() {
     return;
   }
   store.onError = (error) => showError(`A run could not be saved in the browser (${error?.message ?? error}). Export it to a file to keep it.`, { kind: 'notice' });
-  state.interruptedOnLoad = await store.markInterrupted();
+  state.interruptedOnLoad = await store.markInterrupted(await runsAliveElsewhere());
   state.runs = await store.list();
   const latest = state.runs.at(-1);
   if (latest) state.viewRunId = latest.id;
   invalidate();
+}
+
+// A tab holds a Web Lock named after each run it is training, so that a page opened meanwhile
+// (another tab) does not mistake that run for one a reload cut off.
+const LOCK_PREFIX = 'selfnorm-run:';
+const runLocks = new Map();
+
+function holdRunLock(id) {
+  if (!navigator.locks || runLocks.has(id)) return;
+  navigator.locks.request(LOCK_PREFIX + id, () => new Promise((release) => runLocks.set(id, release))).catch(() => {});
+}
+
+function releaseRunLock(id) {
+  runLocks.get(id)?.();
+  runLocks.delete(id);
+}
+
+async function runsAliveElsewhere() {
+  if (!navigator.locks?.query) return new Set();
+  try {
+    const { held = [] } = await navigator.locks.query();
+    return new Set(held.map((l) => l.name).filter((n) => n?.startsWith(LOCK_PREFIX)).map((n) => n.slice(LOCK_PREFIX.length)));
+  } catch {
+    return new Set();
+  }
 }
 
 function saveSoon(run) {
@@ -152,6 +177,7 @@ function restartWorker(backend) {
     active.status = 'interrupted';
     active.error = `Interrupted when the training worker was restarted (${backend} backend).`;
     saveNow(active);
+    releaseRunLock(active.id);
   }
   state.activeRunId = null;
   const url = new URL(location.href);
@@ -226,6 +252,7 @@ function onMessage(msg) {
 async function onFinished(msg) {
   const run = runById(msg.runId);
   state.activeRunId = null;
+  releaseRunLock(msg.runId);
   if (!run) {
     setPhase('idle');
     return;
@@ -262,6 +289,7 @@ function onWorkerError(msg) {
     run.error = msg.message;
     run.timings.finished = Date.now();
     saveNow(run);
+    releaseRunLock(run.id);
     if (state.activeRunId === run.id) state.activeRunId = null;
   }
   if (msg.during === ToWorker.SHARD || msg.during === ToWorker.DATASET) {
@@ -412,6 +440,7 @@ const app = {
     state.runs.push(run);
     state.activeRunId = id;
     state.viewRunId = id;
+    holdRunLock(id);
     saveNow(run);
     setPhase('training');
     client.send(stepOnly ? ToWorker.STEP_EPOCH : ToWorker.TRAIN);

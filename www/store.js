@@ -86,10 +86,13 @@ export class RunStore {
     return runs.sort((a, b) => a.created - b.created);
   }
 
-  /** Marks runs that a reload cut off as interrupted; returns how many. */
-  async markInterrupted() {
+  /**
+   * Marks runs that a reload cut off as interrupted (except `alive`: ids of runs another tab is
+   * still training); returns how many.
+   */
+  async markInterrupted(alive = new Set()) {
     const runs = await this.list();
-    const cut = runs.filter((r) => r.status === 'running' || r.status === 'paused');
+    const cut = runs.filter((r) => (r.status === 'running' || r.status === 'paused') && !alive.has(r.id));
     for (const run of cut) {
       run.status = 'interrupted';
       run.error = run.error ?? 'The page was reloaded or closed while this run was training; its history up to then is kept.';

@@ -292,10 +292,12 @@ export function createControls(container, app) {
   }
   const runSpec = (config) => ({ config, variant: el.variant.value || 'custom', modified: modifications() });
   btn.train.addEventListener('click', withConfig((config) => app.train(runSpec(config))));
-  btn.step.addEventListener('click', withConfig((config) => {
+  const stepNewRun = withConfig((config) => app.train(runSpec(config), { stepOnly: true }));
+  btn.step.addEventListener('click', () => {
+    // A paused run goes on with its own settings; the form only matters for a new run.
     if (lastState.phase === 'paused') app.resume({ stepOnly: true });
-    else app.train(runSpec(config), { stepOnly: true });
-  }));
+    else stepNewRun();
+  });
   btn.lrFind.addEventListener('click', withConfig((config) => {
     const sweep = { min_lr: Number(el.lrMin.value), max_lr: Number(el.lrMax.value), steps: Number(el.lrSteps.value) };
     if (!(sweep.min_lr > 0 && sweep.max_lr > sweep.min_lr)) {

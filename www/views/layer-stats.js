@@ -206,7 +206,6 @@ export function createLayerStats(container, app) {
     }, `${run.id}|${layers}|${spreadSeries.length}`);
 
     const key2 = metric.value;
-    heat.el.querySelector('figcaption').dataset.metric = key2;
     heatmap.update({
       layers,
       columns: probes.map((p) => ({ epoch: p.epoch, step: p.step, values: p.stats[key2] })),
