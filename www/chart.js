@@ -43,11 +43,31 @@ export function axis(extra = {}) {
   };
 }
 
-/** Tick labels for a log axis: powers of ten only (uPlot also places ticks in between). */
+/**
+ * Ticks (and grid lines) for a log axis: the powers of ten in range, or 1-2-5 steps when the
+ * range spans less than two of them (uPlot's default also draws every minor tick).
+ */
+export function logSplits(u, axisIdx, min, max) {
+  const lo = Math.ceil(Math.log10(min) - 1e-9);
+  const hi = Math.floor(Math.log10(max) + 1e-9);
+  const decades = [];
+  for (let e = lo; e <= hi; e++) decades.push(10 ** e);
+  if (decades.length >= 2) return decades;
+  const steps = [];
+  for (let e = lo - 1; e <= hi + 1; e++) {
+    for (const m of [1, 2, 5]) {
+      const v = m * 10 ** e;
+      if (v >= min * (1 - 1e-9) && v <= max * (1 + 1e-9)) steps.push(v);
+    }
+  }
+  return steps;
+}
+
+/** Labels for `logSplits`: `format(value, exponent)` for powers of ten, plain numbers otherwise. */
 export function logTicks(format = (v) => String(v)) {
   return (u, splits) => splits.map((v) => {
     const exponent = Math.log10(v);
-    return Math.abs(exponent - Math.round(exponent)) < 1e-9 ? format(v, Math.round(exponent)) : '';
+    return Math.abs(exponent - Math.round(exponent)) < 1e-9 ? format(v, Math.round(exponent)) : String(Number(v.toPrecision(2)));
   });
 }
 

@@ -115,7 +115,7 @@ export function createCurves(container, app) {
     });
     const clean = (tables) => tables.map(([xs, ys]) => uniqueAscending(xs, ys));
     const shape = `${run.id}|${overlays.map((r) => r.id).join(',')}`;
-    const xAxis = axis({ label: 'epoch', values: (u, splits) => splits.map((v) => (Number.isInteger(v) ? v : '')) });
+    const xAxis = axis({ label: 'epoch', size: 28, labelSize: 20, values: (u, splits) => splits.map((v) => (Number.isInteger(v) ? v : '')) });
     const best = verticalMarker(() => bestEpoch, (x) => `best epoch ${x}`);
     const xSeries = { label: 'epoch', value: (u, v) => (v == null ? '—' : v.toFixed(2)) };
     lossChart.update(uPlot.join(clean(lossTables)), {

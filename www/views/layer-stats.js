@@ -3,7 +3,7 @@
 // against depth, with the first probe faded for comparison; a layer × time heatmap of the
 // activation std; saturated and dead fractions; gradient norms on a log scale; unit spread.
 import { h, setText, fmtNumber, fmtPercent, fmtInt } from '../format.js';
-import { createChart, axis, colors, fade, referenceLines, logTicks } from '../chart.js';
+import { createChart, axis, colors, fade, referenceLines, logTicks, logSplits } from '../chart.js';
 import { createHeatmap } from './heatmap.js';
 
 const HEATMAP_METRICS = {
@@ -17,7 +17,7 @@ function panel(title, caption, { wide = false, third = false } = {}) {
   return { el, box };
 }
 
-const layerAxis = () => axis({ label: 'hidden layer (1 = input side)', values: (u, splits) => splits.map((v) => (Number.isInteger(v) ? v : '')) });
+const layerAxis = () => axis({ label: 'hidden layer (1 = input side)', size: 28, labelSize: 20, values: (u, splits) => splits.map((v) => (Number.isInteger(v) ? v : '')) });
 const fmt3 = (u, v) => (v == null ? '—' : fmtNumber(v, 3));
 const fmtPct = (u, v) => (v == null ? '—' : fmtPercent(v));
 
@@ -183,7 +183,7 @@ export function createLayerStats(container, app) {
     if (gradData.slice(1).some((col) => col.some((v) => v !== null))) {
       charts.grad.update(gradData, {
         scales: { x: { time: false, range: [0.5, layers + 0.5] }, y: { distr: 3, log: 10 } },
-        axes: [layerAxis(), axis({ size: 60, values: logTicks((v, e) => (e >= -2 && e <= 3 ? String(v) : `1e${e}`)) })],
+        axes: [layerAxis(), axis({ size: 60, splits: logSplits, values: logTicks((v, e) => (e >= -2 && e <= 3 ? String(v) : `1e${e}`)) })],
         legend: { live: false },
         series: gradSeries,
       }, `${run.id}|${layers}|${gradSeries.length}`);

@@ -1,7 +1,7 @@
 // The LR finder's result: loss against learning rate on a log axis, raw and smoothed, with the
 // suggested rate marked and one click to use it.
 import { h, setText, fmtLr, fmtDuration } from '../format.js';
-import { createChart, axis, colors, verticalMarker, logTicks } from '../chart.js';
+import { createChart, axis, colors, verticalMarker, logTicks, logSplits } from '../chart.js';
 
 export function createLrFinder(container, app) {
   const summary = h('p', { class: 'caption', 'data-testid': 'lr-summary' },
@@ -40,7 +40,7 @@ export function createLrFinder(container, app) {
     chart.update([r.lrs, raw, smooth], {
       scales: { x: { time: false, distr: 3 }, y: { range: () => [lo * 0.95, hi * 1.02] } },
       axes: [
-        axis({ label: 'learning rate (log scale)', values: logTicks((v, e) => `1e${e}`) }),
+        axis({ label: 'learning rate (log scale)', size: 28, labelSize: 20, splits: logSplits, values: logTicks((v, e) => `1e${e}`) }),
         axis({ label: 'training loss', size: 56 }),
       ],
       series: [

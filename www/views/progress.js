@@ -18,29 +18,31 @@ const STATUS_TEXT = { running: 'training', paused: 'paused', finished: 'finished
 
 export function createProgress(container) {
   const cells = {};
-  const cell = (key, label) => {
+  const tile = (key, label) => {
     cells[key] = h('dd', { 'data-testid': `progress-${key}` });
-    return [h('dt', {}, label), cells[key]];
+    return h('div', { class: 'tile' }, h('dt', {}, label), cells[key]);
   };
   const runName = h('span', { class: 'panel-sub', 'data-testid': 'progress-run' });
   const status = h('span', { class: 'status-badge', 'data-testid': 'progress-status' });
   const epochBar = h('progress', { class: 'bar-epoch', max: 1, value: 0, 'aria-label': 'Steps in this epoch' });
   const runBar = h('progress', { class: 'bar-run', max: 1, value: 0, 'aria-label': 'Epochs' });
+  cells.epoch = h('span', { class: 'bar-value', 'data-testid': 'progress-epoch' });
+  cells.step = h('span', { class: 'bar-value', 'data-testid': 'progress-step' });
   container.append(
     h('div', { class: 'panel-head' }, h('h2', {}, 'Progress'), runName, status),
-    h('dl', { class: 'progress-grid' },
-      cell('epoch', 'Epoch'), h('dd', { class: 'bar-cell' }, runBar),
-      cell('step', 'Step in epoch'), h('dd', { class: 'bar-cell' }, epochBar),
-      cell('steps', 'Steps in all'),
-      cell('loss', 'Train loss (last chunk)'),
-      cell('speed', 'Throughput'),
-      cell('epoch-time', 'Time per epoch'),
-      cell('elapsed', 'Training time'),
-      cell('eta', 'Time left (at most)'),
-      cell('best', 'Best epoch'),
-      cell('patience', 'Patience left'),
-      cell('lr', 'Learning rate'),
-      cell('params', 'Parameters')),
+    h('div', { class: 'progress-bars' },
+      h('span', { class: 'bar-label' }, 'Epoch'), cells.epoch, runBar,
+      h('span', { class: 'bar-label' }, 'Step in epoch'), cells.step, epochBar),
+    h('dl', { class: 'progress-tiles' },
+      tile('loss', 'Train loss (last chunk)'),
+      tile('speed', 'Throughput'),
+      tile('steps', 'Steps in all'),
+      tile('epoch-time', 'Time per epoch (mean)'),
+      tile('elapsed', 'Training time'),
+      tile('eta', 'Time left, at most'),
+      tile('best', 'Best epoch (val loss)'),
+      tile('patience', 'Patience left'),
+      tile('lr', 'Learning rate')),
   );
 
   let key = '';
@@ -50,7 +52,7 @@ export function createProgress(container) {
     if (k === key) return;
     key = k;
     container.dataset.status = run?.status ?? 'none';
-    setText(runName, run?.name ?? 'No run yet');
+    setText(runName, run ? `${run.name}${run.info ? ` · ${fmtInt(run.info.parameters)} parameters` : ''}` : 'No run yet');
     const reason = stopReasonText(run?.history.stop);
     setText(status, run ? `${STATUS_TEXT[run.status] ?? run.status}${run.status === 'finished' && reason ? `: ${reason}` : ''}` : '');
     status.dataset.status = run?.status ?? '';
@@ -78,7 +80,7 @@ export function createProgress(container) {
     const live = run.status === 'running' && p;
     setText(cells.speed, live ? fmtRate(p.samples_per_s) : lastEpoch ? fmtRate(lastEpoch.samples_per_s) : p ? fmtRate(p.samples_per_s) : '—');
     const meanEpochSeconds = doneEpochs ? epochs.reduce((a, e) => a + e.seconds, 0) / doneEpochs : null;
-    setText(cells['epoch-time'], lastEpoch ? `${fmtDuration(lastEpoch.seconds)} (mean ${fmtDuration(meanEpochSeconds)})` : '—');
+    setText(cells['epoch-time'], lastEpoch ? `${fmtDuration(lastEpoch.seconds)} (${fmtDuration(meanEpochSeconds)})` : '—');
     setText(cells.elapsed, fmtDuration(epochs.reduce((a, e) => a + e.seconds, 0)));
     let eta = null;
     if (run.status === 'running' || run.status === 'paused') {
@@ -92,9 +94,8 @@ export function createProgress(container) {
     const summary = run.summary;
     const best = run.history.best_epoch;
     const bestRecord = epochs.find((e) => e.epoch === best);
-    setText(cells.best, best ? `${best} (val loss ${fmtNumber(bestRecord?.val_loss ?? summary?.best_val_loss, 4)})` : '—');
+    setText(cells.best, best ? `${best} (${fmtNumber(bestRecord?.val_loss ?? summary?.best_val_loss, 4)})` : '—');
     setText(cells.patience, summary ? `${summary.patience_left} / ${cfg.patience}` : '—');
     setText(cells.lr, p ? fmtLr(p.lr) : fmtLr(cfg.lr));
-    setText(cells.params, run.info ? fmtInt(run.info.parameters) : '—');
   };
 }
