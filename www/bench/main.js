@@ -116,9 +116,10 @@ async function adapterInfo() {
 }
 
 /**
- * performance.measureUserAgentSpecificMemory (cross-origin isolated pages only): the page's
- * and each worker's JS and wasm memory, sampled between settings; the peak is the largest sample.
- * GPU buffers are not included.
+ * performance.measureUserAgentSpecificMemory (cross-origin isolated pages only): the JS heaps of
+ * the page and of each worker, sampled after every setting; the peak is the largest sample. In
+ * Chromium 156 it counts neither wasm linear memory nor GPU buffers: the workers report those
+ * (wasm memory only grows, so its final size is its peak; TF.js webgpu counts its GPU buffers).
  */
 const memory = {
   available: typeof performance.measureUserAgentSpecificMemory === 'function' && self.crossOriginIsolated,
@@ -152,7 +153,7 @@ const memory = {
     return {
       api: 'performance.measureUserAgentSpecificMemory',
       available,
-      note: available ? 'JS + wasm memory of the page and its workers, sampled between settings (GPU buffers excluded)' : 'unavailable (needs a cross-origin isolated page in Chromium)',
+      note: available ? 'JS heaps of the page and its workers, sampled after every setting (wasm memory and GPU buffers excluded: see the workers)' : 'unavailable (needs a cross-origin isolated page in Chromium)',
       samples, seconds, peak_total_bytes: samples ? peak_total_bytes : null, peak_by_worker, last_error,
     };
   },
@@ -235,8 +236,8 @@ async function main() {
           }
         }
         render();
+        await memory.sample(workers);
       }
-      await memory.sample(workers);
     }
   }
   for (const worker of workers) {

@@ -25,7 +25,7 @@ function buildModel(variant) {
   if (!(variant in LR)) throw new Error(`unknown variant '${variant}' (elu-he, elu-he-bn, selu-lecun)`);
   const selu = variant === 'selu-lecun';
   const batchNorm = variant === 'elu-he-bn';
-  const kernelInitializer = selu ? 'lecunNormal' : 'heNormal';
+  const kernelInitializer = selu ? 'leCunNormal' : 'heNormal';
   const model = tf.sequential();
   for (let i = 0; i < 20; i++) {
     const dense = { units: 100, kernelInitializer, biasInitializer: 'zeros', ...(i === 0 ? { inputShape: [INPUT] } : {}) };
