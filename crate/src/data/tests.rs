@@ -271,3 +271,65 @@ fn real_cifar10_archive_prepares_into_balanced_splits() {
     assert_eq!(data.manifest.classes[3], "cat");
     assert_eq!(data.manifest.train.shards.len(), 9);
 }
+
+/// Fashion-MNIST's four gzipped IDX files, with `n` training and `n / 2` test images.
+fn fashion_files(dir: &Path, n: usize) {
+    let idx = |magic_dims: u8, dims: &[u32], payload: Vec<u8>| {
+        let mut raw = vec![0, 0, 8, magic_dims];
+        dims.iter().for_each(|d| raw.extend(d.to_be_bytes()));
+        raw.extend(payload);
+        let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
+        gz.write_all(&raw).unwrap();
+        gz.finish().unwrap()
+    };
+    for (prefix, count) in [("train", n), ("t10k", n / 2)] {
+        let images = (0..count * 784).map(|p| (p % 251) as u8).collect();
+        let labels = (0..count).map(|i| (i % 10) as u8).collect();
+        std::fs::write(
+            dir.join(format!("{prefix}-images-idx3-ubyte.gz")),
+            idx(3, &[count as u32, 28, 28], images),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join(format!("{prefix}-labels-idx1-ubyte.gz")),
+            idx(1, &[count as u32], labels),
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn fashion_mnist_goes_through_the_same_path_with_its_own_shape() {
+    let tmp = tempfile::tempdir().unwrap();
+    fashion_files(tmp.path(), 300);
+    let out = tmp.path().join("fashion");
+    super::prepare::prepare_fashion_mnist(tmp.path(), &out, 50).unwrap();
+    let data = Dataset::load_dir(&out).unwrap();
+    assert_eq!(data.manifest.image_shape, [1, 28, 28]);
+    assert_eq!(data.manifest.classes[9], "Ankle boot");
+    assert_eq!(
+        (data.train.len(), data.valid.len(), data.test.len()),
+        (250, 50, 150)
+    );
+    assert_eq!(data.train.feature_dim, 784);
+    // The model's input follows the manifest.
+    let trainer = crate::train::Trainer::new(
+        &data,
+        &crate::model::ModelConfig::default(),
+        &crate::train::TrainConfig::default(),
+        super::Preprocessing::Scale01,
+        &burn::tensor::Device::flex(),
+    )
+    .unwrap();
+    assert_eq!(trainer.model_config.input_dim, 784);
+
+    std::fs::write(tmp.path().join("t10k-labels-idx1-ubyte.gz"), b"not gzip").unwrap();
+    let err = super::prepare::prepare_fashion_mnist(tmp.path(), &tmp.path().join("x"), 50)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("t10k-labels-idx1-ubyte.gz") && err.contains("not a gzip file"),
+        "{err}"
+    );
+}

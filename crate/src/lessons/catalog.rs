@@ -41,6 +41,7 @@ pub struct Lesson {
 
 /// How long each run of a lesson trains.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LessonOptions {
     pub epochs: usize,
     /// Training records per epoch (0: all): lessons compare, they need not converge.

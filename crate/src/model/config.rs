@@ -5,6 +5,10 @@ use super::dropout::DropoutKind;
 use super::init::KernelInit;
 use crate::error::ConfigError;
 
+/// Weights, gradients and two optimizer moments of this many f32 parameters already fill the
+/// 4 GB a wasm32 instance can address.
+pub const MAX_PARAMETERS: usize = 250_000_000;
+
 /// Where dropout layers go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -73,6 +77,18 @@ impl ModelConfig {
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError(format!("{name} must be at least 1")));
         }
+        if self
+            .parameter_count_checked()
+            .is_none_or(|n| n > MAX_PARAMETERS)
+        {
+            return Err(ConfigError(format!(
+                "{} hidden layers of {} units are too large: more than {} million parameters do \
+                 not fit in memory with their gradients and optimizer state",
+                self.depth,
+                self.width,
+                MAX_PARAMETERS / 1_000_000
+            )));
+        }
         if self.classes < 2 {
             return Err(ConfigError("a classifier needs at least 2 classes".into()));
         }
@@ -92,12 +108,22 @@ impl ModelConfig {
 
     /// Number of trainable parameters (kernels, biases, and batch norm's γ and β).
     pub fn parameter_count(&self) -> usize {
-        let hidden_in = self.input_dim + (self.depth - 1) * self.width;
+        self.parameter_count_checked().unwrap_or(usize::MAX)
+    }
+
+    fn parameter_count_checked(&self) -> Option<usize> {
+        let hidden_in = self
+            .input_dim
+            .checked_add(self.depth.checked_sub(1)?.checked_mul(self.width)?)?;
         let bn = if self.batch_norm {
-            2 * self.width * self.depth
+            2 * self.width.checked_mul(self.depth)?
         } else {
             0
         };
-        hidden_in * self.width + self.depth * self.width + bn + (self.width + 1) * self.classes
+        hidden_in
+            .checked_mul(self.width)?
+            .checked_add(self.depth.checked_mul(self.width)?)?
+            .checked_add(bn)?
+            .checked_add(self.width.checked_add(1)?.checked_mul(self.classes)?)
     }
 }

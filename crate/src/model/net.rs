@@ -325,6 +325,12 @@ mod tests {
             err.to_string()
                 .contains("dropout rate must be in [0, 1), got 1")
         );
+        let huge = ModelConfig {
+            width: 1_000_000,
+            ..ModelConfig::default()
+        };
+        let err = DenseNet::new(&huge, 0, &device).err().unwrap();
+        assert!(err.to_string().contains("too large"), "{err}");
         let err = crate::variants::variant("elu-lecun").unwrap_err();
         assert!(err.to_string().contains("unknown variant 'elu-lecun'"));
     }

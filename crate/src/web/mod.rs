@@ -4,7 +4,7 @@
 
 mod session;
 
-pub use session::{Session, create_session, variants};
+pub use session::{Session, create_session, lesson_finding, lessons, variants};
 
 use wasm_bindgen::prelude::*;
 

@@ -10,7 +10,9 @@ use wasm_bindgen_futures::future_to_promise;
 
 use crate::bench::{self, BenchConfig};
 use crate::data::{Dataset, Manifest, Preprocessing, SyntheticSpec};
+use crate::lessons::LessonOptions;
 use crate::model::ModelConfig;
+use crate::sparsity;
 use crate::train::{LrSweepConfig, StopReason, TrainConfig, Trainer};
 use crate::weights;
 
@@ -27,6 +29,12 @@ struct RunInfo {
     model: ModelConfig,
     parameters: usize,
     steps_per_epoch: usize,
+}
+
+#[derive(Serialize)]
+struct PruneResult {
+    sparsity: f64,
+    evaluation: crate::eval::Evaluation,
 }
 
 #[derive(Serialize)]
@@ -74,6 +82,28 @@ pub async fn create_session(backend: String) -> Result<Session, JsError> {
         backend,
         state: Rc::default(),
     })
+}
+
+/// The chapter's lessons (questions 1–7 and 1cycle) as presets: each a list of runs to train
+/// one after the other (`options`: `{epochs, max_train_records, seed, depth, width, lr, l1}`,
+/// any field may be left out).
+#[wasm_bindgen]
+pub fn lessons(options: JsValue) -> Result<JsValue, JsError> {
+    let options: LessonOptions = if options.is_undefined() || options.is_null() {
+        LessonOptions::default()
+    } else {
+        from_js(options, "lesson options")?
+    };
+    to_js(&crate::lessons::all(&options))
+}
+
+/// The figures that answer `lesson`'s question from its runs' outcomes
+/// (`[{label, history, valid, error, extra}]`), as the CLI's `lesson` command reports them.
+#[wasm_bindgen(js_name = lessonFinding)]
+pub fn lesson_finding(lesson: JsValue, outcomes: JsValue) -> Result<JsValue, JsError> {
+    let lesson: crate::lessons::Lesson = from_js(lesson, "lesson")?;
+    let outcomes: Vec<crate::lessons::RunOutcome> = from_js(outcomes, "lesson outcomes")?;
+    to_js(&crate::lessons::finding(&lesson, &outcomes))
 }
 
 /// The named variants (presets) with their model, preprocessing and learning rate.
@@ -337,6 +367,40 @@ impl Session {
                 .await
                 .map_err(js_err)?;
             to_js(&result).map_err(JsValue::from)
+        })
+    }
+
+    /// Per kernel, the fraction of weights with |w| ≤ `threshold` (the sparsity lesson).
+    #[wasm_bindgen(js_name = zeroFractions)]
+    pub fn zero_fractions(&self, threshold: f32) -> Promise {
+        self.run(move |t, d| async move {
+            let r = sparsity::zero_fractions(t.model(), threshold)
+                .await
+                .map_err(|e| e.to_string());
+            (t, d, r)
+        })
+    }
+
+    /// Magnitude-prunes copies of the current weights to each sparsity in `levels` and
+    /// evaluates them on the validation split (the run's own weights are left as they are).
+    #[wasm_bindgen(js_name = pruneAndEvaluate)]
+    pub fn prune_and_evaluate(&self, levels: Vec<f64>) -> Promise {
+        self.run(move |t, d| async move {
+            let mut results = Vec::new();
+            for level in levels {
+                let pruned = match sparsity::prune(t.model().clone(), level).await {
+                    Ok((model, _)) => t.evaluate_model(&model, &d, "valid").await,
+                    Err(e) => Err(e),
+                };
+                match pruned {
+                    Ok(eval) => results.push(PruneResult {
+                        sparsity: level,
+                        evaluation: eval,
+                    }),
+                    Err(e) => return (t, d, Err(e.to_string())),
+                }
+            }
+            (t, d, Ok(results))
         })
     }
 
