@@ -63,9 +63,13 @@ export function logSplits(u, axisIdx, min, max) {
   return steps;
 }
 
-/** Labels for `logSplits`: `format(value, exponent)` for powers of ten, plain numbers otherwise. */
+/**
+ * Labels for `logSplits`: `format(value, exponent)` for powers of ten, plain numbers otherwise
+ * (uPlot's log-axis filter hands over null for the splits it hides).
+ */
 export function logTicks(format = (v) => String(v)) {
   return (u, splits) => splits.map((v) => {
+    if (v == null) return null;
     const exponent = Math.log10(v);
     return Math.abs(exponent - Math.round(exponent)) < 1e-9 ? format(v, Math.round(exponent)) : String(Number(v.toPrecision(2)));
   });

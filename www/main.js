@@ -4,6 +4,7 @@ import { ToWorker, FromWorker } from './protocol.js';
 import { createWorkerClient, WorkerError } from './worker-client.js';
 import { loadDataset, datasetName, DatasetError } from './data-loader.js';
 import { RunStore, newRun, exportRunFile, parseRunFile } from './store.js';
+import { runLesson, LessonStopped } from './lessons.js';
 import { createBackendBanner } from './views/backend-banner.js';
 import { createDatasetPanel } from './views/dataset-panel.js';
 import { createControls } from './views/controls.js';
@@ -14,6 +15,7 @@ import { createProgress } from './views/progress.js';
 import { createResults } from './views/results.js';
 import { createRunsTable } from './views/runs-table.js';
 import { createErrors } from './views/errors.js';
+import { createLessons } from './views/lessons.js';
 
 const BACKENDS = ['auto', 'webgpu', 'cpu'];
 const params = new URLSearchParams(location.search);
@@ -31,6 +33,9 @@ const state = {
   lrFinder: null,
   mc: null,
   errors: [],
+  // The chapter's lessons: the catalog (from the worker), the last finding of each (from
+  // IndexedDB), and the lesson being run, if any.
+  lessons: { catalog: [], options: null, records: {}, active: null, failure: null },
   persistent: false,
   interruptedOnLoad: 0,
 };
@@ -71,6 +76,9 @@ function setPhase(phase) {
   invalidate();
 }
 
+/** The phase between requests: idle, or 'lesson' while a lesson runs (its runs come one by one). */
+const restPhase = () => (state.lessons.active ? 'lesson' : 'idle');
+
 let errorCount = 0;
 function showError(message, { hint = null, fatal = false, during = null, kind = 'error' } = {}) {
   state.errors.push({ id: ++errorCount, message, hint, fatal, during, kind, time: Date.now() });
@@ -98,6 +106,11 @@ async function openStore() {
   store.onError = (error) => showError(`A run could not be saved in the browser (${error?.message ?? error}). Export it to a file to keep it.`, { kind: 'notice' });
   state.interruptedOnLoad = await store.markInterrupted(await runsAliveElsewhere());
   state.runs = await store.list();
+  try {
+    for (const record of await store.listLessons()) state.lessons.records[record.name] = record;
+  } catch (error) {
+    showError(`The lessons' findings could not be read from the browser (${error?.message ?? error}).`, { kind: 'notice' });
+  }
   const latest = state.runs.at(-1);
   if (latest) state.viewRunId = latest.id;
   invalidate();
@@ -156,6 +169,21 @@ async function getWeights(run) {
   return store ? store.getWeights(run.id) : null;
 }
 
+// A run's end (finished, diverged or failed) as a promise, for lessons that train runs in turn.
+const runWaiters = new Map();
+
+function runEnded(id) {
+  return new Promise((resolve, reject) => runWaiters.set(id, { resolve, reject }));
+}
+
+function settleRun(id, error = null) {
+  const waiter = runWaiters.get(id);
+  if (!waiter) return;
+  runWaiters.delete(id);
+  if (error) waiter.reject(error);
+  else waiter.resolve(runById(id));
+}
+
 // ---- the worker ------------------------------------------------------------------------------
 
 const client = createWorkerClient({ onMessage });
@@ -178,6 +206,7 @@ function restartWorker(backend) {
     active.error = `Interrupted when the training worker was restarted (${backend} backend).`;
     saveNow(active);
     releaseRunLock(active.id);
+    settleRun(active.id, new WorkerError(active.error));
   }
   state.activeRunId = null;
   const url = new URL(location.href);
@@ -194,6 +223,7 @@ function onMessage(msg) {
       state.variants = msg.variants ?? [];
       setPhase('idle');
       flushDataFeed();
+      loadLessonCatalog();
       break;
     case FromWorker.DATA_STATUS:
       state.data.worker = msg.status;
@@ -254,7 +284,7 @@ async function onFinished(msg) {
   state.activeRunId = null;
   releaseRunLock(msg.runId);
   if (!run) {
-    setPhase('idle');
+    setPhase(restPhase());
     return;
   }
   run.history = msg.history;
@@ -274,7 +304,8 @@ async function onFinished(msg) {
   } catch (error) {
     if (!(error instanceof WorkerError)) showError(`The best weights of ${run.name} could not be saved: ${error.message}`);
   } finally {
-    if (state.phase === 'saving-weights') setPhase('idle');
+    if (state.phase === 'saving-weights') setPhase(restPhase());
+    settleRun(run.id);
   }
 }
 
@@ -291,6 +322,7 @@ function onWorkerError(msg) {
     saveNow(run);
     releaseRunLock(run.id);
     if (state.activeRunId === run.id) state.activeRunId = null;
+    settleRun(run.id, fatal ? new WorkerError(msg.message, msg) : null);
   }
   if (msg.during === ToWorker.SHARD || msg.during === ToWorker.DATASET) {
     state.data.status = 'error';
@@ -305,11 +337,13 @@ function onWorkerError(msg) {
     state.backend.status = 'failed';
     setPhase('failed');
   } else if (trainingError) {
-    setPhase('idle');
+    setPhase(restPhase());
   }
   // Errors of other requests reject their promise; the action that awaited it resets the phase.
   const title = run ? `${run.name}: ` : '';
-  showError(`${title}${msg.message}`, { fatal: fatal || msg.during === ToWorker.INIT, during: msg.during });
+  // A run of a lesson that diverged is part of the lesson's answer (the momentum lesson), not a fault.
+  const expected = run?.lesson && run.status === 'diverged';
+  showError(`${title}${msg.message}`, { fatal: fatal || msg.during === ToWorker.INIT, during: msg.during, kind: expected ? 'notice' : 'error' });
 }
 
 // ---- dataset feed ----------------------------------------------------------------------------
@@ -409,41 +443,193 @@ async function configure(runId, config) {
   return answer.info;
 }
 
+/**
+ * Configures a new run and starts training it; resolves with the run record once training has
+ * started (its end: `runEnded(id)`), rejects when the configuration is refused.
+ */
+async function beginRun({ config, variant, modified, name = null, lesson = null }, { stepOnly = false } = {}) {
+  const id = makeId();
+  setPhase('configuring');
+  let info;
+  try {
+    info = await configure(id, config);
+  } catch (error) {
+    if (state.phase === 'configuring') setPhase(restPhase());
+    throw error;
+  }
+  const lrFinder = state.lrFinder && state.lrFinder.configKey === configKey(config) ? state.lrFinder : null;
+  const run = newRun({
+    id,
+    name: name ?? runName(variant, modified),
+    variant,
+    modified,
+    config: { ...config, model: info.model },
+    dataset: state.data.name,
+    backend: state.backend.active,
+    lrFinder,
+  });
+  run.info = { parameters: info.parameters, steps_per_epoch: info.steps_per_epoch };
+  if (lesson) run.lesson = lesson;
+  state.runs.push(run);
+  state.activeRunId = id;
+  state.viewRunId = id;
+  holdRunLock(id);
+  saveNow(run);
+  setPhase('training');
+  client.send(stepOnly ? ToWorker.STEP_EPOCH : ToWorker.TRAIN);
+  return run;
+}
+
+/** The LR finder on `config` (weights restored after); its result also goes to the LR finder panel. */
+async function sweepLr(config, sweep) {
+  setPhase('lr-finding');
+  try {
+    await configure('lr-finder', config);
+    const answer = await client.request(ToWorker.FIND_LR, { sweep });
+    state.lrFinder = { ...answer.result, seconds: answer.seconds, sweep, configKey: configKey(config), lrBefore: config.train.lr };
+    return answer.result;
+  } finally {
+    if (state.phase === 'lr-finding') setPhase(restPhase());
+  }
+}
+
+// ---- lessons ---------------------------------------------------------------------------------
+
+/** The lessons' questions, captions and runs for the panel, at `options` (the panel's). */
+async function loadLessonCatalog(options = state.lessons.options ?? {}) {
+  try {
+    state.lessons.catalog = (await client.request(ToWorker.LESSONS, { options })).lessons;
+    invalidate();
+  } catch (error) {
+    if (!(error instanceof WorkerError)) showError(`The lessons could not be listed: ${error.message}`);
+  }
+}
+
+/** A lesson run's name: the lesson, the run's label, and a number when the lesson ran before. */
+function lessonRunName(lesson, label) {
+  const n = state.runs.filter((r) => r.lesson?.name === lesson && r.lesson.label === label && !r.imported).length + 1;
+  return `${lesson} · ${label}${n > 1 ? ` #${n}` : ''}`;
+}
+
+/** Fits the catalog's model to the loaded dataset's shape (the synthetic data may be smaller). */
+function fitToData(config) {
+  const manifest = state.data.manifest;
+  if (!manifest) return config;
+  return {
+    ...config,
+    model: { ...config.model, input_dim: manifest.image_shape.reduce((a, b) => a * b, 1), classes: manifest.classes.length },
+  };
+}
+
 const app = {
   state,
 
   /** A new run from the form's `config`; `stepOnly` trains one epoch and pauses. */
-  async train({ config, variant, modified }, { stepOnly = false } = {}) {
+  async train(spec, { stepOnly = false } = {}) {
     if (state.phase !== 'idle') return;
-    const id = makeId();
-    setPhase('configuring');
-    let info;
     try {
-      info = await configure(id, config);
+      await beginRun(spec, { stepOnly });
     } catch (error) {
       if (!(error instanceof WorkerError)) showError(error.message);
-      if (state.phase === 'configuring') setPhase('idle');
-      return;
     }
-    const lrFinder = state.lrFinder && state.lrFinder.configKey === configKey(config) ? state.lrFinder : null;
-    const run = newRun({
-      id,
-      name: runName(variant, modified),
-      variant,
-      modified,
-      config: { ...config, model: info.model },
-      dataset: state.data.name,
-      backend: state.backend.active,
-      lrFinder,
-    });
-    run.info = { parameters: info.parameters, steps_per_epoch: info.steps_per_epoch };
-    state.runs.push(run);
-    state.activeRunId = id;
-    state.viewRunId = id;
-    holdRunLock(id);
-    saveNow(run);
-    setPhase('training');
-    client.send(stepOnly ? ToWorker.STEP_EPOCH : ToWorker.TRAIN);
+  },
+
+  /**
+   * Runs lesson `name` with `options` (`{epochs, max_train_records, depth, width, l1, …}`): its
+   * runs one after the other, then its measurements and finding, kept as the lesson's last finding.
+   */
+  async runLesson(name, options) {
+    if (state.phase !== 'idle' || state.lessons.active) return;
+    const active = { name, options, step: 'Preparing the runs', index: 0, total: 0, labels: [], runIds: [], startedAt: Date.now() };
+    state.lessons.active = active;
+    state.lessons.failure = null;
+    setPhase('lesson');
+    const step = (text) => {
+      if (active.stopRequested) throw new LessonStopped(`The lesson was stopped before "${text}"; the runs it trained stay in the runs table.`);
+      active.step = text;
+      invalidate();
+    };
+    try {
+      const { lessons } = await client.request(ToWorker.LESSONS, { options });
+      const lesson = lessons.find((l) => l.name === name);
+      if (!lesson) throw new Error(`the worker knows no lesson named "${name}"`);
+      active.total = lesson.runs.length;
+      active.labels = lesson.runs.map((r) => r.label);
+      const { finding, runs } = await runLesson(lesson, {
+        request: (type, fields) => client.request(type, fields),
+        findLr: (config, sweep) => sweepLr(fitToData(config), sweep),
+        async train(spec, index, config) {
+          active.index = index;
+          const run = await beginRun({
+            config: fitToData(config),
+            variant: `lesson ${name}`,
+            modified: [],
+            name: lessonRunName(name, spec.label),
+            lesson: { name, label: spec.label, startedAt: active.startedAt },
+          });
+          active.runIds[index] = run.id;
+          if (active.stopRequested) app.stop();
+          const ended = await runEnded(run.id);
+          if (ended.status === 'failed') throw new Error(`its run "${spec.label}" failed: ${ended.error}`);
+          return ended;
+        },
+        step,
+      });
+      for (const run of runs) saveNow(run);
+      const record = {
+        name,
+        question: lesson.question,
+        caption: lesson.caption,
+        options,
+        finding,
+        runs: runs.map((run) => ({
+          label: run.lesson.label,
+          runId: run.id,
+          status: run.status,
+          error: run.error,
+          parameters: run.info?.parameters ?? null,
+          model: run.config.model,
+          lr: run.config.train.lr,
+          history: { steps: run.history.steps, epochs: run.history.epochs, best_epoch: run.history.best_epoch },
+        })),
+        backend: state.backend.active,
+        software: Boolean(state.backend.adapter?.software),
+        dataset: state.data.name,
+        classes: state.data.manifest?.classes.length ?? null,
+        trainRecords: state.data.worker?.loaded?.[0] ?? null,
+        started: active.startedAt,
+        finished: Date.now(),
+      };
+      state.lessons.records[name] = record;
+      try {
+        await store?.putLesson(record);
+      } catch (error) {
+        showError(`The finding of the ${name} lesson could not be saved in the browser (${error.message}); it stays until the page closes.`, { kind: 'notice' });
+      }
+    } catch (error) {
+      const stopped = error instanceof LessonStopped;
+      state.lessons.failure = { name, message: stopped ? error.message : `The ${name} lesson did not finish: ${error.message}`, stopped };
+      // Worker errors are shown as they arrive; a stop is the user's own doing.
+      if (!stopped && !(error instanceof WorkerError)) showError(state.lessons.failure.message);
+    } finally {
+      state.lessons.active = null;
+      if (state.phase === 'lesson') setPhase('idle');
+      invalidate();
+    }
+  },
+
+  /** Lists the lessons again with the panel's `options` (run labels and settings follow them). */
+  listLessons(options) {
+    state.lessons.options = options;
+    if (state.backend.status === 'ready') loadLessonCatalog(options);
+  },
+
+  /** Ends the lesson being run: its current run stops (and is kept) and the lesson ends there. */
+  stopLesson() {
+    if (!state.lessons.active) return;
+    if (['training', 'pausing', 'paused'].includes(state.phase)) app.stop();
+    else state.lessons.active.stopRequested = true;
+    invalidate();
   },
 
   resume({ stepOnly = false } = {}) {
@@ -470,15 +656,10 @@ const app = {
 
   async findLr(config, sweep) {
     if (state.phase !== 'idle') return;
-    setPhase('lr-finding');
     try {
-      await configure('lr-finder', config);
-      const answer = await client.request(ToWorker.FIND_LR, { sweep });
-      state.lrFinder = { ...answer.result, seconds: answer.seconds, sweep, configKey: configKey(config), lrBefore: config.train.lr };
+      await sweepLr(config, sweep);
     } catch (error) {
       if (!(error instanceof WorkerError)) showError(`The LR finder failed: ${error.message}`);
-    } finally {
-      if (state.phase === 'lr-finding') setPhase('idle');
     }
   },
 
@@ -525,7 +706,7 @@ const app = {
   },
 
   restartWorker(backend) {
-    if (['configuring', 'lr-finding', 'training', 'pausing', 'stopping', 'saving-weights', 'loading-weights', 'mc'].includes(state.phase)) return;
+    if (['configuring', 'lr-finding', 'training', 'pausing', 'stopping', 'saving-weights', 'loading-weights', 'mc', 'lesson'].includes(state.phase) || state.lessons.active) return;
     restartWorker(backend);
   },
 
@@ -644,6 +825,12 @@ function snapshot() {
     runs: state.runs.map(summary),
     errors: state.errors.map(({ message, hint, fatal, during, kind }) => ({ message, hint, fatal, during, kind })),
     interruptedOnLoad: state.interruptedOnLoad,
+    lessons: {
+      catalog: state.lessons.catalog.map((l) => l.name),
+      active: state.lessons.active && { name: state.lessons.active.name, index: state.lessons.active.index, total: state.lessons.active.total, step: state.lessons.active.step },
+      failure: state.lessons.failure,
+      findings: Object.fromEntries(Object.entries(state.lessons.records).map(([name, r]) => [name, { finished: r.finished, runIds: r.runs.map((x) => x.runId), finding: r.finding }])),
+    },
   });
 }
 
@@ -657,6 +844,7 @@ views.push(
   createErrors($('error'), app),
   createDatasetPanel($('dataset-status'), app),
   createControls($('controls'), app),
+  createLessons($('lessons'), app),
   createProgress($('progress'), app),
   createLrFinder($('lr-finder'), app),
   createCurves($('curves'), app),

@@ -33,6 +33,14 @@ export const ToWorker = Object.freeze({
   EXPORT_WEIGHTS: 'export-weights',
   /** {bytes: ArrayBuffer} — load weights into the configured run. Answer: IMPORTED. */
   IMPORT_WEIGHTS: 'import-weights',
+  /** {options: {epochs, max_train_records, seed, depth, width, lr, l1}} (every field optional) — the chapter's lessons, each a list of runs. Answer: LESSONS. */
+  LESSONS: 'lessons',
+  /** {threshold: number} — per kernel of the configured run (hidden layers, then the output layer), the fraction of weights with |w| ≤ threshold. Answer: ZERO_FRACTIONS. */
+  ZERO_FRACTIONS: 'zero-fractions',
+  /** {levels: number[]} — magnitude-prunes copies of the configured run's weights to each sparsity and evaluates them on the validation split; the run's weights are untouched. Answer: PRUNED. */
+  PRUNE: 'prune',
+  /** {lesson: Lesson (from LESSONS), outcomes: [{label, history, valid: Evaluation|null, error: string|null, extra: object}]} — the figures that answer the lesson's question, as `selfnorm lesson NAME` reports them. Answer: LESSON_FINDING. */
+  LESSON_FINDING: 'lesson-finding',
 });
 
 /** Worker → page messages. */
@@ -64,6 +72,14 @@ export const FromWorker = Object.freeze({
   WEIGHTS: 'weights',
   /** {} */
   IMPORTED: 'imported',
+  /** {lessons: [{name, question, caption, runs: [{label, model, train, preprocessing}]}]} */
+  LESSONS: 'lessons',
+  /** {threshold, fractions: number[]} */
+  ZERO_FRACTIONS: 'zero-fractions',
+  /** {results: [{sparsity, evaluation: Evaluation}]} */
+  PRUNED: 'pruned',
+  /** {finding: {question, caption, runs: {[label]: {val_accuracy, val_loss, epochs, val_accuracy_per_epoch, train_loss_per_epoch, seconds_per_epoch, error, layers?: {act_mean, act_std, grad_norm, dead, saturated, unit_spread}, ...extra}}}} */
+  LESSON_FINDING: 'lesson-finding',
   /** {message, during: request type, fatal: boolean, runId, history?} — fatal: the wasm instance or the GPU device is gone; start a new worker. */
   ERROR: 'error',
 });

@@ -1,11 +1,12 @@
-// Run persistence in IndexedDB (DESIGN decision 9: nothing is lost on reload). Two object stores:
-// `runs` (config, status, history, results: everything but the weights) and `weights` (the best
-// weights of a finished run, as bytes, keyed by run id). Runs are saved as events arrive,
+// Run persistence in IndexedDB (DESIGN decision 9: nothing is lost on reload). Three object
+// stores: `runs` (config, status, history, results: everything but the weights), `weights` (the
+// best weights of a finished run, as bytes, keyed by run id) and `lessons` (the last finding of
+// each lesson, keyed by the lesson's name). Runs are saved as events arrive,
 // throttled; on load, a run still marked running or paused was cut off by the reload and becomes
 // `interrupted`, its history kept. Runs can be exported to a JSON file and imported back.
 
 const DB_NAME = 'selfnorm';
-const DB_VERSION = 1;
+const DB_VERSION = 2;
 const SAVE_INTERVAL_MS = 1500;
 export const RUN_FILE_FORMAT = 'selfnorm-run';
 const RUN_FILE_VERSION = 1;
@@ -25,8 +26,14 @@ function openDb() {
       const db = request.result;
       if (!db.objectStoreNames.contains('runs')) db.createObjectStore('runs', { keyPath: 'id' });
       if (!db.objectStoreNames.contains('weights')) db.createObjectStore('weights', { keyPath: 'runId' });
+      if (!db.objectStoreNames.contains('lessons')) db.createObjectStore('lessons', { keyPath: 'name' });
     };
-    request.onsuccess = () => resolve(request.result);
+    request.onsuccess = () => {
+      const db = request.result;
+      // A newer version of the page opened in another tab: let it upgrade the database.
+      db.onversionchange = () => db.close();
+      resolve(db);
+    };
     request.onerror = () => reject(request.error);
     request.onblocked = () => reject(new Error('the run database is open in an older version of this page in another tab; close that tab'));
   });
@@ -168,6 +175,22 @@ export class RunStore {
   async getWeights(runId) {
     const entry = await promisify(this.tx('weights').objectStore('weights').get(runId));
     return entry?.bytes ?? null;
+  }
+
+  /** Keeps `record` as the last finding of lesson `record.name`. */
+  async putLesson(record) {
+    const tx = this.tx('lessons', 'readwrite');
+    tx.objectStore('lessons').put(record);
+    await new Promise((resolve, reject) => {
+      tx.oncomplete = resolve;
+      tx.onerror = () => reject(tx.error);
+      tx.onabort = () => reject(tx.error ?? new Error('the save was aborted'));
+    });
+  }
+
+  /** The last finding of every lesson run in this browser. */
+  listLessons() {
+    return promisify(this.tx('lessons').objectStore('lessons').getAll());
   }
 }
 

@@ -12,6 +12,10 @@ const ANSWERS = {
   [ToWorker.MC_DROPOUT]: FromWorker.MC_DROPOUT,
   [ToWorker.EXPORT_WEIGHTS]: FromWorker.WEIGHTS,
   [ToWorker.IMPORT_WEIGHTS]: FromWorker.IMPORTED,
+  [ToWorker.LESSONS]: FromWorker.LESSONS,
+  [ToWorker.ZERO_FRACTIONS]: FromWorker.ZERO_FRACTIONS,
+  [ToWorker.PRUNE]: FromWorker.PRUNED,
+  [ToWorker.LESSON_FINDING]: FromWorker.LESSON_FINDING,
 };
 
 export class WorkerError extends Error {

@@ -1,6 +1,6 @@
 // The training worker: owns the wasm module and the Burn device; the page never runs tensors.
 // Protocol: protocol.js.
-import init, { createSession, variants } from './pkg/selfnorm.js';
+import init, { createSession, variants, lessons, lessonFinding } from './pkg/selfnorm.js';
 import { ToWorker, FromWorker } from './protocol.js';
 
 let session = null;
@@ -162,6 +162,18 @@ const handlers = {
   [ToWorker.IMPORT_WEIGHTS]({ bytes }) {
     session.importWeights(new Uint8Array(bytes));
     post(FromWorker.IMPORTED);
+  },
+  [ToWorker.LESSONS]({ options }) {
+    post(FromWorker.LESSONS, { lessons: lessons(options ?? {}) });
+  },
+  async [ToWorker.ZERO_FRACTIONS]({ threshold }) {
+    post(FromWorker.ZERO_FRACTIONS, { threshold, fractions: await session.zeroFractions(threshold) });
+  },
+  async [ToWorker.PRUNE]({ levels }) {
+    post(FromWorker.PRUNED, { results: await session.pruneAndEvaluate(Float64Array.from(levels)) });
+  },
+  [ToWorker.LESSON_FINDING]({ lesson, outcomes }) {
+    post(FromWorker.LESSON_FINDING, { finding: lessonFinding(lesson, outcomes) });
   },
 };
 

@@ -192,19 +192,40 @@ test('a diverging run is marked diverged and keeps its history', async () => {
   assert.deepEqual(browser.problems.filter((p) => !/diverged/.test(p)), [], 'no unexpected console errors');
 });
 
-test('a crash of the training engine offers a restart, and the runs stay', async () => {
+test('a model over the size limit gets a clear error, and the worker lives on', async () => {
   const before = await state(page);
-  // A model far too large for wasm's memory traps the wasm instance (a fatal error).
   await fillForm(page, { depth: 1, width: 1000000, activation: 'elu', optimizer: 'nadam', lr: '1e-3' });
   await page.click('#btn-train');
-  let s = await waitForState(page, (st) => st.phase === 'failed' && st.errors.some((e) => e.fatal), { what: 'the crash' });
+  const s = await waitForState(page, (st, n) => st.phase === 'idle' && st.errors.length > n, { arg: before.errors.length, what: 'the configuration error' });
+  const error = s.errors.at(-1);
+  assert.match(error.message, /too large/);
+  assert.equal(error.fatal, false);
+  assert.equal(error.during, 'configure');
+  assert.equal(s.backend.status, 'ready', 'the worker is still running');
+  assert.equal(s.runs.length, before.runs.length, 'no run is created for a refused configuration');
+  assert.match(await page.locator('#error').innerText(), /too large/);
+  assert.equal(await page.locator('#btn-train').isEnabled(), true);
+});
+
+test('a crash of the training engine offers a restart, and the runs stay', async () => {
+  const before = await state(page);
+  // 4 × 8000 units: about 216 M parameters, under the size limit, but the weights, their
+  // gradients and Nadam's two moments need more than wasm's 4 GiB: the instance traps.
+  await fillForm(page, { depth: 4, width: 8000, activation: 'elu', optimizer: 'nadam', lr: '1e-3', epochs: 1, 'probe-every': 0 });
+  await page.click('#btn-train');
+  let s = await waitForState(page, (st) => st.phase === 'failed' && st.errors.some((e) => e.fatal), { what: 'the crash', timeout: 120_000 });
   assert.equal(s.backend.status, 'crashed');
+  assert.equal(s.runs.length, before.runs.length + 1, 'the run was configured before it crashed');
+  const crashed = s.runs.at(-1);
+  assert.equal(crashed.status, 'failed', 'the run is marked failed, its history kept');
+  assert.match(await page.locator(`#runs-table tr[data-run-id="${crashed.id}"]`).innerText(), /failed/);
   assert.equal(await page.locator('#btn-train').isDisabled(), true);
   assert.match(await page.locator('#error').innerText(), /crashed/);
   await page.locator('[data-testid="restart-cpu"]').click();
   s = await waitForReady(page);
   assert.equal(s.backend.active, 'cpu');
-  assert.equal(s.runs.length, before.runs.length, 'no run lost');
+  assert.equal(s.runs.length, before.runs.length + 1, 'no run lost');
+  assert.equal(s.runs.find((r) => r.id === crashed.id).status, 'failed');
   assert.equal(s.errors.filter((e) => e.fatal).length, 0, 'the crash notice is dismissed by the restart');
   await fillForm(page, { depth: 2, width: 16, epochs: 1 });
   await page.click('#btn-train');

@@ -4,7 +4,7 @@ import { h, setText } from '../format.js';
 
 const LABELS = { webgpu: 'WebGPU', cpu: 'CPU (wasm)' };
 /** Phases in which the worker is mid-request: a restart would lose its answer. */
-const BUSY = new Set(['configuring', 'lr-finding', 'training', 'pausing', 'stopping', 'saving-weights', 'loading-weights', 'mc']);
+const BUSY = new Set(['configuring', 'lr-finding', 'training', 'pausing', 'stopping', 'saving-weights', 'loading-weights', 'mc', 'lesson']);
 
 export function createBackendBanner(container, app) {
   const badge = h('span', { class: 'backend-badge', 'data-testid': 'backend-name' });
@@ -47,7 +47,7 @@ export function createBackendBanner(container, app) {
     setText(adapter, a ? `GPU adapter: ${name}${software ? ' (software emulation)' : ''}` : backend.status === 'ready' ? 'No WebGPU adapter' : '');
     adapter.classList.toggle('is-software', software);
     if (document.activeElement !== select) select.value = backend.requested;
-    select.disabled = BUSY.has(phase);
-    select.title = select.disabled ? 'Wait for the worker (pause or stop a run) before switching backend' : 'Restarts the training worker on this backend; runs are kept (a paused run ends as interrupted)';
+    select.disabled = BUSY.has(phase) || Boolean(state.lessons.active);
+    select.title = select.disabled ? 'Wait for the worker (stop the run or the lesson) before switching backend' : 'Restarts the training worker on this backend; runs are kept (a paused run ends as interrupted)';
   };
 }

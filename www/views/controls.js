@@ -19,6 +19,7 @@ const PHASE_TEXT = {
   'saving-weights': 'Saving the best weights…',
   'loading-weights': 'Loading weights and evaluating…',
   mc: 'Running MC Dropout…',
+  lesson: 'Running a lesson: its runs train one after the other (see Lessons).',
   failed: 'The training worker is not available; see the error above.',
 };
 
@@ -353,7 +354,8 @@ export function createControls(container, app) {
 
     const { phase } = state;
     const dataReady = Boolean(state.data.worker?.ready_to_train) && state.data.status !== 'error' && state.backend.status === 'ready';
-    const idle = phase === 'idle';
+    // During a lesson the phase is idle only for an instant between two of its runs.
+    const idle = phase === 'idle' && !state.lessons.active;
     btn.lrFind.disabled = !(dataReady && idle);
     btn.train.disabled = !(dataReady && idle);
     btn.step.disabled = !(dataReady && (idle || phase === 'paused'));

@@ -7,6 +7,7 @@ const DURING = {
   init: 'starting the backend', dataset: 'loading the dataset', shard: 'adding a shard', configure: 'configuring the run',
   'find-lr': 'the LR finder', train: 'training', 'step-epoch': 'training', stop: 'stopping the run', evaluate: 'evaluation',
   'mc-dropout': 'MC Dropout', 'export-weights': 'exporting weights', 'import-weights': 'loading weights',
+  lessons: 'listing the lessons', 'zero-fractions': 'measuring sparsity', prune: 'pruning', 'lesson-finding': 'computing the lesson\'s finding',
 };
 
 export function createErrors(container, app) {
