@@ -5,8 +5,10 @@
 // Environment (all optional):
 //   BENCH_VARIANTS=elu-he,elu-he-bn,selu-lecun   BENCH_BATCHES=32,256
 //   BENCH_SYSTEMS=selfnorm:webgpu,tfjs:webgpu,selfnorm:cpu,tfjs:wasm
-//   BENCH_GPU_STEPS=32:5+20,256:2+8    BENCH_CPU_STEPS=32:20+100,256:5+30   (batch:warm-up+timed)
+//   BENCH_GPU_STEPS=32:1+12,256:1+4    BENCH_CPU_STEPS=32:26+100,256:26+25   (batch:warm-up+timed;
+//     warm-ups are rounded up to 1 + 25k, see www/bench/main.js)
 //   BENCH_GPU_INFER_PASSES=1           BENCH_CPU_INFER_PASSES=3
+//   BENCH_GPU_INFER_BATCHES=32         BENCH_CPU_INFER_BATCHES=32,256   (settings that time inference)
 //   BENCH_DATA=bench (data/<name>/ for the first-step timing; empty: skip it)
 //   BENCH_BROWSER_TIMEOUT_S=900        CHROMIUM=/usr/bin/chromium
 import { cpSync, mkdirSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
@@ -40,8 +42,9 @@ const config = {
   variants: list(env.BENCH_VARIANTS, ['elu-he', 'elu-he-bn', 'selu-lecun']),
   batches: list(env.BENCH_BATCHES, ['32', '256']).map(Number),
   systems: list(env.BENCH_SYSTEMS, ['selfnorm:webgpu', 'tfjs:webgpu', 'selfnorm:cpu', 'tfjs:wasm']),
-  steps: { gpu: parseSteps(env.BENCH_GPU_STEPS || '32:5+20,256:2+8'), cpu: parseSteps(env.BENCH_CPU_STEPS || '32:20+100,256:5+30') },
+  steps: { gpu: parseSteps(env.BENCH_GPU_STEPS || '32:1+12,256:1+4'), cpu: parseSteps(env.BENCH_CPU_STEPS || '32:26+100,256:26+25') },
   infer_passes: { gpu: Number(env.BENCH_GPU_INFER_PASSES || 1), cpu: Number(env.BENCH_CPU_INFER_PASSES || 3) },
+  infer_batches: { gpu: list(env.BENCH_GPU_INFER_BATCHES, ['32']).map(Number), cpu: list(env.BENCH_CPU_INFER_BATCHES, ['32', '256']).map(Number) },
 };
 const dataName = env.BENCH_DATA ?? 'bench';
 const deadline = Date.now() + Number(env.BENCH_BROWSER_TIMEOUT_S || 900) * 1000;
@@ -141,7 +144,9 @@ function installProbe() {
     mark('data_complete', s.data.status === 'complete');
     const train = document.getElementById('btn-train');
     const probe = document.getElementById('probe-every');
-    if (marks.clicked == null && train && !train.disabled && probe) {
+    // The button is enabled before the first render: wait for the state that enables it too.
+    const ready = s.phase === 'idle' && s.backend.status === 'ready' && s.data.readyToTrain && s.variants.length > 0;
+    if (marks.clicked == null && ready && train && !train.disabled && probe) {
       probe.value = '1';
       probe.dispatchEvent(new Event('input', { bubbles: true }));
       train.click();
@@ -151,7 +156,8 @@ function installProbe() {
       marks.files = s.data.files;
     }
     mark('first_progress', marks.clicked != null && (s.run?.steps ?? 0) >= 1);
-    if (marks.first_progress != null) clearInterval(timer);
+    if (['crashed', 'failed'].includes(s.backend.status) || s.data.status === 'error') marks.failed = s.errors.map((e) => e.message).join(' | ');
+    if (marks.first_progress != null || marks.failed) clearInterval(timer);
   }, 10);
 }
 
@@ -163,13 +169,30 @@ async function firstStep(url) {
     await page.addInitScript(installProbe);
     const target = `${url}?data=${encodeURIComponent(dataName)}`;
     await page.goto(target);
-    await page.waitForFunction(() => window.selfnorm?.state.data.status === 'complete' && window.selfnorm.state.backend.status === 'ready',
-      null, { timeout: remaining(), polling: 100 });
-    const first = await page.evaluate(() => ({ seconds: performance.now() / 1000 }));
+    await page.waitForFunction(() => {
+      const s = window.selfnorm?.state;
+      return s && ((s.data.status === 'complete' && s.backend.status === 'ready') || ['crashed', 'failed'].includes(s.backend.status) || s.data.status === 'error');
+    }, null, { timeout: remaining(), polling: 100 });
+    const first = await page.evaluate(() => ({ seconds: performance.now() / 1000, state: window.selfnorm.state }));
+    if (first.state.backend.status !== 'ready' || first.state.data.status !== 'complete') {
+      emit('first-step', { seconds: null, dataset: dataName, note: `the app did not get ready: ${first.state.errors.map((e) => e.message).join(' | ')}` });
+      return;
+    }
     log(`first visit: dataset loaded and worker ready after ${first.seconds.toFixed(1)} s; visiting again`);
     await page.goto(`${target}&bench-first-step`);
-    await page.waitForFunction(() => window.__benchFirstStep?.first_progress != null, null, { timeout: Math.min(remaining(), 120_000), polling: 100 });
+    try {
+      await page.waitForFunction(() => window.__benchFirstStep?.first_progress != null || window.__benchFirstStep?.failed,
+        null, { timeout: Math.min(remaining(), 120_000), polling: 100 });
+    } catch (error) {
+      const seen = await page.evaluate(() => ({ marks: window.__benchFirstStep, state: window.selfnorm?.state })).catch(() => null);
+      emit('first-step', { seconds: null, dataset: dataName, note: `no first step: ${error.message.split('\n')[0]}`, seen });
+      return;
+    }
     const marks = await page.evaluate(() => window.__benchFirstStep);
+    if (marks.failed) {
+      emit('first-step', { seconds: null, dataset: dataName, note: `the app failed on the second visit: ${marks.failed}` });
+      return;
+    }
     const s = (key) => (marks[key] == null ? null : marks[key] / 1000);
     emit('first-step', {
       seconds: s('first_progress'),

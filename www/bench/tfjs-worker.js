@@ -107,16 +107,19 @@ async function bench({ variant, batch, warmup_steps: warmup, steps, infer_passes
     for (let i = 1; i <= steps; i++) await step(i === steps || i % READBACK_EVERY === 0);
     const trainSamplesPerS = (steps * batch) / (now() - start);
 
-    const inputs = randomBatch(INFER_BATCH).x;
-    const predict = async () => {
-      const out = tf.tidy(() => model.predict(tf.tensor2d(inputs, [INFER_BATCH, INPUT])));
-      await out.data();
-      out.dispose();
-    };
-    await predict();
-    start = now();
-    for (let i = 0; i < inferPasses; i++) await predict();
-    const inferSamplesPerS = (inferPasses * INFER_BATCH) / (now() - start);
+    let inferSamplesPerS = null;
+    if (inferPasses > 0) {
+      const inputs = randomBatch(INFER_BATCH).x;
+      const predict = async () => {
+        const out = tf.tidy(() => model.predict(tf.tensor2d(inputs, [INFER_BATCH, INPUT])));
+        await out.data();
+        out.dispose();
+      };
+      await predict();
+      start = now();
+      for (let i = 0; i < inferPasses; i++) await predict();
+      inferSamplesPerS = (inferPasses * INFER_BATCH) / (now() - start);
+    }
     return {
       system: 'tfjs',
       backend,
