@@ -61,7 +61,8 @@ pub async fn prune(model: DenseNet, sparsity: f64) -> Result<(DenseNet, Pruned),
     Ok((model, Pruned { thresholds }))
 }
 
-#[cfg(test)]
+/// Native only: the tests block on futures with `pollster`.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::model::ModelConfig;

@@ -136,7 +136,8 @@ impl<'a> Reader<'a> {
     }
 }
 
-#[cfg(test)]
+/// Native only: the tests block on futures with `pollster`.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::model::{Mode, ModelConfig};

@@ -80,16 +80,16 @@ impl Optimizer for Nadam {
         let mu_product = mu_product * mu;
         let m = m.mul_scalar(self.beta_1) + grad.clone().mul_scalar(1.0 - self.beta_1);
         let v = v.mul_scalar(self.beta_2) + grad.clone().square().mul_scalar(1.0 - self.beta_2);
-        let bias_correction_2 = 1.0 - self.beta_2.powi(t as i32);
-        let denom = v
-            .clone()
-            .div_scalar(bias_correction_2)
-            .sqrt()
-            .add_scalar(self.epsilon);
+        // With s = √(1 − β₂ᵗ): m̂ / (√(v / (1 − β₂ᵗ)) + ε) = s·m̂ / (√v + s·ε), so the bias
+        // correction and the learning rate fold into scalars: 14 passes over each parameter
+        // instead of 16 (on the CPU backend the optimizer is most of a small-batch step).
+        let s = (1.0 - self.beta_2.powi(t as i32)).sqrt();
+        let denom = v.clone().sqrt().add_scalar(s * self.epsilon);
         // m̂ = μ_{t+1}·m / (1 − Π_{i≤t+1} μ_i) + (1 − μ_t)·g / (1 − Π_{i≤t} μ_i)
-        let m_hat = m.clone().mul_scalar(mu_next / (1.0 - mu_product * mu_next))
-            + grad.mul_scalar((1.0 - mu) / (1.0 - mu_product));
-        let tensor = tensor - m_hat.div(denom).mul_scalar(lr);
+        let m_coef = lr * s * mu_next / (1.0 - mu_product * mu_next);
+        let g_coef = lr * s * (1.0 - mu) / (1.0 - mu_product);
+        let step = m.clone().mul_scalar(m_coef) + grad.mul_scalar(g_coef);
+        let tensor = tensor - step.div(denom);
         let state = NadamState {
             time: t,
             mu_product,
