@@ -10,6 +10,7 @@ let control = { pause: false, stop: false, stepEpoch: false };
 const pendingShards = [];
 const queue = [];
 let handling = false;
+let current = null; // the request being handled
 
 const post = (type, fields = {}, transfer = []) => self.postMessage({ type, ...fields }, transfer);
 const yieldToEvents = () => new Promise((resolve) => setTimeout(resolve, 0));
@@ -185,6 +186,7 @@ async function drain() {
   handling = true;
   while (queue.length) {
     const message = queue.shift();
+    current = message.type;
     try {
       if (!session && message.type !== ToWorker.INIT) throw new Error('the worker is not initialized yet');
       await handlers[message.type](message);
@@ -194,7 +196,21 @@ async function drain() {
     }
   }
   handling = false;
+  current = null;
 }
+
+// A trap inside a wasm task (a Rust future polled from the microtask queue, e.g. out of memory
+// mid-step) does not reject the request's promise, which then never settles: it surfaces here.
+// Report it as the fatal error it is, instead of letting the page see a bare worker error.
+self.addEventListener('error', (event) => {
+  event.preventDefault();
+  const error = event.error ?? new WebAssembly.RuntimeError(event.message);
+  post(FromWorker.ERROR, { runId, during: training ? ToWorker.TRAIN : current, message: errorMessage(error), fatal: true });
+});
+self.addEventListener('unhandledrejection', (event) => {
+  event.preventDefault();
+  post(FromWorker.ERROR, { runId, during: training ? ToWorker.TRAIN : current, message: errorMessage(event.reason), fatal: isFatal(event.reason) });
+});
 
 self.onmessage = ({ data }) => {
   if (!(data?.type in handlers)) {

@@ -108,14 +108,36 @@ test('sparsity: zero fractions per layer for every run and the pruning table', a
   assert.match(await table.innerText(), /95\s%/);
 });
 
+test('activations: per-layer statistics of the six activations in the chapter\'s 20 × 100 net', async () => {
+  const s = await runLesson('activations', { 'lesson-epochs': 1, 'lesson-records': 0, 'lesson-depth': 20, 'lesson-width': 100 });
+  const { finding } = s.lessons.findings.activations;
+  assert.deepEqual(Object.keys(finding.runs).sort(), ['elu', 'leaky-relu', 'relu', 'selu', 'sigmoid', 'tanh']);
+  for (const [label, run] of Object.entries(finding.runs)) {
+    for (const key of ['act_mean', 'act_std', 'dead', 'saturated', 'grad_norm']) assert.equal(run.layers[key].length, 20, `${label} ${key}`);
+  }
+  // What the chapter says, seen in the figures: SELU self-normalizes, sigmoid's gradients vanish
+  // towards the input, some ReLU units die.
+  for (const std of finding.runs.selu.layers.act_std) assert.ok(std > 0.5 && std < 2, `SELU activation std ${std}`);
+  const sigmoid = finding.runs.sigmoid.layers.grad_norm;
+  assert.ok(sigmoid[0] < sigmoid[19] / 100, `sigmoid gradient norm ${sigmoid[0]} at layer 1, ${sigmoid[19]} at layer 20`);
+  assert.ok(Math.max(...finding.runs.relu.layers.dead) > 0, 'dead ReLU units');
+  const figure = page.locator('[data-testid="lesson-finding"][data-lesson="activations"]');
+  await figure.waitFor();
+  assert.equal(await figure.locator('.uplot').count(), 5, 'mean, std, gradient norm, dead and saturated');
+  assert.equal(await figure.locator('.acc-row').count(), 6);
+  await page.locator('#lessons').screenshot({ path: join(ensureOutputDir(), 'lesson-activations.png') });
+});
+
 test('the last finding of each lesson is shown again after a reload', async () => {
   await page.reload();
   const s = await waitForReady(page);
-  assert.deepEqual(Object.keys(s.lessons.findings).sort(), ['sparsity', 'symmetry']);
+  assert.deepEqual(Object.keys(s.lessons.findings).sort(), ['activations', 'sparsity', 'symmetry']);
+  await page.locator('[data-testid="lesson-finding"][data-lesson="activations"] canvas').first().waitFor();
+  await page.click('.lesson-tab[data-lesson="sparsity"]');
   await page.locator('[data-testid="lesson-finding"][data-lesson="sparsity"] [data-testid="pruning-table"]').waitFor();
   await page.click('.lesson-tab[data-lesson="symmetry"]');
   await page.locator('[data-testid="lesson-finding"][data-lesson="symmetry"] canvas').first().waitFor();
-  assert.equal(await page.locator('.lesson-tab.has-finding').count(), 2);
+  assert.equal(await page.locator('.lesson-tab.has-finding').count(), 3);
   await page.click('.lesson-tab[data-lesson="momentum"]');
   await page.locator('[data-testid="lesson-empty"]').waitFor();
   assert.deepEqual(browser.problems, []);

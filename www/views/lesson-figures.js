@@ -99,6 +99,10 @@ function lossCurves(box, runs, lesson, { log = false, height = 240 } = {}) {
     const at = new Map(x.map((v, i) => [v, y[i]]));
     return xs.map((v) => (at.has(v) ? at.get(v) : undefined));
   })];
+  if (!data.slice(1).some((col) => col.some((v) => v != null))) {
+    box.append(h('p', { class: 'lesson-no-data' }, 'No finite training loss was read back: the runs diverged within their first chunk of steps (see below).'));
+    return null;
+  }
   const ends = runs.map((r, i) => (r.error ? { x: tables[i][0].at(-1), label: `${displayLabel(lesson, r.label)} diverged` } : null)).filter(Boolean);
   return draw(box, data, {
     scales: { x: { time: false, range: (u, lo, hi) => [0, Math.max(1, Math.ceil(hi ?? 1))] }, y: log ? { distr: 3, log: 10 } : {} },
@@ -161,7 +165,7 @@ const FIGURES = {
     const grad = cell('Gradient norm per layer (log scale)', { span: 2 });
     const reluFamily = runs.filter((r) => r.label === 'relu' || r.label === 'leaky-relu');
     const dead = cell('ReLU units with no positive input', { span: 2, note: 'Units whose input is ≤ 0 on every probe image: a dead ReLU gets no gradient and never recovers; a leaky ReLU still gets 0.2 of it.' });
-    const sat = cell('Saturated activations', { span: 2 });
+    const sat = cell('Saturated activations', { span: 2, note: 'Share of activations in a flat part of the function (ELU/SELU: z < −3; tanh: |z| > 2; sigmoid: |z| > 3), where the gradient is about 0.' });
     grid.append(mean.el, std.el, grad.el, dead.el, sat.el, accuracyCell(runs, 'activations', record.classes));
     const small = { height: 200, legend: false };
     perLayerChart(mean.box, runs, 'activations', (r) => r.layers?.act_mean, { ...small, yLabel: 'mean' });
@@ -180,7 +184,7 @@ const FIGURES = {
     const parts = [];
     if (best) parts.push(`best validation accuracy: ${displayLabel('activations', best.label)} (${fmtPercent(best.val_accuracy)})`);
     if (deadRange) parts.push(`dead ReLU units: ${fmtPercent(deadRange[0], 0)} to ${fmtPercent(deadRange[1], 0)} of a layer`);
-    if (Number.isFinite(gradRatio) && gradRatio > 1) parts.push(`sigmoid's gradient norm is ${fmtNumber(gradRatio, 2)}× smaller at layer 1 than at layer ${sigmoid.layers.grad_norm.length}`);
+    if (Number.isFinite(gradRatio) && gradRatio > 1) parts.push(`sigmoid's gradient norm is ${fmtFactor(gradRatio)} smaller at layer 1 than at layer ${sigmoid.layers.grad_norm.length}`);
     const selu = runs.find((r) => r.label === 'selu');
     const seluStd = range(selu?.layers?.act_std);
     if (seluStd) parts.push(`SELU's activation std stays within ${fmtNumber(seluStd[0], 2)}–${fmtNumber(seluStd[1], 2)}`);
@@ -194,7 +198,8 @@ const FIGURES = {
     const acc = h('figure', { class: 'lesson-cell span-2' }, h('h4', {}, 'Validation accuracy per epoch'), epochTable(runs, 'momentum'));
     grid.append(loss.el, acc);
     lossCurves(loss.box, runs, 'momentum', { log, height: 260 });
-    return runs.map((r) => (r.error ? `${r.label}: diverged after ${r.epochs} complete epoch${r.epochs === 1 ? '' : 's'}` : `${r.label}: final training loss ${fmtNumber(r.train_loss_per_epoch?.at(-1), 3)}, validation accuracy ${fmtPercent(r.val_accuracy)}`)).join('; ') + '.';
+    const divergedText = (r) => (r.epochs === 0 ? `${r.label}: diverged during its first epoch` : `${r.label}: diverged after ${r.epochs} complete epoch${r.epochs === 1 ? '' : 's'}`);
+    return runs.map((r) => (r.error ? divergedText(r) : `${r.label}: final training loss ${fmtNumber(r.train_loss_per_epoch?.at(-1), 3)}, validation accuracy ${fmtPercent(r.val_accuracy)}`)).join('; ') + '.';
   },
 
   sparsity(grid, runs, record) {
@@ -260,6 +265,15 @@ const FIGURES = {
     return cycle ? `1cycle's peak rate: ${fmtLr(cycle.max_lr)} (5 × the LR finder's suggestion, i.e. half the rate at the smoothed loss's minimum).` : '';
   },
 };
+
+const SUPERSCRIPT = { '-': '⁻', 0: '⁰', 1: '¹', 2: '²', 3: '³', 4: '⁴', 5: '⁵', 6: '⁶', 7: '⁷', 8: '⁸', 9: '⁹' };
+
+/** A ratio: "3.2×", or "about 10⁷×" when it spans orders of magnitude. */
+function fmtFactor(ratio) {
+  if (ratio < 1e4) return `${fmtNumber(ratio, 2)}×`;
+  const exponent = String(Math.round(Math.log10(ratio)));
+  return `about 10${[...exponent].map((c) => SUPERSCRIPT[c]).join('')}×`;
+}
 
 /** A relative change: "+12 %", "−3.4 %". */
 function signedPercent(change) {
