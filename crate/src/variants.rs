@@ -36,9 +36,10 @@ pub fn variant(name: &str) -> Result<Variant, ConfigError> {
             5e-5,
         ),
         "elu-he-bn" => (
-            "(c) ELU + He with Batch Normalization before each activation",
+            "(c) ELU + He with Batch Normalization of the inputs and before each activation",
             ModelConfig {
                 batch_norm: true,
+                input_batch_norm: true,
                 ..base
             },
             Preprocessing::Scale01,

@@ -42,6 +42,7 @@ export function createControls(container, app) {
     kernelInit: select('kernel-init', INITS),
     initValue: number('init-value', { step: 'any', value: 0.01 }),
     batchNorm: h('input', { id: 'batch-norm', type: 'checkbox' }),
+    inputBatchNorm: h('input', { id: 'input-batch-norm', type: 'checkbox' }),
     dropoutKind: select('dropout-kind', [['none', 'none'], ['standard', 'standard'], ['alpha', 'alpha (for SELU)']]),
     dropoutRate: number('dropout-rate', { min: 0, max: 0.95, step: 0.05, value: 0.1 }),
     dropoutPlacement: select('dropout-placement', [['before-output', 'before the output layer'], ['every-hidden', 'after every hidden layer']]),
@@ -91,6 +92,7 @@ export function createControls(container, app) {
         field('hidden layers', el.depth), field('units per layer', el.width),
         field('activation', el.activation), field('kernel init', el.kernelInit), initValueField,
         h('label', { class: 'check field-wide' }, el.batchNorm, ' Batch normalization before each activation'),
+        h('label', { class: 'check field-wide' }, el.inputBatchNorm, ' Batch normalization of the inputs'),
         field('dropout', el.dropoutKind), ...dropoutFields)),
     h('fieldset', {}, h('legend', {}, 'Data'),
       h('div', { class: 'grid-2' },
@@ -127,6 +129,7 @@ export function createControls(container, app) {
     el.kernelInit.value = m.kernel_init.kind;
     if (m.kernel_init.kind === 'constant') el.initValue.value = m.kernel_init.value;
     el.batchNorm.checked = m.batch_norm;
+    el.inputBatchNorm.checked = Boolean(m.input_batch_norm);
     el.dropoutKind.value = m.dropout?.kind ?? 'none';
     if (m.dropout) {
       el.dropoutRate.value = m.dropout.rate;
@@ -175,6 +178,7 @@ export function createControls(container, app) {
       output_init: kind === 'identical' || kind === 'constant' ? kernelInit : { kind: 'glorot-uniform' },
       bias_init: 0,
       batch_norm: el.batchNorm.checked,
+      input_batch_norm: el.inputBatchNorm.checked,
       dropout,
     };
     const optimizer = el.optimizer.value === 'sgd'
@@ -212,6 +216,7 @@ export function createControls(container, app) {
     const init = el.kernelInit.value === 'constant' ? { kind: 'constant', value: Number(el.initValue.value) } : { kind: el.kernelInit.value };
     if (!same(init, m.kernel_init)) changes.push(`${el.kernelInit.value} init`);
     if (el.batchNorm.checked !== m.batch_norm) changes.push(el.batchNorm.checked ? '+BN' : 'no BN');
+    if (el.inputBatchNorm.checked !== Boolean(m.input_batch_norm)) changes.push(el.inputBatchNorm.checked ? '+input BN' : 'no input BN');
     const dropout = el.dropoutKind.value === 'none' ? null : { kind: el.dropoutKind.value, rate: Number(el.dropoutRate.value), placement: el.dropoutPlacement.value };
     if (!same(dropout, m.dropout)) changes.push(dropout ? `${dropout.kind} dropout ${dropout.rate}` : 'no dropout');
     if (el.preprocessing.value !== v.preprocessing) changes.push(el.preprocessing.value);

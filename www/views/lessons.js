@@ -27,7 +27,7 @@ function settingsOf(run) {
     activation: ACTIVATION_NAMES[model.activation] ?? model.activation,
     init: INIT_NAMES[model.kernel_init.kind] ?? model.kernel_init.kind,
     bias: `biases ${fmtNumber(model.bias_init, 4)}`,
-    batchNorm: model.batch_norm ? 'batch norm' : '',
+    batchNorm: [model.input_batch_norm && 'input batch norm', model.batch_norm && 'batch norm'].filter(Boolean).join(', '),
     dropout: model.dropout ? `${model.dropout.kind} dropout ${model.dropout.rate}` : 'no dropout',
     optimizer,
     lr: train.schedule.kind === 'one-cycle' ? '1cycle, peak rate from the LR finder' : `lr ${fmtLr(train.lr).replace('.0e', 'e')}`,

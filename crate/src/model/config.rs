@@ -27,7 +27,7 @@ pub struct DropoutConfig {
     pub placement: DropoutPlacement,
 }
 
-/// The exercise's dense net: `Flatten` → `depth` × `Dense(width)` [→ BN] → activation
+/// The exercise's dense net: `Flatten` [→ BN] → `depth` × `Dense(width)` [→ BN] → activation
 /// [→ dropout] → `Dense(classes)`; the softmax lives in the loss.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModelConfig {
@@ -47,6 +47,10 @@ pub struct ModelConfig {
     pub bias_init: f32,
     /// Batch norm after each hidden Dense, before the activation (Keras defaults).
     pub batch_norm: bool,
+    /// Batch norm of the flattened inputs, as the solution notebook's (c) has right after
+    /// `Flatten`. Absent from configs saved before it existed: off.
+    #[serde(default)]
+    pub input_batch_norm: bool,
     pub dropout: Option<DropoutConfig>,
 }
 
@@ -62,6 +66,7 @@ impl Default for ModelConfig {
             output_init: KernelInit::GlorotUniform,
             bias_init: 0.0,
             batch_norm: false,
+            input_batch_norm: false,
             dropout: None,
         }
     }
@@ -120,8 +125,14 @@ impl ModelConfig {
         } else {
             0
         };
+        let input_bn = if self.input_batch_norm {
+            2 * self.input_dim
+        } else {
+            0
+        };
         hidden_in
             .checked_mul(self.width)?
+            .checked_add(input_bn)?
             .checked_add(self.depth.checked_mul(self.width)?)?
             .checked_add(bn)?
             .checked_add(self.width.checked_add(1)?.checked_mul(self.classes)?)

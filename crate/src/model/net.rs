@@ -35,6 +35,8 @@ pub struct LayerTrace {
 /// - input: `[batch, input_dim]` (images flattened), output: logits `[batch, classes]`.
 #[derive(Module, Debug)]
 pub struct DenseNet {
+    /// Batch norm of the inputs, when configured: first, so weight files keep the forward order.
+    pub input_norm: Option<BatchNorm>,
     pub hidden: Vec<DenseLayer>,
     pub head_dropout: Option<Dropout>,
     pub output: Linear,
@@ -84,6 +86,9 @@ impl DenseNet {
             device,
         );
         Ok(Self {
+            input_norm: config
+                .input_batch_norm
+                .then(|| BatchNorm::new(config.input_dim, device)),
             hidden,
             head_dropout: dropout(DropoutPlacement::BeforeOutput),
             output,
@@ -93,6 +98,7 @@ impl DenseNet {
     /// A copy that later training of `self` leaves untouched (see [`BatchNorm::snapshot`]).
     pub fn snapshot(&self) -> Self {
         let mut copy = self.clone();
+        copy.input_norm = copy.input_norm.as_ref().map(BatchNorm::snapshot);
         for layer in &mut copy.hidden {
             layer.norm = layer.norm.as_ref().map(BatchNorm::snapshot);
         }
@@ -116,6 +122,9 @@ impl DenseNet {
         mode: Mode,
         mut traces: Option<&mut Vec<LayerTrace>>,
     ) -> Tensor<2> {
+        if let Some(norm) = &self.input_norm {
+            x = norm.forward(x, mode);
+        }
         for layer in &self.hidden {
             let mut pre = layer.linear.forward(x);
             if let Some(norm) = &layer.norm {
@@ -269,6 +278,37 @@ mod tests {
             .try_to_vec::<f32>()
             .unwrap();
         assert!(bias.iter().all(|&b| b == 0.01));
+    }
+
+    #[test]
+    fn input_batch_norm_standardizes_the_inputs_and_counts_its_parameters() {
+        let device = Device::flex();
+        let config = ModelConfig {
+            depth: 2,
+            width: 8,
+            input_dim: 16,
+            batch_norm: true,
+            input_batch_norm: true,
+            ..ModelConfig::default()
+        };
+        let net = DenseNet::new(&config, 0, &device).unwrap();
+        // Burn also counts the running mean and variance of each norm (16 inputs, 2 × 8 units).
+        let running = 2 * (16 + 2 * 8);
+        assert_eq!(net.num_params(), config.parameter_count() + running);
+        let without = ModelConfig {
+            input_batch_norm: false,
+            ..config.clone()
+        };
+        assert_eq!(config.parameter_count() - without.parameter_count(), 2 * 16);
+        // Pixel-like inputs (mean 100, std 30) come out of the input norm near 0/1 in training mode.
+        let x = Tensor::<2>::random([512, 16], Distribution::Normal(100.0, 30.0), &device);
+        let normed = net.input_norm.as_ref().unwrap().forward(x, Mode::Train);
+        let mean = normed.clone().mean().into_scalar::<f32>();
+        let std = normed.var(0).mean().sqrt().into_scalar::<f32>();
+        assert!(
+            mean.abs() < 1e-3 && (std - 1.0).abs() < 0.01,
+            "mean {mean}, std {std}"
+        );
     }
 
     #[test]

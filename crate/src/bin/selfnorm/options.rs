@@ -50,6 +50,9 @@ pub struct RunOptions {
     pub bias_init: Option<f32>,
     #[arg(long)]
     pub batch_norm: Option<bool>,
+    /// Batch norm of the inputs, right after Flatten (on in elu-he-bn, as in the notebook)
+    #[arg(long)]
+    pub input_batch_norm: Option<bool>,
     #[arg(long)]
     pub dropout: Option<DropoutChoice>,
     #[arg(long)]
@@ -127,6 +130,7 @@ impl RunOptions {
         model.output_init = o.output_init.unwrap_or(model.output_init);
         model.bias_init = o.bias_init.unwrap_or(model.bias_init);
         model.batch_norm = o.batch_norm.unwrap_or(model.batch_norm);
+        model.input_batch_norm = o.input_batch_norm.unwrap_or(model.input_batch_norm);
         model.dropout = self.dropout_config(model.dropout);
         let defaults = TrainConfig::default();
         let train = TrainConfig {
