@@ -1,18 +1,23 @@
-// Checks that the browser trains like the CLI (issue 7): one short `selu-lecun` run in headless
-// Chromium on forced WebGPU (the real data/cifar10, every shard loaded first), the same run with
-// the native CLI (CPU backend), and the CLI again with other seeds for the scale of seed-to-seed
-// noise. Writes, in the output folder (default docs/results):
-//   browser-selu-lecun.jsonl     the browser run: a "run" line (settings, adapter), one line per epoch
-//   cli-selu-lecun-short.jsonl   the CLI's log of the same run (cli-selu-lecun-short-seedN.jsonl: other seeds)
-//   browser-vs-cli.json          per-epoch figures side by side, max absolute differences, seed noise
-// and prints the comparison table. Progress goes to stderr.
+// Checks that the browser trains like the CLI (issue 7). Runs `selu-lecun` for a few short epochs
+// (batch 32, at most 5000 train records per epoch, same seed and LR) four ways:
+//   - in headless Chromium on forced WebGPU, on the real data/cifar10 with every shard loaded;
+//   - in the same page on its CPU backend (Burn flex compiled to wasm: the CLI's backend, other
+//     float rounding), to tell float-order effects from backend ones;
+//   - with the native CLI (CPU backend);
+//   - with the CLI on other seeds, for the scale of seed-to-seed noise.
+// Writes to the output folder (default docs/results):
+//   browser-selu-lecun.jsonl, browser-selu-lecun-cpu.jsonl   the page's runs, in the CLI's log shape
+//                                ("run" line with settings and adapter, probes, epochs, "end")
+//   cli-selu-lecun-short.jsonl, cli-selu-lecun-short-seedN.jsonl   the CLI's logs
+//   browser-vs-cli.json          per-epoch figures side by side, max |Δ|, seed spread, start check
+// and prints the comparison table. Progress goes to stderr. SwiftShader WebGPU takes ~6 min an epoch.
 //
-//   node scripts/results-browser.mjs --lr 1e-4 [--seed 42] [--noise-seeds 43,44] [--epochs 3]
+//   node scripts/results-browser.mjs --lr 1e-4 [--seed 42] [--noise-runs 8] [--epochs 3]
 //     [--records 5000] [--out docs/results]      SELFNORM_BIN: the CLI (default: the release build)
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot, startServer, openBrowser, waitForState, waitForReady, fillForm } from '../tests/e2e/helpers.mjs';
 
@@ -23,46 +28,45 @@ const log = (text) => process.stderr.write(`   ${text}\n`);
 function settingsFromArgs() {
   const { values } = parseArgs({
     options: {
-      lr: { type: 'string' }, seed: { type: 'string', default: '42' }, 'noise-seeds': { type: 'string', default: '43,44' },
+      lr: { type: 'string' }, seed: { type: 'string', default: '42' }, 'noise-runs': { type: 'string', default: '8' },
       epochs: { type: 'string', default: '3' }, records: { type: 'string', default: '5000' }, out: { type: 'string', default: 'docs/results' },
     },
   });
   if (!values.lr) throw new Error('--lr is required (scripts/results browser reads it from the LR search log)');
+  const seed = Number(values.seed);
   return {
-    variant: VARIANT, lr: Number(values.lr), seed: Number(values.seed), batch_size: 32, max_train_records: Number(values.records),
-    epochs: Number(values.epochs), patience: 100, probe_every: 0, out: join(repoRoot, values.out),
-    noiseSeeds: values['noise-seeds'].split(',').filter(Boolean).map(Number),
+    variant: VARIANT, lr: Number(values.lr), seed, batch_size: 32, max_train_records: Number(values.records),
+    epochs: Number(values.epochs), patience: 100, probe_every: 0, out: resolve(repoRoot, values.out),
+    noiseSeeds: Array.from({ length: Number(values['noise-runs']) }, (_, i) => seed + 1 + i),
   };
 }
 
-/** The run in headless Chromium on WebGPU: `{adapter, chromium, run}` (`run` as the page exports it). */
-async function browserRun(s) {
+/** The run in headless Chromium on `backend`: `{adapter, chromium, run}` (`run` as the page exports it). */
+async function browserRun(s, backend) {
   const { server, url } = await startServer();
   const browser = await openBrowser();
   try {
     const { page } = browser;
-    await page.goto(`${url}?backend=webgpu`);
+    await page.goto(`${url}?backend=${backend}`);
     let st = await waitForReady(page, 600_000);
-    if (st.backend.active !== 'webgpu') throw new Error(`the page runs on ${st.backend.active}, not WebGPU: ${st.backend.reason}`);
+    if (st.backend.active !== backend) throw new Error(`the page runs on ${st.backend.active}, not ${backend}: ${st.backend.reason}`);
     if (st.data.name !== 'cifar10') throw new Error(`the page loaded ${st.data.name}, not cifar10`);
-    log(`dataset loaded (${st.data.loaded.join(' / ')} records), WebGPU on ${JSON.stringify(st.backend.adapter)}`);
+    log(`${backend}: dataset loaded (${st.data.loaded.join(' / ')} records), adapter ${JSON.stringify(st.backend.adapter)}`);
     await page.selectOption('#variant', s.variant);
     await fillForm(page, {
       lr: s.lr, seed: s.seed, 'batch-size': s.batch_size, 'max-records': s.max_train_records,
       epochs: s.epochs, patience: s.patience, 'probe-every': s.probe_every,
     });
     await page.click('#btn-train');
-    for (let done = 0; done < s.epochs; done = st.run.epochs) {
+    for (let done = 0; done < s.epochs && st.run?.status !== 'finished'; done = st.run.epochs) {
       st = await waitForState(page, (x, n) => x.run && (x.run.epochs > n || x.run.status !== 'running'),
-        { arg: done, timeout: 1_800_000, what: `epoch ${done + 1} in the browser` });
-      if (st.run.status !== 'running' && st.run.status !== 'finished') throw new Error(`the browser run ended ${st.run.status}: ${JSON.stringify(st.errors)}`);
-      log(`browser: epoch ${st.run.epochs} of ${s.epochs}`);
-      if (st.run.status === 'finished') break;
+        { arg: done, timeout: 1_800_000, what: `epoch ${done + 1} on ${backend}` });
+      if (!['running', 'finished'].includes(st.run.status)) throw new Error(`the ${backend} run ended ${st.run.status}: ${JSON.stringify(st.errors)}`);
+      log(`${backend}: epoch ${st.run.epochs} of ${s.epochs}`);
     }
-    st = await waitForState(page, (x) => x.run?.status === 'finished' && x.phase === 'idle',
-      { timeout: 600_000, what: 'the browser run to finish' });
+    st = await waitForState(page, (x) => x.run?.status === 'finished' && x.phase === 'idle', { timeout: 600_000, what: `the ${backend} run to finish` });
     if (browser.problems.length) log(`page problems: ${browser.problems.join('; ')}`);
-    const chromium = await page.evaluate(() => navigator.userAgent.match(/Chrome\/[\d.]+/)?.[0] ?? navigator.userAgent);
+    const chromium = await page.evaluate(async () => (await navigator.userAgentData?.getHighEntropyValues(['uaFullVersion']))?.uaFullVersion ?? navigator.userAgent);
     return { adapter: st.backend.adapter, chromium, run: await exportRun(page, st.run.id) };
   } finally {
     await browser.close();
@@ -79,6 +83,19 @@ async function exportRun(page, id) {
   return JSON.parse(readFileSync(await download.path(), 'utf8')).run;
 }
 
+/** The page's run as JSON lines shaped like the CLI's log; returns its events. */
+function writeBrowserLog(result, path) {
+  const { run } = result;
+  const events = [
+    { event: 'run', variant: run.variant, backend: run.backend, adapter: result.adapter, chromium: result.chromium, dataset: run.dataset, ...run.config },
+    ...run.history.probes.map((probe) => ({ event: 'probe', ...probe })),
+    ...run.history.epochs.map((record) => ({ event: 'epoch', record })),
+    { event: 'end', valid: run.results.valid, test: run.results.test, stop: run.history.stop },
+  ];
+  writeFileSync(path, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+  return events;
+}
+
 /** The same run with the native CLI, logged to `name`.jsonl; returns the log's events. */
 function cliRun(s, seed, name) {
   const bin = process.env.SELFNORM_BIN || join(process.env.CARGO_TARGET_DIR || join(homedir(), '.cache/selfnorm/target'), 'release/selfnorm');
@@ -90,61 +107,79 @@ function cliRun(s, seed, name) {
   return readFileSync(path, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
 }
 
+const epochsOf = (events) => events.filter((e) => e.event === 'epoch').map((e) => Object.fromEntries([...METRICS, 'seconds'].map((k) => [k, e.record[k]])));
 /** JSON with sorted keys, to compare the CLI's settings with the page's. */
 const canonical = (v) => JSON.stringify(v, (_, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort()) : x));
-const epochsOf = (events) => events.filter((e) => e.event === 'epoch').map((e) => e.record);
-const pick = (record) => Object.fromEntries([...METRICS, 'seconds'].map((k) => [k, record[k]]));
+const sameSettings = (cliEvents, pageEvents) => ['model', 'train', 'preprocessing'].every((k) => canonical(cliEvents[0][k]) === canonical(pageEvents[0][k]));
 
-/** Per-metric max |a − b| over the epochs both have. */
+/** Per-metric max |a − b| over the epochs. */
 function maxDiff(a, b) {
-  const n = Math.min(a.length, b.length);
-  return Object.fromEntries(METRICS.map((k) => [k, Math.max(...Array.from({ length: n }, (_, i) => Math.abs(a[i][k] - b[i][k])))]));
+  return Object.fromEntries(METRICS.map((k) => [k, Math.max(...a.map((e, i) => Math.abs(e[k] - b[i][k])))]));
 }
 
-function writeBrowserLog(s, result, path) {
-  const { run } = result;
-  const lines = [
-    { event: 'run', variant: run.variant, backend: run.backend, adapter: result.adapter, chromium: result.chromium, dataset: run.dataset, ...run.config },
-    ...run.history.epochs.map((record) => ({ event: 'epoch', record })),
-    { event: 'end', valid: run.results.valid, test: run.results.test, stop: run.history.stop },
-  ];
-  writeFileSync(path, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+/**
+ * The largest relative difference between the per-layer statistics of the first probe (step 0:
+ * the initial weights on the first 256 standardized validation images). ~1e-6 means the same
+ * initial weights and the same preprocessing.
+ */
+function startDiff(cliEvents, pageEvents) {
+  const [a, b] = [cliEvents, pageEvents].map((events) => events.find((e) => e.event === 'probe' && e.step === 0).stats);
+  const rel = (x, y) => Math.abs(x - y) / Math.max(Math.abs(x), 1e-6);
+  return Math.max(...['pre_std', 'act_std', 'grad_norm'].flatMap((k) => a[k].map((x, i) => rel(x, b[k][i]))));
 }
 
-function printTable(cli, web) {
-  const f = (x, d = 4) => x.toFixed(d).padStart(8);
-  console.log('epoch | train loss CLI  browser   |Δ|    | val loss CLI  browser   |Δ|    | val acc CLI  browser  |Δ|    | s/epoch CLI browser');
-  cli.forEach((c, i) => {
-    const w = web[i];
-    const cell = (k) => `${f(c[k])} ${f(w[k])} ${f(Math.abs(c[k] - w[k]))}`;
-    console.log(`${String(i + 1).padStart(5)} | ${cell('train_loss')}   | ${cell('val_loss')}   | ${cell('val_accuracy')} | ${f(c.seconds, 1)} ${f(w.seconds, 1)}`);
+/** Per epoch and metric, the mean and standard deviation over the CLI's seeds. */
+function spread(runs) {
+  return runs[0].map((_, i) => Object.fromEntries(METRICS.map((k) => {
+    const xs = runs.map((r) => r[i][k]);
+    const mean = xs.reduce((p, x) => p + x, 0) / xs.length;
+    return [k, { mean, sd: Math.sqrt(xs.reduce((p, x) => p + (x - mean) ** 2, 0) / (xs.length - 1)) }];
+  })));
+}
+
+function printTable(r) {
+  const f = (x) => x.toFixed(4).padStart(8);
+  console.log('epoch  metric           CLI   WebGPU      |Δ|  wasm CPU      |Δ|   CLI over seeds (mean ± sd)');
+  r.cli.epochs.forEach((c, i) => {
+    for (const k of METRICS) {
+      const [w, p, sd] = [r.webgpu.epochs[i][k], r.wasm_cpu.epochs[i][k], r.seed_noise.spread[i][k]];
+      console.log(`${String(i + 1).padStart(5)}  ${k.padEnd(14)} ${f(c[k])} ${f(w)} ${f(Math.abs(w - c[k]))}  ${f(p)} ${f(Math.abs(p - c[k]))}   ${f(sd.mean)} ± ${sd.sd.toFixed(4)}`);
+    }
   });
+  console.log(`seconds per epoch: CLI ${r.cli.epochs.map((e) => e.seconds.toFixed(1)).join(', ')}; WebGPU ${r.webgpu.epochs.map((e) => e.seconds.toFixed(0)).join(', ')}; wasm CPU ${r.wasm_cpu.epochs.map((e) => e.seconds.toFixed(1)).join(', ')}`);
+  for (const key of ['webgpu', 'wasm_cpu']) {
+    console.log(`${key}: same settings as the CLI: ${r[key].same_settings}; step-0 statistics max rel. diff ${r[key].start_max_rel_diff.toExponential(1)}; max |Δ| ${JSON.stringify(r[key].max_abs_diff)}`);
+  }
+  console.log(`CLI seed ${r.settings.seed} vs seeds ${r.seed_noise.seeds.join(',')}: max |Δ| ${JSON.stringify(r.seed_noise.max_abs_diff)}`);
 }
 
 async function main() {
   const s = settingsFromArgs();
-  const result = await browserRun(s);
-  writeBrowserLog(s, result, join(s.out, `browser-${VARIANT}.jsonl`));
+  const pages = {};
+  for (const backend of ['webgpu', 'cpu']) {
+    const result = await browserRun(s, backend);
+    const events = writeBrowserLog(result, join(s.out, `browser-${VARIANT}${backend === 'cpu' ? '-cpu' : ''}.jsonl`));
+    pages[backend] = { result, events };
+  }
   const cliEvents = cliRun(s, s.seed, `cli-${VARIANT}-short`);
-  const cli = epochsOf(cliEvents).map(pick);
-  const web = result.run.history.epochs.map(pick);
-  const noise = s.noiseSeeds.map((seed) => ({ seed, epochs: epochsOf(cliRun(s, seed, `cli-${VARIANT}-short-seed${seed}`)).map(pick) }));
-  const seedDiffs = noise.map((n) => maxDiff(cli, n.epochs));
-  const cliRunLine = cliEvents.find((e) => e.event === 'run');
-  const sameConfig = ['model', 'train', 'preprocessing'].every((k) => canonical(cliRunLine[k]) === canonical(result.run.config[k]));
+  const cli = epochsOf(cliEvents);
+  const noise = s.noiseSeeds.map((seed) => epochsOf(cliRun(s, seed, `cli-${VARIANT}-short-seed${seed}`)));
+  const pageReport = ({ result, events }) => ({
+    backend: result.run.backend, adapter: result.adapter, chromium: result.chromium, epochs: epochsOf(events),
+    same_settings: sameSettings(cliEvents, events), start_max_rel_diff: startDiff(cliEvents, events), max_abs_diff: maxDiff(cli, epochsOf(events)),
+  });
   const report = {
     settings: { variant: s.variant, lr: s.lr, seed: s.seed, batch_size: s.batch_size, max_train_records: s.max_train_records, epochs: s.epochs, patience: s.patience },
-    same_config: sameConfig,
     cli: { backend: 'cpu', epochs: cli },
-    browser: { backend: result.run.backend, adapter: result.adapter, chromium: result.chromium, epochs: web },
-    max_abs_diff: maxDiff(cli, web),
-    seed_noise: { runs: noise, max_abs_diff_per_seed: seedDiffs, max_abs_diff: Object.fromEntries(METRICS.map((k) => [k, Math.max(...seedDiffs.map((d) => d[k]))])) },
+    webgpu: pageReport(pages.webgpu),
+    wasm_cpu: pageReport(pages.cpu),
+    seed_noise: {
+      seeds: s.noiseSeeds, runs: noise, spread: spread([cli, ...noise]),
+      max_abs_diff: Object.fromEntries(METRICS.map((k) => [k, Math.max(...noise.map((n) => maxDiff(cli, n)[k]))])),
+    },
   };
   writeFileSync(join(s.out, 'browser-vs-cli.json'), JSON.stringify(report, null, 2) + '\n');
-  printTable(cli, web);
-  console.log(`max |Δ| CLI vs browser (seed ${s.seed}): ${JSON.stringify(report.max_abs_diff)}`);
-  console.log(`max |Δ| CLI seed ${s.seed} vs seeds ${s.noiseSeeds}: ${JSON.stringify(report.seed_noise.max_abs_diff)}`);
-  if (!sameConfig) console.log('note: the CLI and the browser ran with different settings (see the two "run" lines)');
+  printTable(report);
 }
 
 main().catch((error) => {
