@@ -40,6 +40,8 @@ def build_model(variant: str) -> nn.Sequential:
         raise SystemExit(f"unknown variant '{variant}' (expected one of: {', '.join(LR)})")
     selu = variant == "selu-lecun"
     layers: list[nn.Module] = []
+    if variant == "elu-he-bn":  # the notebook's (c) normalizes the inputs too
+        layers.append(nn.BatchNorm1d(INPUT, momentum=0.01, eps=1e-3))
     fan_in = INPUT
     for _ in range(DEPTH):
         dense = nn.Linear(fan_in, WIDTH)

@@ -27,8 +27,10 @@ function buildModel(variant) {
   const batchNorm = variant === 'elu-he-bn';
   const kernelInitializer = selu ? 'leCunNormal' : 'heNormal';
   const model = tf.sequential();
+  // The notebook's (c) normalizes the inputs too.
+  if (batchNorm) model.add(tf.layers.batchNormalization({ momentum: 0.99, epsilon: 1e-3, inputShape: [INPUT] }));
   for (let i = 0; i < 20; i++) {
-    const dense = { units: 100, kernelInitializer, biasInitializer: 'zeros', ...(i === 0 ? { inputShape: [INPUT] } : {}) };
+    const dense = { units: 100, kernelInitializer, biasInitializer: 'zeros', ...(i === 0 && !batchNorm ? { inputShape: [INPUT] } : {}) };
     if (batchNorm) {
       model.add(tf.layers.dense(dense));
       model.add(tf.layers.batchNormalization({ momentum: 0.99, epsilon: 1e-3 }));
