@@ -19,8 +19,11 @@ pub enum KernelInit {
     LecunNormal,
     /// Keras `glorot_uniform`: U(±√(6 / (fan_in + fan_out))) (Glorot & Bengio 2010).
     GlorotUniform,
-    /// Every weight of a layer gets one He-scaled random value (chapter 11, question 1):
-    /// all units compute the same thing, and gradient descent can never tell them apart.
+    /// Every weight of a layer gets one value, ±√2 / fan_in with a random sign (chapter 11,
+    /// question 1): all units compute the same thing, and gradient descent can never tell them
+    /// apart. With identical weights a unit's inputs add up coherently, so He's √(2 / fan_in)
+    /// would grow the signal √(2·fan_in)-fold per layer (a 20-layer net overflows at its first
+    /// step); He's gain over fan_in keeps it level, so the lesson shows symmetry, not overflow.
     Identical,
     /// Every weight equals `value`.
     Constant { value: f32 },
@@ -40,8 +43,8 @@ impl KernelInit {
                     .collect()
             }
             KernelInit::Identical => {
-                let value = truncated(1, 2.0 / fan_in as f64, rng)[0];
-                vec![value; n]
+                let sign = if rng.uniform() < 0.5 { -1.0 } else { 1.0 };
+                vec![(sign * 2f64.sqrt() / fan_in as f64) as f32; n]
             }
             KernelInit::Constant { value } => vec![value; n],
         }
@@ -120,7 +123,8 @@ mod tests {
         assert!(w.iter().all(|x| x.abs() <= limit));
         assert!((std_of(&w) - limit as f64 / 3f64.sqrt()).abs() < 0.005);
         let same = KernelInit::Identical.kernel(100, 100, &mut rng);
-        assert!(same.iter().all(|&x| x == same[0]) && same[0] != 0.0);
+        assert!(same.iter().all(|&x| x == same[0]));
+        assert!((same[0].abs() - 2f32.sqrt() / 100.0).abs() < 1e-7);
     }
 
     #[test]
