@@ -46,7 +46,7 @@ export function createControls(container, app) {
     dropoutKind: select('dropout-kind', [['none', 'none'], ['standard', 'standard'], ['alpha', 'alpha (for SELU)']]),
     dropoutRate: number('dropout-rate', { min: 0, max: 0.95, step: 0.05, value: 0.1 }),
     dropoutPlacement: select('dropout-placement', [['before-output', 'before the output layer'], ['every-hidden', 'after every hidden layer']]),
-    preprocessing: select('preprocessing', [['scale01', 'scale to [0, 1]'], ['standardize', 'standardize (train mean/std)']]),
+    preprocessing: select('preprocessing', [['scale01', 'scale to [0, 1]'], ['standardize', 'standardize (train mean/std)'], ['raw', 'raw pixels 0–255 (the notebook’s code)']]),
     maxRecords: number('max-records', { min: 0, step: 100, value: 0 }),
     optimizer: select('optimizer', [['nadam', 'Nadam'], ['adam', 'Adam'], ['sgd', 'SGD']]),
     momentum: number('momentum', { min: 0, max: 0.999, step: 0.05, value: 0.9 }),

@@ -7,8 +7,10 @@ use super::split::Split;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Preprocessing {
-    /// x / 255, as the exercise's code does for ELU/He and Batch Norm.
+    /// x / 255: the inputs the exercise's brief asks for ELU/He and Batch Norm.
     Scale01,
+    /// Pixel values 0–255 as they are: what the solution notebook's code feeds (a)–(c).
+    Raw,
     /// (x / 255 − μ_f) / σ_f with the train split's per-feature mean and std: the standardized
     /// inputs that SELU's self-normalization assumes.
     Standardize,
@@ -98,6 +100,10 @@ impl Normalizer {
                 scale: vec![1.0 / 255.0; d],
                 offset: vec![0.0; d],
             },
+            Preprocessing::Raw => Self {
+                scale: vec![1.0; d],
+                offset: vec![0.0; d],
+            },
             Preprocessing::Standardize => {
                 // A constant feature (σ = 0) would divide by zero; Keras's Normalization layer
                 // guards the same way.
@@ -127,5 +133,28 @@ impl Normalizer {
                     .map(|(&p, (&s, &o))| p as f32 * s + o),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_preprocessing_maps_pixels_as_documented() {
+        let split = Split::from_records(2, 10, vec![0, 255, 51, 102], vec![0, 1]);
+        let stats = FeatureStats::compute(&split);
+        let inputs = |p| {
+            let mut out = Vec::new();
+            Normalizer::new(p, &stats).extend(&split, &[0, 1], &mut out);
+            out
+        };
+        assert_eq!(inputs(Preprocessing::Raw), [0.0, 255.0, 51.0, 102.0]);
+        let close = |got: Vec<f32>, want: [f32; 4]| {
+            let ok = got.iter().zip(want).all(|(g, w)| (g - w).abs() < 1e-5);
+            assert!(ok, "{got:?} against {want:?}");
+        };
+        close(inputs(Preprocessing::Scale01), [0.0, 1.0, 0.2, 0.4]);
+        close(inputs(Preprocessing::Standardize), [-1.0, 1.0, 1.0, -1.0]);
     }
 }

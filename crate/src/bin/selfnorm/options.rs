@@ -101,6 +101,7 @@ pub enum PlacementChoice {
 pub enum PreprocessingChoice {
     Scale01,
     Standardize,
+    Raw,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -161,6 +162,7 @@ impl RunOptions {
         let preprocessing = match o.preprocessing {
             Some(PreprocessingChoice::Scale01) => Preprocessing::Scale01,
             Some(PreprocessingChoice::Standardize) => Preprocessing::Standardize,
+            Some(PreprocessingChoice::Raw) => Preprocessing::Raw,
             None => variant.preprocessing,
         };
         Ok(RunSetup {
