@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, mkdirSync, cpSync } from 'node:fs';
 import { tmpdir, homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 import { serve } from '../../scripts/static-server.mjs';
 
@@ -93,6 +94,29 @@ export async function openBrowser() {
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The set-up every e2e file shares: before its tests, `prepare()` (test data), the static server
+ * and a fresh browser, opened at `path` when given; after them, both closed. Returns the object
+ * the hook fills in: `{url, browser, page}`. With `skip`, nothing starts.
+ */
+export function useSite({ prepare = () => {}, path = null, skip = false } = {}) {
+  const site = {};
+  let server;
+  before(async () => {
+    if (skip) return;
+    prepare();
+    ({ server, url: site.url } = await startServer());
+    site.browser = await openBrowser();
+    site.page = site.browser.page;
+    if (path !== null) await site.page.goto(`${site.url}${path}`);
+  });
+  after(async () => {
+    await site.browser?.close();
+    server?.close();
+  });
+  return site;
 }
 
 /** Waits until `predicate(window.selfnorm.state, arg)` is true; the message says what was awaited. */

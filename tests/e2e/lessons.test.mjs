@@ -1,53 +1,37 @@
 // The lessons panel: one click trains a lesson's runs one after the other (each a normal run in
 // the runs table) and shows the figure that answers its question, with the finding the wasm
 // module computes as the CLI's `selfnorm lesson NAME` does; the last finding survives a reload.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { syntheticDataset, startServer, openBrowser, waitForState, waitForReady, fillForm, ensureOutputDir } from './helpers.mjs';
+import { syntheticDataset, waitForState, waitForReady, fillForm, ensureOutputDir, useSite } from './helpers.mjs';
 
 const QUICK = { 'lesson-epochs': 1, 'lesson-records': 0, 'lesson-depth': 3, 'lesson-width': 16 };
-let server;
-let url;
-let browser;
-let page;
-
-before(async () => {
-  syntheticDataset('e2e');
-  ({ server, url } = await startServer());
-  browser = await openBrowser();
-  page = browser.page;
-  await page.goto(`${url}?data=e2e`);
-});
-
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+const site = useSite({ prepare: () => syntheticDataset('e2e'), path: '?data=e2e' });
 
 async function runLesson(name, fields, timeout = 60_000) {
-  await page.click(`.lesson-tab[data-lesson="${name}"]`);
-  await fillForm(page, fields);
-  const before = (await waitForState(page, (st) => st.phase === 'idle' && st.lessons.catalog.length === 7, { what: 'the lesson catalog' })).lessons.findings[name]?.finished ?? 0;
-  await page.click('#btn-lesson-run');
-  await waitForState(page, (st, n) => st.lessons.active?.name === n, { arg: name, what: `the ${name} lesson to start` });
-  return waitForState(page, (st, [n, previous]) => !st.lessons.active && st.phase === 'idle' && (st.lessons.findings[n]?.finished ?? 0) > previous,
+  await site.page.click(`.lesson-tab[data-lesson="${name}"]`);
+  await fillForm(site.page, fields);
+  const before = (await waitForState(site.page, (st) => st.phase === 'idle' && st.lessons.catalog.length === 7, { what: 'the lesson catalog' })).lessons.findings[name]?.finished ?? 0;
+  await site.page.click('#btn-lesson-run');
+  await waitForState(site.page, (st, n) => st.lessons.active?.name === n, { arg: name, what: `the ${name} lesson to start` });
+  return waitForState(site.page, (st, [n, previous]) => !st.lessons.active && st.phase === 'idle' && (st.lessons.findings[n]?.finished ?? 0) > previous,
     { arg: [name, before], what: `the ${name} lesson's finding`, timeout });
 }
 
 test('the lessons panel lists the seven lessons with their questions', async () => {
-  const s = await waitForReady(page);
+  const s = await waitForReady(site.page);
   assert.deepEqual(s.lessons.catalog, ['symmetry', 'zero-bias', 'activations', 'momentum', 'sparsity', 'dropout-cost', 'one-cycle']);
-  assert.equal(await page.locator('.lesson-tab').count(), 7);
-  await page.click('.lesson-tab[data-lesson="activations"]');
-  assert.match(await page.locator('[data-testid="lesson-question"]').innerText(), /SELU vs ReLU/);
-  assert.equal(await page.locator('[data-testid="lesson-runs"] .lesson-run-chip').count(), 6);
+  assert.equal(await site.page.locator('.lesson-tab').count(), 7);
+  await site.page.click('.lesson-tab[data-lesson="activations"]');
+  assert.match(await site.page.locator('[data-testid="lesson-question"]').innerText(), /SELU vs ReLU/);
+  assert.equal(await site.page.locator('[data-testid="lesson-runs"] .lesson-run-chip').count(), 6);
   // Defaults suited to the backend: auto picks the CPU here, which takes the chapter's 20 × 100 net.
   assert.equal(s.backend.active, 'cpu');
-  assert.equal(await page.locator('#lesson-depth').inputValue(), '20');
-  assert.equal(await page.locator('#lesson-width').inputValue(), '100');
-  assert.match(await page.locator('[data-testid="lesson-hint"]').innerText(), /CPU/);
-  assert.equal(await page.locator('#lesson-l1').isVisible(), false, 'the L1 slider belongs to the sparsity lesson');
+  assert.equal(await site.page.locator('#lesson-depth').inputValue(), '20');
+  assert.equal(await site.page.locator('#lesson-width').inputValue(), '100');
+  assert.match(await site.page.locator('[data-testid="lesson-hint"]').innerText(), /CPU/);
+  assert.equal(await site.page.locator('#lesson-l1').isVisible(), false, 'the L1 slider belongs to the sparsity lesson');
 });
 
 test('symmetry: one click to the finding — identical init keeps every layer\'s units identical', async () => {
@@ -68,26 +52,26 @@ test('symmetry: one click to the finding — identical init keeps every layer\'s
     assert.ok(run.hasWeights);
   }
   assert.deepEqual(runIds.map((id) => s.runs.find((r) => r.id === id).name), ['symmetry · identical', 'symmetry · he-normal']);
-  const figure = page.locator('[data-testid="lesson-finding"][data-lesson="symmetry"]');
+  const figure = site.page.locator('[data-testid="lesson-finding"][data-lesson="symmetry"]');
   await figure.waitFor();
   assert.ok(await figure.locator('canvas').count() >= 1, 'the unit-spread chart is drawn');
   assert.equal(await figure.locator('.acc-row').count(), 2);
   assert.match(await figure.locator('[data-testid="lesson-takeaway"]').innerText(), /identical: unit spread 0 in every layer/);
   assert.match(await figure.innerText(), /every unit of a layer computes the same thing/);
-  await page.locator('#lessons').screenshot({ path: join(ensureOutputDir(), 'lesson-symmetry.png') });
+  await site.page.locator('#lessons').screenshot({ path: join(ensureOutputDir(), 'lesson-symmetry.png') });
 });
 
 test('sparsity: zero fractions per layer for every run and the pruning table', async () => {
-  await page.click('.lesson-tab[data-lesson="sparsity"]');
-  await page.locator('#lesson-l1').waitFor({ state: 'visible', timeout: 5000 });
+  await site.page.click('.lesson-tab[data-lesson="sparsity"]');
+  await site.page.locator('#lesson-l1').waitFor({ state: 'visible', timeout: 5000 });
   // The slider's last stop: 1e-2, strong enough to show after one short epoch.
-  await page.locator('#lesson-l1').evaluate((el) => {
+  await site.page.locator('#lesson-l1').evaluate((el) => {
     el.value = el.max;
     el.dispatchEvent(new Event('input', { bubbles: true }));
   });
-  assert.equal(await page.locator('.l1-value').innerText(), '1e-2');
-  await waitForState(page, (st) => st.lessons.catalog.length === 7, { what: 'the catalog' });
-  await page.locator('.lesson-run-chip', { hasText: 'L1 0.01' }).waitFor({ timeout: 5000 });
+  assert.equal(await site.page.locator('.l1-value').innerText(), '1e-2');
+  await waitForState(site.page, (st) => st.lessons.catalog.length === 7, { what: 'the catalog' });
+  await site.page.locator('.lesson-run-chip', { hasText: 'L1 0.01' }).waitFor({ timeout: 5000 });
   const s = await runLesson('sparsity', QUICK);
   const { finding } = s.lessons.findings.sparsity;
   const labels = Object.keys(finding.runs).sort();
@@ -102,7 +86,7 @@ test('sparsity: zero fractions per layer for every run and the pruning table', a
   const pruning = finding.runs['no regularization'].pruning;
   assert.deepEqual(pruning.map((p) => p.sparsity), [0.5, 0.8, 0.9, 0.95]);
   assert.ok(!('pruning' in finding.runs['L1 0.01']), 'pruning is measured on the first run only');
-  const table = page.locator('[data-testid="lesson-finding"][data-lesson="sparsity"] [data-testid="pruning-table"]');
+  const table = site.page.locator('[data-testid="lesson-finding"][data-lesson="sparsity"] [data-testid="pruning-table"]');
   await table.waitFor();
   assert.equal(await table.locator('tbody tr').count(), 5, 'unpruned, then the four sparsities');
   assert.match(await table.innerText(), /95\s%/);
@@ -121,24 +105,24 @@ test('activations: per-layer statistics of the six activations in the chapter\'s
   const sigmoid = finding.runs.sigmoid.layers.grad_norm;
   assert.ok(sigmoid[0] < sigmoid[19] / 100, `sigmoid gradient norm ${sigmoid[0]} at layer 1, ${sigmoid[19]} at layer 20`);
   assert.ok(Math.max(...finding.runs.relu.layers.dead) > 0, 'dead ReLU units');
-  const figure = page.locator('[data-testid="lesson-finding"][data-lesson="activations"]');
+  const figure = site.page.locator('[data-testid="lesson-finding"][data-lesson="activations"]');
   await figure.waitFor();
   assert.equal(await figure.locator('.uplot').count(), 5, 'mean, std, gradient norm, dead and saturated');
   assert.equal(await figure.locator('.acc-row').count(), 6);
-  await page.locator('#lessons').screenshot({ path: join(ensureOutputDir(), 'lesson-activations.png') });
+  await site.page.locator('#lessons').screenshot({ path: join(ensureOutputDir(), 'lesson-activations.png') });
 });
 
 test('the last finding of each lesson is shown again after a reload', async () => {
-  await page.reload();
-  const s = await waitForReady(page);
+  await site.page.reload();
+  const s = await waitForReady(site.page);
   assert.deepEqual(Object.keys(s.lessons.findings).sort(), ['activations', 'sparsity', 'symmetry']);
-  await page.locator('[data-testid="lesson-finding"][data-lesson="activations"] canvas').first().waitFor();
-  await page.click('.lesson-tab[data-lesson="sparsity"]');
-  await page.locator('[data-testid="lesson-finding"][data-lesson="sparsity"] [data-testid="pruning-table"]').waitFor();
-  await page.click('.lesson-tab[data-lesson="symmetry"]');
-  await page.locator('[data-testid="lesson-finding"][data-lesson="symmetry"] canvas').first().waitFor();
-  assert.equal(await page.locator('.lesson-tab.has-finding').count(), 3);
-  await page.click('.lesson-tab[data-lesson="momentum"]');
-  await page.locator('[data-testid="lesson-empty"]').waitFor();
-  assert.deepEqual(browser.problems, []);
+  await site.page.locator('[data-testid="lesson-finding"][data-lesson="activations"] canvas').first().waitFor();
+  await site.page.click('.lesson-tab[data-lesson="sparsity"]');
+  await site.page.locator('[data-testid="lesson-finding"][data-lesson="sparsity"] [data-testid="pruning-table"]').waitFor();
+  await site.page.click('.lesson-tab[data-lesson="symmetry"]');
+  await site.page.locator('[data-testid="lesson-finding"][data-lesson="symmetry"] canvas').first().waitFor();
+  assert.equal(await site.page.locator('.lesson-tab.has-finding').count(), 3);
+  await site.page.click('.lesson-tab[data-lesson="momentum"]');
+  await site.page.locator('[data-testid="lesson-empty"]').waitFor();
+  assert.deepEqual(site.browser.problems, []);
 });

@@ -100,6 +100,18 @@ pub fn lesson(name: &str, options: &LessonOptions) -> Result<Lesson, ConfigError
         ..ModelConfig::default()
     };
     let scaled = Preprocessing::Scale01;
+    // The sparsity lesson's contrast and the dropout-cost lesson's subject.
+    let with_dropout = || {
+        run(
+            "dropout 0.2",
+            ModelConfig {
+                dropout: Some(standard_dropout(0.2)),
+                ..elu.clone()
+            },
+            train.clone(),
+            scaled,
+        )
+    };
     let (question, caption, runs) = match name {
         "symmetry" => (
             "Q1: is it OK to initialize all the weights to the same value?",
@@ -177,15 +189,7 @@ pub fn lesson(name: &str, options: &LessonOptions) -> Result<Lesson, ConfigError
                     },
                     scaled,
                 ),
-                run(
-                    "dropout 0.2",
-                    ModelConfig {
-                        dropout: Some(standard_dropout(0.2)),
-                        ..elu.clone()
-                    },
-                    train.clone(),
-                    scaled,
-                ),
+                with_dropout(),
             ],
         ),
         "dropout-cost" => (
@@ -194,15 +198,7 @@ pub fn lesson(name: &str, options: &LessonOptions) -> Result<Lesson, ConfigError
              at inference, unless you use MC Dropout, which costs one forward pass per sample.",
             vec![
                 run("no dropout", elu.clone(), train.clone(), scaled),
-                run(
-                    "dropout 0.2",
-                    ModelConfig {
-                        dropout: Some(standard_dropout(0.2)),
-                        ..elu.clone()
-                    },
-                    train.clone(),
-                    scaled,
-                ),
+                with_dropout(),
             ],
         ),
         "one-cycle" => (
