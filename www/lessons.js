@@ -1,98 +1,148 @@
-// A lesson in the page, run as `selfnorm lesson NAME` runs it (crate/src/lessons/runner.rs): its
-// runs one after the other, each a normal run of the page; then, for each run that did not
-// diverge, the lesson's own measurements (the "extras"), and last the finding the wasm module
-// distils from the outcomes, so that the page and the CLI report the same figures.
-import { ToWorker } from './protocol.js';
+// A lesson in the page: the worker runs it (crate/src/lessons/runner.rs, the same code as
+// `selfnorm lesson NAME`) and sends its events; here each of its runs becomes a run record of
+// the page as it starts, the panel says what the lesson is doing, and the finding is kept as the
+// lesson's last one (IndexedDB), with what the page needs to draw it again after a reload.
+import { Request } from './protocol.js';
+import { makeId } from './app/runs.js';
 
-/** Weights with |w| at most this count as zero in the sparsity figures (runner.rs ZERO_THRESHOLD). */
-export const ZERO_THRESHOLD = 1e-3;
-/** Target sparsities of the magnitude-pruned copies of the sparsity lesson's first run. */
-export const PRUNE_LEVELS = [0.5, 0.8, 0.9, 0.95];
-/** MC Dropout sample counts timed by the dropout-cost lesson. */
-export const MC_SAMPLES = [10, 100];
-/** The LR finder's sweep before a 1cycle run. */
-export const ONE_CYCLE_SWEEP = { min_lr: 1e-5, max_lr: 1, steps: 0 };
+export function createLessons(ctx, runs) {
+  const { state, client, phase, notices, persistence: store, invalidate } = ctx;
 
-export class LessonStopped extends Error {
-  constructor(message) {
-    super(message);
-    this.name = 'LessonStopped';
+  /** A lesson run's name: the lesson, the run's label, and a number when the lesson ran before. */
+  function runName(lesson, label) {
+    const n = state.runs.filter((r) => r.lesson?.name === lesson && r.lesson.label === label && !r.imported).length + 1;
+    return `${lesson} · ${label}${n > 1 ? ` #${n}` : ''}`;
   }
-}
 
-/**
- * Runs `lesson` (an entry of the LESSONS answer). `api`:
- * - `request(type, fields)`: a worker request (worker-client.js);
- * - `findLr(config, sweep)`: the LR finder on `config`, resolves with its result;
- * - `train(lessonRun, index, config)`: trains one run to its end and resolves with the page's
- *   run record (status finished or diverged; it rejects when the run fails or the worker dies);
- * - `step(text)`: what the lesson is doing now, for the panel; it throws LessonStopped when the
- *   user stopped the lesson meanwhile.
- * Resolves with `{finding, outcomes, runs}` (`runs`: the page's run records, in order).
- */
-export async function runLesson(lesson, api) {
-  const outcomes = [];
-  const runs = [];
-  for (const [index, spec] of lesson.runs.entries()) {
-    const config = structuredClone({ model: spec.model, train: spec.train, preprocessing: spec.preprocessing });
-    const extra = {};
-    if (config.train.schedule?.kind === 'one-cycle') {
-      api.step(`${spec.label}: LR finder for 1cycle's peak rate`);
-      const found = await api.findLr(config, ONE_CYCLE_SWEEP);
-      // 1cycle's peak: half the rate of the lowest smoothed loss (the LR finder's suggestion is
-      // a tenth of it, meant for a constant rate).
-      config.train.lr = found.suggested_lr * 5;
-      extra.max_lr = config.train.lr;
-    }
-    api.step(`${spec.label}: training`);
-    const run = await api.train(spec, index, config);
-    if (run.history.stop?.kind === 'stopped') {
-      throw new LessonStopped(`The lesson was stopped during its run "${spec.label}"; the runs it trained stay in the runs table.`);
-    }
-    const diverged = run.status === 'diverged';
-    if (!diverged) {
-      api.step(`${spec.label}: measuring`);
-      await addExtras(lesson.name, index, run, api, extra);
-    }
-    runs.push(run);
-    outcomes.push({
-      label: spec.label,
-      history: run.history,
-      valid: diverged ? null : run.results.valid,
-      error: diverged ? run.error : null,
-      extra,
+  function onRunStarted(active, runId, event) {
+    const { index, label, model, train, preprocessing, parameters, steps_per_epoch } = event;
+    runs.addRun({
+      id: runId,
+      config: { model, train, preprocessing },
+      info: { model, parameters, steps_per_epoch },
+      variant: `lesson ${active.name}`,
+      name: runName(active.name, label),
+      lesson: { name: active.name, label, startedAt: active.startedAt },
     });
+    active.index = index;
+    active.step = `${label}: training`;
   }
-  api.step('Computing the finding');
-  const { finding } = await api.request(ToWorker.LESSON_FINDING, { lesson, outcomes });
-  return { finding, outcomes, runs };
-}
 
-/** The lesson's own figures, measured on the run's restored best weights (still in the worker). */
-async function addExtras(lesson, index, run, api, extra) {
-  switch (lesson) {
-    case 'sparsity': {
-      const { fractions } = await api.request(ToWorker.ZERO_FRACTIONS, { threshold: ZERO_THRESHOLD });
-      extra.zero_fraction = fractions;
-      if (index === 0) {
-        const { results } = await api.request(ToWorker.PRUNE, { levels: PRUNE_LEVELS });
-        extra.pruning = results.map(({ sparsity, evaluation }) => ({ sparsity, val_accuracy: evaluation.accuracy, val_loss: evaluation.loss }));
-      }
-      break;
+  /** The lesson's measurements of MC Dropout also fill the run's MC Dropout results. */
+  function onRunEnded(runId, outcome) {
+    const run = runs.runById(runId);
+    const inference = outcome.extra?.inference ?? [];
+    const plain = inference.find((i) => i.mode === 'eval');
+    const mc = inference.filter((i) => i.mode === 'mc-dropout');
+    if (run && plain && mc.length) {
+      const asEvaluation = (i) => ({ accuracy: i.accuracy, seconds: i.seconds, passes: i.samples, loss: null, records: null });
+      run.results = { ...run.results, mc: { runId, split: 'valid', plain: asEvaluation(plain), mc: mc.map(asEvaluation), samples: mc.map((i) => i.samples), at: Date.now() } };
+      store.saveNow(run);
     }
-    case 'dropout-cost': {
-      const samples = run.config.model.dropout ? MC_SAMPLES : [];
-      const answer = await api.request(ToWorker.MC_DROPOUT, { split: 'valid', samples });
-      extra.inference = [
-        { mode: 'eval', samples: 1, seconds: answer.plain.seconds, accuracy: answer.plain.accuracy },
-        ...answer.mc.map((e, i) => ({ mode: 'mc-dropout', samples: samples[i], seconds: e.seconds, accuracy: e.accuracy })),
-      ];
-      if (samples.length) run.results = { ...run.results, mc: { runId: run.id, split: answer.split, plain: answer.plain, mc: answer.mc, samples, at: Date.now() } };
-      break;
-    }
-    default:
-      break;
   }
+
+  function record(name, lesson, options, finding, active) {
+    const lessonRuns = active.runIds.map((id) => runs.runById(id)).filter(Boolean);
+    return {
+      name,
+      question: lesson.question,
+      caption: lesson.caption,
+      options,
+      finding,
+      runs: lessonRuns.map((run) => ({
+        label: run.lesson.label,
+        runId: run.id,
+        status: run.status,
+        error: run.error,
+        parameters: run.info?.parameters ?? null,
+        model: run.config.model,
+        lr: run.config.train.lr,
+        history: { steps: run.history.steps, epochs: run.history.epochs, best_epoch: run.history.best_epoch },
+      })),
+      backend: state.backend.active,
+      software: Boolean(state.backend.adapter?.software),
+      dataset: state.data.name,
+      classes: state.data.manifest?.classes.length ?? null,
+      trainRecords: state.data.worker?.loaded?.[0] ?? null,
+      started: active.startedAt,
+      finished: Date.now(),
+    };
+  }
+
+  async function keep(entry) {
+    state.lessons.records[entry.name] = entry;
+    try {
+      await store.putLesson(entry);
+    } catch (error) {
+      notices.show(`The finding of the ${entry.name} lesson could not be saved in the browser (${error.message}); it stays until the page closes.`, { kind: 'notice' });
+    }
+  }
+
+  return {
+    /** The lessons' questions, captions and runs for the panel, at `options` (the panel's). */
+    async loadCatalog(options = state.lessons.options ?? {}) {
+      try {
+        state.lessons.catalog = await client.request(Request.LESSONS, { options });
+        invalidate();
+      } catch {
+        // The worker's error is on the page already.
+      }
+    },
+
+    /** Lists the lessons again with the panel's `options` (run labels and settings follow them). */
+    list(options) {
+      state.lessons.options = options;
+      if (state.backend.status === 'ready') this.loadCatalog(options);
+    },
+
+    /** Runs lesson `name` with `options` (`{epochs, max_train_records, depth, width, l1, …}`). */
+    async run(name, options) {
+      if (state.lessons.active || !phase.is('idle')) return;
+      const active = { name, options, step: 'Preparing the runs', index: 0, total: 0, labels: [], runIds: [], startedAt: Date.now() };
+      state.lessons.active = active;
+      state.lessons.failure = null;
+      phase.to('lesson');
+      try {
+        const lesson = (await client.request(Request.LESSONS, { options })).find((l) => l.name === name);
+        if (!lesson) throw new Error(`the worker knows no lesson named "${name}"`);
+        Object.assign(active, { total: lesson.runs.length, labels: lesson.runs.map((r) => r.label), runIds: lesson.runs.map(() => makeId()) });
+        const answer = await client.request(Request.LESSON, { name, options, runIds: active.runIds });
+        if (answer.stopped) {
+          const label = active.labels[active.index];
+          state.lessons.failure = { name, stopped: true, message: `The lesson was stopped during its run "${label}"; the runs it trained stay in the runs table.` };
+        } else {
+          await keep(record(name, lesson, options, answer.finding, active));
+        }
+      } catch (error) {
+        state.lessons.failure = { name, stopped: false, message: `The ${name} lesson did not finish: ${error.message}` };
+        if (!error.kind) notices.show(state.lessons.failure.message);
+        for (const id of active.runIds) await runs.failed(id, error);
+      } finally {
+        state.lessons.active = null;
+        if (phase.is('lesson', 'stopping')) phase.to('idle');
+        invalidate();
+      }
+    },
+
+    /** A lesson's event (protocol.js): `runId` is the id the page gave the run it belongs to. */
+    onEvent(runId, event) {
+      const active = state.lessons.active;
+      if (!active) return;
+      const label = active.labels[event.index] ?? '';
+      if (event.kind === 'swept') {
+        active.index = event.index;
+        active.step = `${label}: LR finder for 1cycle's peak rate`;
+      } else if (event.kind === 'run-started') {
+        onRunStarted(active, runId, event);
+      } else if (event.kind === 'trained') {
+        runs.onTrainEvent(runId, event.event);
+        if (event.event.kind === 'finished') active.step = `${label}: measuring`;
+      } else if (event.kind === 'run-ended') {
+        onRunEnded(runId, event.outcome);
+      }
+      invalidate();
+    },
+  };
 }
 
 /** The finding's runs in the lesson's order (the finding keys them by label, sorted). */

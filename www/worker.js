@@ -1,30 +1,43 @@
 // The training worker: owns the wasm module and the Burn device; the page never runs tensors.
-// Protocol: protocol.js.
-import init, { createSession, variants, lessons, lessonFinding } from './pkg/selfnorm.js';
-import { ToWorker, FromWorker } from './protocol.js';
+// Protocol: protocol.js. Every request goes through one queue; a job (run, sweep, lesson) is
+// driven by `advance` calls of the Rust state machines, with PAUSE/STOP seen between two of them.
+import { watchGpuDevices } from './gpu-watch.js';
+import init, { createSession, variants, lessons } from './pkg/selfnorm.js';
+import { Request, Message } from './protocol.js';
 
+const gpu = watchGpuDevices();
 let session = null;
-let runId = null;
-let training = false;
-let control = { pause: false, stop: false, stepEpoch: false };
+/** The run (or sweep, or lesson) that was driven and has not ended: STOP applies to it. */
+let jobRunId = null;
+let driving = false;
+const control = { pause: false, stop: false, stepEpoch: false };
 const pendingShards = [];
 const queue = [];
 let handling = false;
-let current = null; // the request being handled
+/** The request being handled: a trap inside it is reported as its error. */
+let current = null;
 
 const post = (type, fields = {}, transfer = []) => self.postMessage({ type, ...fields }, transfer);
 const yieldToEvents = () => new Promise((resolve) => setTimeout(resolve, 0));
 
-/** A wasm trap (panic, lost device, out of memory) leaves the instance unusable. */
-function isFatal(error) {
-  return error instanceof WebAssembly.RuntimeError || /unreachable|memory access out of bounds|Device.*lost/i.test(String(error?.message ?? error));
+class WorkerFailure extends Error {
+  constructor(message, kind, fatal) {
+    super(message);
+    this.kind = kind;
+    this.fatal = fatal;
+  }
 }
 
-function errorMessage(error) {
-  if (error instanceof WebAssembly.RuntimeError) {
-    return `The training engine crashed (${error.message}). The GPU device may have been lost or run out of memory. Your run's history is kept; restart it, on the CPU backend if this repeats.`;
+/** What went wrong, as `{message, kind, fatal}`: a lost device and a wasm trap end the instance. */
+function describe(error) {
+  if (gpu.lost) {
+    return { kind: 'device-lost', fatal: true, message: `The GPU was reset or lost (${gpu.lost}). The run's history and its best weights so far are kept; continue it on the CPU backend or on a new WebGPU device.` };
   }
-  return String(error?.message ?? error);
+  if (error instanceof WorkerFailure) return { kind: error.kind, fatal: error.fatal, message: error.message };
+  if (error instanceof WebAssembly.RuntimeError || /unreachable|memory access out of bounds/i.test(String(error?.message ?? error))) {
+    return { kind: 'engine', fatal: true, message: `The training engine crashed (${error.message}). The GPU device may have been lost or run out of memory. Your run's history is kept; restart it, on the CPU backend if this repeats.` };
+  }
+  return { kind: error?.kind ?? 'error', fatal: false, message: String(error?.message ?? error) };
 }
 
 async function pickBackend(requested) {
@@ -56,170 +69,185 @@ function flushShards() {
     const { split, index, bytes } = pendingShards.shift();
     status = session.addShard(split, index, new Uint8Array(bytes));
   }
-  if (status) post(FromWorker.DATA_STATUS, { status });
+  if (status) post(Message.DATA_STATUS, { status });
 }
 
-async function finishRun(reason) {
-  if (reason) session.finish(reason);
-  const start = performance.now();
-  const probe = await session.probe();
-  post(FromWorker.PROBE, { runId, probe });
-  const valid = await session.evaluate('valid');
-  const status = session.dataStatus();
-  const testReady = status.loaded[2] === status.expected[2] && status.expected[2] > 0;
-  const test = testReady ? await session.evaluate('test') : null;
-  post(FromWorker.FINISHED, { runId, history: session.history(), valid, test, seconds: (performance.now() - start) / 1000 });
+/** After an epoch that improved on the best, a WebGPU run sends its weights, so a lost device keeps them. */
+async function sendBestWeights(runId, summary) {
+  if (gpu.backend !== 'webgpu' || summary.best_epoch !== summary.record.epoch) return;
+  const bytes = (await session.exportWeights()).buffer;
+  post(Message.EVENT, { runId, job: 'run', event: { kind: 'best-weights', epoch: summary.best_epoch, bytes } }, [bytes]);
 }
 
-async function trainLoop() {
-  training = true;
+/** The page's run id for an event of the job (a lesson's runs each have their own). */
+let runIdOf = () => null;
+
+/**
+ * Advances the session's job until it ends or is paused, posting its events.
+ * Returns `{state: 'paused'|'done', last}` (`last`: the job's last event).
+ */
+async function drive() {
+  driving = true;
   try {
     for (;;) {
       flushShards();
       if (control.stop) {
-        await finishRun({ kind: 'stopped' });
-        return;
+        control.stop = false;
+        control.pause = false;
+        session.stop();
       }
-      if (control.pause) {
-        post(FromWorker.PAUSED, { runId, reason: control.stepEpoch ? 'step-epoch' : 'pause' });
-        return;
+      if (control.pause) return { state: 'paused' };
+      const { job, event } = await session.advance();
+      if (gpu.lost) throw new Error('device lost');
+      const runId = runIdOf(event);
+      post(Message.EVENT, { runId, job, event });
+      if (job === 'run' && event.kind === 'epoch-ended') await sendBestWeights(runId, event.summary);
+      if (!session.jobActive()) {
+        jobRunId = null;
+        return { state: 'done', last: event };
       }
-      if (session.probeDue()) post(FromWorker.PROBE, { runId, probe: await session.probe() });
-      const progress = await session.trainChunk();
-      post(FromWorker.PROGRESS, { runId, progress });
-      if (progress.epoch_complete) {
-        const summary = await session.endEpoch();
-        post(FromWorker.EPOCH, { runId, summary });
-        if (summary.finished) {
-          await finishRun(null);
-          return;
-        }
-        if (control.stepEpoch) control.pause = true;
-      }
+      if (control.stepEpoch && event.kind === 'epoch-ended') control.pause = true;
       await yieldToEvents();
     }
-  } catch (error) {
-    let history = null;
-    try { history = session.history(); } catch { /* the instance may be gone */ }
-    post(FromWorker.ERROR, { runId, during: ToWorker.TRAIN, message: errorMessage(error), fatal: isFatal(error), history });
   } finally {
-    training = false;
+    driving = false;
   }
 }
 
-function startTraining(stepEpoch) {
-  control = { pause: false, stop: false, stepEpoch };
-  if (!training) trainLoop();
+/** Drives a job whose events belong to `runId`, or to `runIds[event.index]` for a lesson. */
+function startDriving({ runId, runIds = null, stepEpoch = false }) {
+  Object.assign(control, { pause: false, stop: false, stepEpoch });
+  jobRunId = runId;
+  runIdOf = runIds ? (event) => runIds[event.index] ?? null : () => runId;
+  return drive();
 }
 
+let configuredRunId = null;
+
 const handlers = {
-  async [ToWorker.INIT]({ backend }) {
+  async [Request.INIT]({ backend }) {
     await init();
     const choice = await pickBackend(backend ?? 'auto');
     session = await createSession(choice.backend);
-    post(FromWorker.READY, { ...choice, variants: variants() });
+    gpu.backend = choice.backend;
+    return { ...choice, variants: variants() };
   },
-  [ToWorker.DATASET]({ manifest, stats }) {
+  [Request.DATASET]({ manifest, stats }) {
     pendingShards.length = 0;
-    post(FromWorker.DATA_STATUS, { status: session.loadManifest(manifest, new Uint8Array(stats)) });
+    jobRunId = null;
+    return session.loadManifest(manifest, new Uint8Array(stats));
   },
-  [ToWorker.SHARD](message) {
-    // While the trainer is busy (training, LR finder…) the dataset is lent to it: queue.
+  [Request.SHARD](message) {
     pendingShards.push(message);
-    if (!training && !handling) flushShards();
+    flushShards();
+    return null;
   },
-  [ToWorker.SYNTHETIC]({ train, valid, test, seed }) {
-    post(FromWorker.DATA_STATUS, { status: session.useSynthetic(train, valid, test, BigInt(seed ?? 0)) });
+  [Request.SYNTHETIC]({ train, valid, test, seed }) {
+    jobRunId = null;
+    return session.useSynthetic(train, valid, test, BigInt(seed ?? 0));
   },
-  [ToWorker.CONFIGURE](message) {
-    runId = message.runId;
-    post(FromWorker.CONFIGURED, { runId, info: session.configure(message.run) });
+  [Request.CONFIGURE]({ runId, run }) {
+    configuredRunId = runId;
+    jobRunId = null;
+    return session.configure(run);
   },
-  async [ToWorker.FIND_LR]({ sweep }) {
-    const start = performance.now();
-    const result = await session.findLr(sweep);
-    post(FromWorker.LR_FOUND, { result, seconds: (performance.now() - start) / 1000 });
+  [Request.TRAIN]({ stepEpoch }) {
+    if (!configuredRunId) throw new WorkerFailure('configure a run before training it', 'config', false);
+    return startDriving({ runId: configuredRunId, stepEpoch: Boolean(stepEpoch) });
   },
-  [ToWorker.TRAIN]() { startTraining(false); },
-  [ToWorker.STEP_EPOCH]() { startTraining(true); },
-  [ToWorker.PAUSE]() { control.pause = true; },
-  async [ToWorker.STOP]() {
-    if (training) control.stop = true;
-    else await finishRun({ kind: 'stopped' });
+  async [Request.FIND_LR]({ runId, run, sweep }) {
+    session.startSweep(run, sweep);
+    configuredRunId = null;
+    const { last } = await startDriving({ runId });
+    return last.result;
   },
-  async [ToWorker.EVALUATE]({ split }) {
-    post(FromWorker.EVALUATION, { split, result: await session.evaluate(split) });
+  async [Request.LESSON]({ name, options, runIds }) {
+    session.startLesson(name, options ?? {});
+    configuredRunId = null;
+    const { last } = await startDriving({ runId: `lesson:${name}`, runIds });
+    return { state: 'done', finding: last.finding, stopped: last.stopped };
   },
-  async [ToWorker.MC_DROPOUT]({ split, samples }) {
-    const plain = await session.evaluate(split);
-    const mc = [];
-    for (const n of samples) mc.push(await session.evaluateMc(split, n));
-    post(FromWorker.MC_DROPOUT, { split, plain, mc });
+  [Request.PAUSE]() {
+    control.pause = driving;
+    return { paused: driving };
   },
-  async [ToWorker.EXPORT_WEIGHTS]() {
+  async [Request.STOP]() {
+    if (!jobRunId) return { stopped: false };
+    control.stop = true;
+    // A paused job winds up here; a driven one sees the flag between two steps.
+    if (!driving) await drive();
+    return { stopped: true };
+  },
+  [Request.EVALUATE]({ split }) {
+    return session.evaluate(split);
+  },
+  [Request.MC_DROPOUT]({ split, samples }) {
+    return session.mcDropout(split, Uint32Array.from(samples));
+  },
+  async [Request.EXPORT_WEIGHTS]() {
     const bytes = (await session.exportWeights()).buffer;
-    post(FromWorker.WEIGHTS, { bytes }, [bytes]);
+    return { value: { bytes }, transfer: [bytes] };
   },
-  [ToWorker.IMPORT_WEIGHTS]({ bytes }) {
+  [Request.IMPORT_WEIGHTS]({ bytes }) {
     session.importWeights(new Uint8Array(bytes));
-    post(FromWorker.IMPORTED);
+    return {};
   },
-  [ToWorker.LESSONS]({ options }) {
-    post(FromWorker.LESSONS, { lessons: lessons(options ?? {}) });
-  },
-  async [ToWorker.ZERO_FRACTIONS]({ threshold }) {
-    post(FromWorker.ZERO_FRACTIONS, { threshold, fractions: await session.zeroFractions(threshold) });
-  },
-  async [ToWorker.PRUNE]({ levels }) {
-    post(FromWorker.PRUNED, { results: await session.pruneAndEvaluate(Float64Array.from(levels)) });
-  },
-  [ToWorker.LESSON_FINDING]({ lesson, outcomes }) {
-    post(FromWorker.LESSON_FINDING, { finding: lessonFinding(lesson, outcomes) });
+  [Request.LESSONS]({ options }) {
+    return lessons(options ?? {});
   },
 };
 
-// Control messages act at once; everything else is handled one at a time, in order.
-const immediate = new Set([ToWorker.PAUSE, ToWorker.STOP, ToWorker.SHARD]);
+/** Requests that act at once, between two steps of the job being driven. */
+const immediate = new Set([Request.PAUSE, Request.STOP, Request.SHARD]);
+
+async function handle(message) {
+  if (!immediate.has(message.type)) current = message;
+  try {
+    if (!session && message.type !== Request.INIT) throw new WorkerFailure('the worker is not initialized yet', 'config', false);
+    const result = await handlers[message.type](message);
+    const { value, transfer } = result && 'transfer' in result ? result : { value: result, transfer: [] };
+    post(Message.ANSWER, { id: message.id, value }, transfer);
+  } catch (error) {
+    post(Message.ERROR, { id: message.id, runId: driving || message.type === Request.TRAIN ? jobRunId ?? configuredRunId : null, ...describe(error) });
+  }
+}
 
 async function drain() {
   if (handling) return;
   handling = true;
-  while (queue.length) {
-    const message = queue.shift();
-    current = message.type;
-    try {
-      if (!session && message.type !== ToWorker.INIT) throw new Error('the worker is not initialized yet');
-      await handlers[message.type](message);
-      if (!training && session) flushShards();
-    } catch (error) {
-      post(FromWorker.ERROR, { runId, during: message.type, message: errorMessage(error), fatal: isFatal(error) });
-    }
-  }
+  while (queue.length) await handle(queue.shift());
   handling = false;
-  current = null;
 }
 
 // A trap inside a wasm task (a Rust future polled from the microtask queue, e.g. out of memory
 // mid-step) does not reject the request's promise, which then never settles: it surfaces here.
-// Report it as the fatal error it is, instead of letting the page see a bare worker error.
 self.addEventListener('error', (event) => {
   event.preventDefault();
   const error = event.error ?? new WebAssembly.RuntimeError(event.message);
-  post(FromWorker.ERROR, { runId, during: training ? ToWorker.TRAIN : current, message: errorMessage(error), fatal: true });
+  post(Message.ERROR, { id: current?.id ?? null, runId: jobRunId ?? configuredRunId, ...describe(error), fatal: true });
 });
 self.addEventListener('unhandledrejection', (event) => {
   event.preventDefault();
-  post(FromWorker.ERROR, { runId, during: training ? ToWorker.TRAIN : current, message: errorMessage(event.reason), fatal: isFatal(event.reason) });
+  post(Message.ERROR, { id: current?.id ?? null, runId: jobRunId ?? configuredRunId, ...describe(event.reason) });
 });
+gpu.onLost = () => {
+  // Between requests nothing notices: say it now, so the page can offer to continue elsewhere.
+  if (!driving) post(Message.ERROR, { id: null, runId: jobRunId, ...describe(null) });
+};
 
 self.onmessage = ({ data }) => {
   if (!(data?.type in handlers)) {
-    post(FromWorker.ERROR, { during: data?.type, message: `unknown request '${data?.type}'`, fatal: false });
+    post(Message.ERROR, { id: data?.id ?? null, kind: 'config', fatal: false, message: `unknown request '${data?.type}'` });
     return;
   }
-  if (immediate.has(data.type) && session) {
-    Promise.resolve(handlers[data.type](data)).catch((error) =>
-      post(FromWorker.ERROR, { runId, during: data.type, message: errorMessage(error), fatal: isFatal(error) }));
+  // While a job is driven, control requests act at once; shards wait for the next step.
+  if (driving && immediate.has(data.type)) {
+    if (data.type === Request.SHARD) {
+      pendingShards.push(data);
+      post(Message.ANSWER, { id: data.id, value: null });
+    } else {
+      handle(data);
+    }
     return;
   }
   queue.push(data);

@@ -6,7 +6,7 @@ use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::now_seconds;
-use crate::data::{Dataset, SyntheticSpec};
+use crate::data::{Dataset, SplitKind, SyntheticSpec};
 use crate::error::TrainError;
 use crate::train::{TrainConfig, Trainer};
 use crate::variants::variant;
@@ -78,10 +78,10 @@ pub async fn run(
         samples += (done - before) * config.batch;
     }
     let train_samples_per_s = samples as f64 / (now_seconds() - timed_from);
-    trainer.evaluate(data, "valid").await?;
+    trainer.evaluate(data, SplitKind::Valid).await?;
     let timed_from = now_seconds();
     for _ in 0..config.infer_passes {
-        trainer.evaluate(data, "valid").await?;
+        trainer.evaluate(data, SplitKind::Valid).await?;
     }
     let infer_samples_per_s =
         (config.infer_passes * data.valid.len()) as f64 / (now_seconds() - timed_from);

@@ -1,10 +1,6 @@
 //! Sparse models (chapter 11, question 6): how many weights are (near) zero, and magnitude
 //! pruning of a trained net to a target sparsity.
 
-use burn::module::Param;
-use burn::tensor::Tensor;
-use serde::{Deserialize, Serialize};
-
 use crate::error::TrainError;
 use crate::model::DenseNet;
 use crate::readback::{read_floats, read_many};
@@ -25,15 +21,9 @@ pub async fn zero_fractions(model: &DenseNet, threshold: f32) -> Result<Vec<f32>
     read_many(fractions).await
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Pruned {
-    /// The magnitude below which each kernel's weights were zeroed.
-    pub thresholds: Vec<f32>,
-}
-
 /// Zeroes the smallest-magnitude `sparsity` fraction of every kernel (layer-wise magnitude
 /// pruning, Han et al. 2015); biases are kept.
-pub async fn prune(model: DenseNet, sparsity: f64) -> Result<(DenseNet, Pruned), TrainError> {
+pub async fn prune(mut model: DenseNet, sparsity: f64) -> Result<DenseNet, TrainError> {
     let mut thresholds = Vec::new();
     for w in model.kernels() {
         let mut magnitudes: Vec<f32> = read_floats(w.val().inner().abs()).await?;
@@ -45,20 +35,13 @@ pub async fn prune(model: DenseNet, sparsity: f64) -> Result<(DenseNet, Pruned),
         };
         thresholds.push(threshold);
     }
-    let mut model = model;
-    let mut zeroing = thresholds.iter();
-    let mut apply = |param: &mut Param<Tensor<2>>| {
-        let threshold = *zeroing.next().expect("one threshold per kernel");
+    for (param, threshold) in model.kernels_mut().zip(thresholds) {
         *param = param.clone().map(|w| {
             let small = w.clone().abs().lower_equal_elem(threshold);
             w.mask_fill(small, 0.0)
         });
-    };
-    for layer in &mut model.hidden {
-        apply(&mut layer.linear.weight);
     }
-    apply(&mut model.output.weight);
-    Ok((model, Pruned { thresholds }))
+    Ok(model)
 }
 
 /// Native only: the tests block on futures with `pollster`.
@@ -80,9 +63,9 @@ mod tests {
         let net = DenseNet::new(&config, 1, &device).unwrap();
         let before = pollster::block_on(zero_fractions(&net, 0.0)).unwrap();
         assert!(before.iter().all(|&f| f == 0.0));
-        let (pruned, info) = pollster::block_on(prune(net, 0.8)).unwrap();
-        assert_eq!(info.thresholds.len(), 4);
+        let pruned = pollster::block_on(prune(net, 0.8)).unwrap();
         let after = pollster::block_on(zero_fractions(&pruned, 0.0)).unwrap();
+        assert_eq!(after.len(), 4);
         for f in after {
             assert!((f - 0.8).abs() < 0.01, "{f}");
         }

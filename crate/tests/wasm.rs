@@ -3,10 +3,10 @@
 #![cfg(target_family = "wasm")]
 
 use burn::tensor::{Device, Distribution, Int, Tensor};
-use selfnorm::data::{Dataset, Preprocessing, SyntheticSpec};
+use selfnorm::data::{Dataset, Preprocessing, SplitKind, SyntheticSpec};
 use selfnorm::model::{Activation, DenseNet, KernelInit, Mode, ModelConfig};
 use selfnorm::readback::read_floats;
-use selfnorm::train::{TrainConfig, Trainer};
+use selfnorm::train::{StopReason, TrainConfig, Trainer, fit};
 use selfnorm::variants::variant;
 use selfnorm::web::webgpu_device;
 use wasm_bindgen_test::*;
@@ -39,7 +39,8 @@ fn tiny_model() -> ModelConfig {
     }
 }
 
-/// Trains two epochs and returns the validation loss before and after.
+/// Trains two epochs through the run's state machine (as the worker does) and returns the
+/// validation loss before and after.
 async fn loss_before_and_after(device: &Device) -> (f64, f64) {
     let data = tiny_data();
     let config = TrainConfig {
@@ -57,14 +58,10 @@ async fn loss_before_and_after(device: &Device) -> (f64, f64) {
         device,
     )
     .unwrap();
-    let before = trainer.evaluate(&data, "valid").await.unwrap().loss;
-    while !trainer.finished() {
-        let progress = trainer.train_chunk(&data).await.unwrap();
-        if progress.epoch_complete {
-            trainer.end_epoch(&data).await.unwrap();
-        }
-    }
-    (before, trainer.evaluate(&data, "valid").await.unwrap().loss)
+    let before = trainer.evaluate(&data, SplitKind::Valid).await.unwrap().loss;
+    let report = fit(&mut trainer, &data, &mut |_| {}).await.unwrap();
+    assert_eq!(report.stop, StopReason::MaxEpochs);
+    (before, report.valid.expect("the restored weights are evaluated").loss)
 }
 
 #[wasm_bindgen_test]

@@ -1,10 +1,10 @@
 // Which compute backend the worker picked and why, with a switch (auto / WebGPU / CPU) that
 // restarts the worker on the chosen one.
 import { h, setText } from '../format.js';
+// Phases in which the worker is mid-request: a restart would lose its answer.
+import { BUSY } from '../app/phase.js';
 
 const LABELS = { webgpu: 'WebGPU', cpu: 'CPU (wasm)' };
-/** Phases in which the worker is mid-request: a restart would lose its answer. */
-const BUSY = new Set(['configuring', 'lr-finding', 'training', 'pausing', 'stopping', 'saving-weights', 'loading-weights', 'mc', 'lesson']);
 
 export function createBackendBanner(container, app) {
   const badge = h('span', { class: 'backend-badge', 'data-testid': 'backend-name' });

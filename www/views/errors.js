@@ -7,7 +7,7 @@ const DURING = {
   init: 'starting the backend', dataset: 'loading the dataset', shard: 'adding a shard', configure: 'configuring the run',
   'find-lr': 'the LR finder', train: 'training', 'step-epoch': 'training', stop: 'stopping the run', evaluate: 'evaluation',
   'mc-dropout': 'MC Dropout', 'export-weights': 'exporting weights', 'import-weights': 'loading weights',
-  lessons: 'listing the lessons', 'zero-fractions': 'measuring sparsity', prune: 'pruning', 'lesson-finding': 'computing the lesson\'s finding',
+  lessons: 'listing the lessons', lesson: 'the lesson',
 };
 
 export function createErrors(container, app) {
@@ -20,8 +20,9 @@ export function createErrors(container, app) {
     if (key === shown) return;
     shown = key;
     container.replaceChildren(...state.errors.map((error) => {
-      const actions = [];
-      if (error.fatal) {
+      // Actions the error names (e.g. continue a run elsewhere), then the restarts a fatal one needs.
+      const actions = (error.actions ?? []).map((action) => h('button', { class: 'btn btn-primary', 'data-testid': action.testid, onclick: () => { app.dismissError(error.id); action.run(); } }, action.label));
+      if (error.fatal && !error.actions) {
         const same = state.backend.requested;
         actions.push(
           h('button', { class: 'btn', 'data-testid': 'restart-same', onclick: () => { app.dismissError(error.id); app.restartWorker(same); } },

@@ -4,7 +4,7 @@
 import { h, fmtPercent, fmtNumber, fmtDuration, fmtLr, fmtInt, fmtDate } from '../format.js';
 import { createChart, axis, colors, logSplits, logTicks, verticalMarker } from '../chart.js';
 import { chunkEpochs } from './curves.js';
-import { orderedRuns, ZERO_THRESHOLD } from '../lessons.js';
+import { orderedRuns } from '../lessons.js';
 
 const PALETTE = ['#2563eb', '#dc2626', '#0f766e', '#7c3aed', '#ea580c', '#ca8a04'];
 /** One colour per activation, the same in every small multiple. */
@@ -203,7 +203,9 @@ const FIGURES = {
   },
 
   sparsity(grid, runs, record) {
-    const zero = cell(`Weights with |w| ≤ ${ZERO_THRESHOLD} per layer`, { span: 3, note: 'Kernels of the hidden layers, then the output layer ("out"). Biases are not counted.' });
+    // The threshold is the lesson's own (crate/src/lessons/runner.rs), carried by its finding.
+    const threshold = runs.find((r) => r.zero_threshold !== undefined)?.zero_threshold ?? '?';
+    const zero = cell(`Weights with |w| ≤ ${threshold} per layer`, { span: 3, note: 'Kernels of the hidden layers, then the output layer ("out"). Biases are not counted.' });
     const prune = cell(`Magnitude pruning of "${runs[0]?.label ?? 'the first run'}"`, { span: 3, note: 'The smallest weights of every kernel set to exactly 0 after training (copies; the trained run is untouched), then evaluated on the validation set.' });
     grid.append(zero.el, prune.el);
     const depth = Math.max(1, ...runs.map((r) => (r.zero_fraction?.length ?? 1) - 1));
@@ -234,7 +236,7 @@ const FIGURES = {
       const share = weightedShare(r.zero_fraction, r.run?.model);
       return share === null ? null : `${r.label}: ${fmtPercent(share)} of all kernel weights`;
     }).filter(Boolean);
-    return overall.length ? `|w| ≤ ${ZERO_THRESHOLD}: ${overall.join(', ')}.` : '';
+    return overall.length ? `|w| ≤ ${threshold}: ${overall.join(', ')}.` : '';
   },
 
   'dropout-cost'(grid, runs) {

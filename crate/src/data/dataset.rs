@@ -1,5 +1,5 @@
 use super::error::{DataError, REPREPARE};
-use super::manifest::{MANIFEST_FILE, Manifest, SPLITS};
+use super::manifest::{MANIFEST_FILE, Manifest, SplitKind};
 use super::preprocess::FeatureStats;
 use super::split::{Split, sha256_hex};
 
@@ -47,12 +47,12 @@ impl Dataset {
     /// Adds shard number `index` of `split`; shards of a split must arrive in order.
     pub fn add_shard(
         &mut self,
-        split: &str,
+        split: SplitKind,
         index: usize,
         bytes: &[u8],
         verify_hash: bool,
     ) -> Result<(), DataError> {
-        let shards = &self.manifest.split(split_name(split)?).shards;
+        let shards = &self.manifest.split(split).shards;
         let info = shards
             .get(index)
             .ok_or_else(|| {
@@ -63,7 +63,7 @@ impl Dataset {
             })?
             .clone();
         let loaded_before: usize = shards[..index].iter().map(|s| s.records).sum();
-        let target = self.split_mut(split)?;
+        let target = self.split_mut(split);
         if target.len() != loaded_before {
             return Err(DataError::new(
                 &info.file,
@@ -73,19 +73,19 @@ impl Dataset {
         target.add_shard(&info, bytes, verify_hash)
     }
 
-    pub fn split(&self, name: &str) -> Result<&Split, DataError> {
-        match split_name(name)? {
-            "train" => Ok(&self.train),
-            "valid" => Ok(&self.valid),
-            _ => Ok(&self.test),
+    pub fn split(&self, kind: SplitKind) -> &Split {
+        match kind {
+            SplitKind::Train => &self.train,
+            SplitKind::Valid => &self.valid,
+            SplitKind::Test => &self.test,
         }
     }
 
-    fn split_mut(&mut self, name: &str) -> Result<&mut Split, DataError> {
-        match split_name(name)? {
-            "train" => Ok(&mut self.train),
-            "valid" => Ok(&mut self.valid),
-            _ => Ok(&mut self.test),
+    fn split_mut(&mut self, kind: SplitKind) -> &mut Split {
+        match kind {
+            SplitKind::Train => &mut self.train,
+            SplitKind::Valid => &mut self.valid,
+            SplitKind::Test => &mut self.test,
         }
     }
 
@@ -111,7 +111,7 @@ impl Dataset {
         let manifest = Manifest::parse(&text).map_err(|e| in_dir(dir, e))?;
         let stats = read(&manifest.standardization.file)?;
         let mut dataset = Self::empty(manifest.clone(), &stats).map_err(|e| in_dir(dir, e))?;
-        for split in SPLITS {
+        for split in SplitKind::ALL {
             for (index, shard) in manifest.split(split).shards.iter().enumerate() {
                 let bytes = read(&shard.file)?;
                 dataset
@@ -126,13 +126,4 @@ impl Dataset {
 #[cfg(not(target_family = "wasm"))]
 fn in_dir(dir: &std::path::Path, e: DataError) -> DataError {
     DataError::new(dir.join(&e.file).display().to_string(), e.problem)
-}
-
-fn split_name(name: &str) -> Result<&'static str, DataError> {
-    SPLITS.into_iter().find(|s| *s == name).ok_or_else(|| {
-        DataError::new(
-            MANIFEST_FILE,
-            format!("unknown split '{name}' (train, valid or test)"),
-        )
-    })
 }

@@ -7,8 +7,44 @@ use super::error::{DataError, REPREPARE};
 pub const MANIFEST_FILE: &str = "manifest.json";
 pub const FORMAT: &str = "selfnorm-shards";
 pub const FORMAT_VERSION: u32 = 1;
-/// The three splits every manifest has, in this order.
-pub const SPLITS: [&str; 3] = ["train", "valid", "test"];
+/// The three splits every manifest has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SplitKind {
+    Train,
+    Valid,
+    Test,
+}
+
+impl SplitKind {
+    /// In the manifest's order.
+    pub const ALL: [SplitKind; 3] = [SplitKind::Train, SplitKind::Valid, SplitKind::Test];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SplitKind::Train => "train",
+            SplitKind::Valid => "valid",
+            SplitKind::Test => "test",
+        }
+    }
+}
+
+impl std::fmt::Display for SplitKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for SplitKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        SplitKind::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| format!("unknown split '{s}' (train, valid or test)"))
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -97,8 +133,8 @@ impl Manifest {
         if !(2..=256).contains(&self.classes.len()) {
             return Err(format!("{} classes; expected 2 to 256", self.classes.len()));
         }
-        for name in SPLITS {
-            self.check_split(name)?;
+        for kind in SplitKind::ALL {
+            self.check_split(kind)?;
         }
         let stats_bytes = 2 * 4 * self.feature_dim();
         if self.standardization.bytes != stats_bytes {
@@ -111,7 +147,7 @@ impl Manifest {
         Ok(())
     }
 
-    fn check_split(&self, name: &str) -> Result<(), String> {
+    fn check_split(&self, name: SplitKind) -> Result<(), String> {
         let split = self.split(name);
         if split.records == 0 || split.shards.is_empty() {
             return Err(format!("split '{name}' is empty"));
@@ -148,12 +184,11 @@ impl Manifest {
         self.image_shape.iter().product()
     }
 
-    pub fn split(&self, name: &str) -> &SplitInfo {
-        match name {
-            "train" => &self.train,
-            "valid" => &self.valid,
-            "test" => &self.test,
-            _ => panic!("unknown split {name}"),
+    pub fn split(&self, kind: SplitKind) -> &SplitInfo {
+        match kind {
+            SplitKind::Train => &self.train,
+            SplitKind::Valid => &self.valid,
+            SplitKind::Test => &self.test,
         }
     }
 

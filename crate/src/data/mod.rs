@@ -14,7 +14,7 @@ pub mod writer;
 
 pub use dataset::Dataset;
 pub use error::DataError;
-pub use manifest::Manifest;
+pub use manifest::{Manifest, SplitKind};
 pub use preprocess::{FeatureStats, Normalizer, Preprocessing};
 pub use split::Split;
 pub use synthetic::SyntheticSpec;

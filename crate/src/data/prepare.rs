@@ -301,8 +301,8 @@ fn file_name(path: &Path) -> String {
 fn up_to_date(out: &Path, source: &str) -> Option<Manifest> {
     let text = std::fs::read_to_string(out.join(super::manifest::MANIFEST_FILE)).ok()?;
     let manifest = Manifest::parse(&text).ok()?;
-    let sizes_match = super::manifest::SPLITS
-        .iter()
+    let sizes_match = super::manifest::SplitKind::ALL
+        .into_iter()
         .flat_map(|s| {
             manifest
                 .split(s)

@@ -4,7 +4,7 @@ mod catalog;
 mod runner;
 
 pub use catalog::{LESSON_NAMES, Lesson, LessonOptions, LessonRun, all, lesson};
-pub use runner::{RunOutcome, ZERO_THRESHOLD, finding, run_lesson};
+pub use runner::{LessonEvent, LessonRunner, RunOutcome, ZERO_THRESHOLD, finding, run_lesson};
 
 #[cfg(all(test, not(target_family = "wasm")))]
 mod tests;

@@ -1,20 +1,31 @@
-//! Runs a lesson's runs one after the other and distils the figures that answer its question.
+//! Runs a lesson's runs one after the other, as a state machine that emits events (the CLI and
+//! the browser worker both drive it), and distils the figures that answer its question.
 
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::catalog::Lesson;
-use crate::data::Dataset;
+use super::catalog::{Lesson, LessonRun};
+use crate::data::{Dataset, Preprocessing, SplitKind};
 use crate::error::TrainError;
 use crate::eval::Evaluation;
+use crate::model::ModelConfig;
 use crate::sparsity::{prune, zero_fractions};
-use crate::train::{Event, History, LrSweepConfig, Schedule, Trainer, fit};
+use crate::train::{
+    History, LrSweepConfig, RunReport, Schedule, StopReason, SweepEvent, SweepRun, TrainConfig,
+    TrainEvent, Trainer,
+};
 
 /// Weights with |w| at most this count as zero in the sparsity figures.
 pub const ZERO_THRESHOLD: f32 = 1e-3;
 const PRUNE_LEVELS: [f64; 4] = [0.5, 0.8, 0.9, 0.95];
 const MC_SAMPLES: [usize; 2] = [10, 100];
+/// The LR finder's sweep before a 1cycle run.
+const ONE_CYCLE_SWEEP: LrSweepConfig = LrSweepConfig {
+    min_lr: 1e-5,
+    max_lr: 1.0,
+    steps: 0,
+};
 
 /// What one run of a lesson produced.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -28,52 +39,262 @@ pub struct RunOutcome {
     pub extra: Value,
 }
 
-/// Runs every run of `lesson` on `data`; `on_event` sees each run's training events.
+/// What one call of [`LessonRunner::advance`] did; `index` is the run's place in the lesson.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum LessonEvent {
+    /// The LR finder before a 1cycle run.
+    Swept {
+        index: usize,
+        event: SweepEvent,
+    },
+    /// A run starts training with these settings (its model fitted to the dataset).
+    RunStarted {
+        index: usize,
+        label: String,
+        model: ModelConfig,
+        train: TrainConfig,
+        preprocessing: Preprocessing,
+        parameters: usize,
+        steps_per_epoch: usize,
+    },
+    Trained {
+        index: usize,
+        event: TrainEvent,
+    },
+    /// The run's outcome, with the lesson's own measurements of its restored weights.
+    RunEnded {
+        index: usize,
+        outcome: RunOutcome,
+    },
+    /// The figures that answer the lesson's question; none when the user stopped the lesson.
+    Finished {
+        finding: Option<Value>,
+        stopped: bool,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    Prepare,
+    Sweep,
+    Start,
+    Train,
+    Measure,
+    Done,
+}
+
+/// A lesson in progress: each call of [`LessonRunner::advance`] does one piece of it.
+pub struct LessonRunner {
+    lesson: Lesson,
+    device: Device,
+    index: usize,
+    stage: Stage,
+    trainer: Option<Trainer>,
+    sweep: Option<SweepRun>,
+    report: Option<RunReport>,
+    extra: Value,
+    outcomes: Vec<RunOutcome>,
+    stopped: bool,
+}
+
+impl LessonRunner {
+    pub fn new(lesson: Lesson, device: &Device) -> Self {
+        Self {
+            lesson,
+            device: device.clone(),
+            index: 0,
+            stage: Stage::Prepare,
+            trainer: None,
+            sweep: None,
+            report: None,
+            extra: json!({}),
+            outcomes: Vec::new(),
+            stopped: false,
+        }
+    }
+
+    pub fn lesson(&self) -> &Lesson {
+        &self.lesson
+    }
+
+    /// The run being trained or measured (its weights, for an export), if any.
+    pub fn trainer(&self) -> Option<&Trainer> {
+        self.trainer.as_ref()
+    }
+
+    pub fn done(&self) -> bool {
+        self.stage == Stage::Done
+    }
+
+    /// Ends the lesson: the current run stops (its history kept) and no finding is made.
+    pub fn stop(&mut self) {
+        self.stopped = true;
+        match self.stage {
+            Stage::Sweep => self.sweep.as_mut().map_or((), SweepRun::stop),
+            Stage::Train => self
+                .trainer
+                .as_mut()
+                .map_or((), |t| t.finish(StopReason::Stopped)),
+            _ => {}
+        }
+    }
+
+    pub async fn advance(&mut self, data: &Dataset) -> Result<LessonEvent, TrainError> {
+        match self.stage {
+            Stage::Prepare | Stage::Start | Stage::Measure if self.stopped => Ok(self.end(None)),
+            Stage::Prepare if self.index == self.lesson.runs.len() => {
+                let finding = finding(&self.lesson, &self.outcomes);
+                Ok(self.end(Some(finding)))
+            }
+            Stage::Prepare => self.prepare(data),
+            Stage::Sweep => self.sweep(data).await,
+            Stage::Start => self.start(data),
+            Stage::Train => self.train(data).await,
+            Stage::Measure => self.measure(data).await,
+            Stage::Done => Ok(LessonEvent::Finished {
+                finding: None,
+                stopped: self.stopped,
+            }),
+        }
+    }
+
+    fn end(&mut self, finding: Option<Value>) -> LessonEvent {
+        self.stage = Stage::Done;
+        LessonEvent::Finished {
+            finding,
+            stopped: self.stopped,
+        }
+    }
+
+    fn prepare(&mut self, data: &Dataset) -> Result<LessonEvent, TrainError> {
+        let run = &self.lesson.runs[self.index];
+        let trainer = Trainer::new(
+            data,
+            &run.model,
+            &run.train,
+            run.preprocessing,
+            &self.device,
+        )?;
+        self.extra = json!({});
+        let one_cycle = run.train.schedule == Schedule::OneCycle;
+        self.trainer = Some(trainer);
+        if !one_cycle {
+            return self.start(data);
+        }
+        let sweep = self
+            .trainer
+            .as_ref()
+            .unwrap()
+            .begin_sweep(data, &ONE_CYCLE_SWEEP);
+        let event = SweepEvent::Swept {
+            steps: 0,
+            total: sweep.total(),
+        };
+        self.sweep = Some(sweep);
+        self.stage = Stage::Sweep;
+        Ok(LessonEvent::Swept {
+            index: self.index,
+            event,
+        })
+    }
+
+    async fn sweep(&mut self, data: &Dataset) -> Result<LessonEvent, TrainError> {
+        let (trainer, sweep) = (self.trainer.as_mut().unwrap(), self.sweep.as_mut().unwrap());
+        let event = trainer.advance_sweep(sweep, data).await?;
+        if let SweepEvent::Found { result } = &event {
+            // 1cycle's peak: half the rate of the lowest smoothed loss (the LR finder's
+            // suggestion is a tenth of it, meant for a constant rate).
+            trainer.config.lr = result.suggested_lr * 5.0;
+            self.extra["max_lr"] = json!(trainer.config.lr);
+            self.sweep = None;
+            self.stage = Stage::Start;
+        }
+        Ok(LessonEvent::Swept {
+            index: self.index,
+            event,
+        })
+    }
+
+    fn start(&mut self, data: &Dataset) -> Result<LessonEvent, TrainError> {
+        let trainer = self.trainer.as_ref().unwrap();
+        self.stage = Stage::Train;
+        Ok(LessonEvent::RunStarted {
+            index: self.index,
+            label: self.lesson.runs[self.index].label.clone(),
+            model: trainer.model_config.clone(),
+            train: trainer.config.clone(),
+            preprocessing: trainer.preprocessing,
+            parameters: trainer.model_config.parameter_count(),
+            steps_per_epoch: trainer.steps_per_epoch(data),
+        })
+    }
+
+    async fn train(&mut self, data: &Dataset) -> Result<LessonEvent, TrainError> {
+        let event = self.trainer.as_mut().unwrap().advance(data).await?;
+        if let TrainEvent::Finished { report } = &event {
+            self.report = Some(report.clone());
+            self.stage = Stage::Measure;
+        }
+        Ok(LessonEvent::Trained {
+            index: self.index,
+            event,
+        })
+    }
+
+    async fn measure(&mut self, data: &Dataset) -> Result<LessonEvent, TrainError> {
+        let report = self
+            .report
+            .take()
+            .expect("a run's report before its measurements");
+        let trainer = self.trainer.as_ref().unwrap();
+        let run: &LessonRun = &self.lesson.runs[self.index];
+        let error = match &report.stop {
+            StopReason::Diverged { message, .. } => Some(message.clone()),
+            _ => None,
+        };
+        if error.is_none() {
+            add_extras(
+                &self.lesson.name,
+                self.index,
+                trainer,
+                data,
+                &mut self.extra,
+            )
+            .await?;
+        }
+        let outcome = RunOutcome {
+            label: run.label.clone(),
+            history: trainer.history().clone(),
+            valid: report.valid,
+            error,
+            extra: std::mem::take(&mut self.extra),
+        };
+        self.outcomes.push(outcome.clone());
+        let index = self.index;
+        self.index += 1;
+        self.stage = Stage::Prepare;
+        Ok(LessonEvent::RunEnded { index, outcome })
+    }
+}
+
+/// Runs every run of `lesson` on `data`, passing each event to `on_event`; returns the runs'
+/// outcomes and the finding.
 pub async fn run_lesson(
     lesson: &Lesson,
     data: &Dataset,
     device: &Device,
-    on_event: &mut dyn FnMut(&str, Event),
+    on_event: &mut dyn FnMut(&LessonRunner, &LessonEvent),
 ) -> Result<(Vec<RunOutcome>, Value), TrainError> {
-    let mut outcomes = Vec::new();
-    for (index, run) in lesson.runs.iter().enumerate() {
-        let mut trainer = Trainer::new(data, &run.model, &run.train, run.preprocessing, device)?;
-        let mut extra = json!({});
-        if run.train.schedule == Schedule::OneCycle {
-            let sweep = LrSweepConfig {
-                min_lr: 1e-5,
-                max_lr: 1.0,
-                steps: 0,
-            };
-            let found = trainer.find_lr(data, &sweep).await?;
-            // 1cycle's peak: half the rate of the lowest smoothed loss (the LR finder's
-            // suggestion is a tenth of it, meant for a constant rate).
-            trainer.config.lr = found.suggested_lr * 5.0;
-            extra["max_lr"] = json!(trainer.config.lr);
+    let mut runner = LessonRunner::new(lesson.clone(), device);
+    loop {
+        let event = runner.advance(data).await?;
+        on_event(&runner, &event);
+        if let LessonEvent::Finished { finding, .. } = event {
+            let finding = finding.unwrap_or(Value::Null);
+            return Ok((runner.outcomes, finding));
         }
-        let result = fit(&mut trainer, data, &mut |event| on_event(&run.label, event)).await;
-        let error = match result {
-            Ok(()) => None,
-            Err(e @ TrainError::NonFinite { .. }) => Some(e.to_string()),
-            Err(e) => return Err(e),
-        };
-        let valid = match error {
-            None => Some(trainer.evaluate(data, "valid").await?),
-            Some(_) => None,
-        };
-        if error.is_none() {
-            add_extras(&lesson.name, index, &trainer, data, &mut extra).await?;
-        }
-        outcomes.push(RunOutcome {
-            label: run.label.clone(),
-            history: trainer.history().clone(),
-            valid,
-            error,
-            extra,
-        });
     }
-    let finding = finding(lesson, &outcomes);
-    Ok((outcomes, finding))
 }
 
 async fn add_extras(
@@ -86,24 +307,27 @@ async fn add_extras(
     match lesson {
         "sparsity" => {
             extra["zero_fraction"] = json!(zero_fractions(trainer.model(), ZERO_THRESHOLD).await?);
+            extra["zero_threshold"] = json!(ZERO_THRESHOLD);
             if index == 0 {
                 let mut pruned = Vec::new();
                 for level in PRUNE_LEVELS {
-                    let (model, _) = prune(trainer.model().clone(), level).await?;
-                    let eval = trainer.evaluate_model(&model, data, "valid").await?;
+                    let model = prune(trainer.model().clone(), level).await?;
+                    let eval = trainer
+                        .evaluate_model(&model, data, SplitKind::Valid)
+                        .await?;
                     pruned.push(json!({ "sparsity": level, "val_accuracy": eval.accuracy, "val_loss": eval.loss }));
                 }
                 extra["pruning"] = json!(pruned);
             }
         }
         "dropout-cost" => {
-            let plain = trainer.evaluate(data, "valid").await?;
+            let plain = trainer.evaluate(data, SplitKind::Valid).await?;
             let mut inference = vec![
                 json!({ "mode": "eval", "samples": 1, "seconds": plain.seconds, "accuracy": plain.accuracy }),
             ];
             if trainer.model_config.dropout.is_some() {
                 for n in MC_SAMPLES {
-                    let mc = trainer.evaluate_mc(data, "valid", n).await?;
+                    let mc = trainer.evaluate_mc(data, SplitKind::Valid, n).await?;
                     inference.push(json!({ "mode": "mc-dropout", "samples": n, "seconds": mc.seconds, "accuracy": mc.accuracy }));
                 }
             }

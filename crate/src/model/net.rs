@@ -153,6 +153,14 @@ impl DenseNet {
             .chain(std::iter::once(&self.output.weight))
     }
 
+    /// The same kernels, in the same order, to change them in place.
+    pub fn kernels_mut(&mut self) -> impl Iterator<Item = &mut Param<Tensor<2>>> {
+        self.hidden
+            .iter_mut()
+            .map(|l| &mut l.linear.weight)
+            .chain(std::iter::once(&mut self.output.weight))
+    }
+
     /// Σ|w| over every kernel (not biases, as Keras's `kernel_regularizer`).
     pub fn l1_norm(&self) -> Tensor<1> {
         self.kernels()

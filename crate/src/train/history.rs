@@ -36,7 +36,22 @@ pub struct Probe {
     pub step: usize,
     /// Fractional epoch (steps done / steps per epoch), for plotting over time.
     pub epoch: f64,
+    /// Which weights were measured: the final probe of a run measures the restored best epoch's,
+    /// not those of its last step. Absent in runs recorded before this field existed.
+    #[serde(default)]
+    pub weights: ProbeWeights,
     pub stats: LayerStats,
+}
+
+/// The weights a probe measured.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ProbeWeights {
+    /// The weights at the probe's step.
+    #[default]
+    Current,
+    /// After the run ended: the weights of the best validation epoch, restored.
+    RestoredBest { epoch: usize },
 }
 
 /// Why a run ended.
@@ -46,7 +61,14 @@ pub enum StopReason {
     EarlyStopping { best_epoch: usize },
     MaxEpochs,
     Stopped,
-    Diverged { message: String },
+    /// A non-finite loss at `step` (1-based over the run) of `epoch`.
+    Diverged {
+        message: String,
+        #[serde(default)]
+        epoch: usize,
+        #[serde(default)]
+        step: usize,
+    },
     Failed { message: String },
 }
 

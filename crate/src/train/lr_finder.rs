@@ -3,10 +3,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use burn::optim::ModuleOptimizer;
+
 use super::schedule::exponential_sweep;
 use super::trainer::Trainer;
 use crate::data::Dataset;
 use crate::error::TrainError;
+use crate::model::DenseNet;
 use crate::readback::read_many;
 use crate::rng::Rng;
 
@@ -39,6 +42,51 @@ pub struct LrSweep {
     pub suggested_lr: f64,
     /// The sweep ended early because the loss exploded (> 4× its minimum, or non-finite).
     pub diverged: bool,
+    /// The sweep was stopped by the user before its last rate.
+    #[serde(default)]
+    pub stopped: bool,
+}
+
+/// What one call of [`Trainer::advance_sweep`] did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum SweepEvent {
+    /// A chunk of the sweep's steps: `steps` of `total` done.
+    Swept { steps: usize, total: usize },
+    /// The sweep's result; the weights and optimizer state are back as they were.
+    Found { result: LrSweep },
+}
+
+/// A sweep in progress, from [`Trainer::begin_sweep`] until [`SweepEvent::Found`].
+pub struct SweepRun {
+    saved: Option<(DenseNet, ModuleOptimizer)>,
+    order: Vec<u32>,
+    lrs: Vec<f64>,
+    result: LrSweep,
+}
+
+impl SweepRun {
+    /// Ends the sweep at its next advance, with the rates swept so far.
+    pub fn stop(&mut self) {
+        self.result.stopped = self.result.losses.len() < self.lrs.len() && !self.result.diverged;
+    }
+
+    /// Whether the sweep has ended and given back the weights.
+    pub fn done(&self) -> bool {
+        self.saved.is_none()
+    }
+
+    /// Steps in the whole sweep.
+    pub fn total(&self) -> usize {
+        self.lrs.len()
+    }
+
+    fn complete(&self) -> bool {
+        self.saved.is_none()
+            || self.result.diverged
+            || self.result.stopped
+            || self.result.losses.len() >= self.lrs.len()
+    }
 }
 
 impl Trainer {
@@ -48,47 +96,79 @@ impl Trainer {
         data: &Dataset,
         sweep: &LrSweepConfig,
     ) -> Result<LrSweep, TrainError> {
-        let saved = self.snapshot();
-        let result = self.sweep(data, sweep).await;
-        self.restore(saved);
-        result
+        let mut run = self.begin_sweep(data, sweep);
+        loop {
+            if let SweepEvent::Found { result } = self.advance_sweep(&mut run, data).await? {
+                return Ok(result);
+            }
+        }
     }
 
-    async fn sweep(
-        &mut self,
-        data: &Dataset,
-        sweep: &LrSweepConfig,
-    ) -> Result<LrSweep, TrainError> {
-        let batch = self.config.batch_size;
+    /// A sweep of `sweep`'s rates from the current weights, to drive with
+    /// [`Trainer::advance_sweep`].
+    pub fn begin_sweep(&self, data: &Dataset, sweep: &LrSweepConfig) -> SweepRun {
         let steps = match sweep.steps {
             0 => self.steps_per_epoch(data),
             n => n,
         };
         let mut order: Vec<u32> = (0..data.train.len() as u32).collect();
         Rng::fork(self.config.seed, 3).shuffle(&mut order);
-        let lrs = exponential_sweep(sweep.min_lr, sweep.max_lr, steps);
-        let mut result = LrSweep::default();
-        for chunk in lrs.chunks(self.config.readback_every) {
-            let losses: Vec<_> = chunk
-                .iter()
-                .map(|&lr| {
-                    let start = (result.lrs.len() * batch) % order.len().max(1);
-                    let end = (start + batch).min(order.len());
-                    result.lrs.push(lr);
-                    let indices = order[start..end].to_vec();
-                    self.sweep_step(data, &indices, lr)
-                })
-                .collect();
-            result.losses.extend(read_many(losses).await?);
-            if exploded(&result.losses) {
-                result.diverged = true;
-                break;
-            }
+        SweepRun {
+            saved: Some(self.snapshot()),
+            order,
+            lrs: exponential_sweep(sweep.min_lr, sweep.max_lr, steps),
+            result: LrSweep::default(),
         }
-        result.lrs.truncate(result.losses.len());
+    }
+
+    /// Sweeps the next `readback_every` rates, or ends the sweep (weights restored) once it is
+    /// complete, diverged or stopped. An error restores the weights too.
+    pub async fn advance_sweep(
+        &mut self,
+        run: &mut SweepRun,
+        data: &Dataset,
+    ) -> Result<SweepEvent, TrainError> {
+        if run.complete() {
+            return Ok(SweepEvent::Found {
+                result: self.end_sweep(run),
+            });
+        }
+        if let Err(e) = self.sweep_chunk(run, data).await {
+            self.end_sweep(run);
+            return Err(e);
+        }
+        Ok(SweepEvent::Swept {
+            steps: run.result.losses.len(),
+            total: run.lrs.len(),
+        })
+    }
+
+    async fn sweep_chunk(&mut self, run: &mut SweepRun, data: &Dataset) -> Result<(), TrainError> {
+        let batch = self.config.batch_size;
+        let done = run.result.losses.len();
+        let end = (done + self.config.readback_every).min(run.lrs.len());
+        let losses: Vec<_> = (done..end)
+            .map(|i| {
+                let start = (i * batch) % run.order.len().max(1);
+                let stop = (start + batch).min(run.order.len());
+                let indices = run.order[start..stop].to_vec();
+                self.sweep_step(data, &indices, run.lrs[i])
+            })
+            .collect();
+        run.result.losses.extend(read_many(losses).await?);
+        run.result.diverged = exploded(&run.result.losses);
+        Ok(())
+    }
+
+    fn end_sweep(&mut self, run: &mut SweepRun) -> LrSweep {
+        if let Some(saved) = run.saved.take() {
+            self.restore(saved);
+        }
+        let mut result = std::mem::take(&mut run.result);
+        result.lrs = run.lrs[..result.losses.len()].to_vec();
         result.smoothed = smooth(&result.losses);
         result.suggested_lr = suggest(&result.lrs, &result.smoothed);
-        Ok(result)
+        result
     }
 }
 

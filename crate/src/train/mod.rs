@@ -1,21 +1,24 @@
-//! Training: the loop, early stopping, the LR finder, schedules, and the run's history.
+//! Training: the run's state machine, early stopping, the LR finder and search, schedules, and
+//! the run's history.
 
 pub mod batches;
 pub mod config;
 pub mod early_stopping;
-pub mod fit;
 pub mod history;
 pub mod loss;
 pub mod lr_finder;
+pub mod lr_search;
+pub mod run;
 pub mod schedule;
 pub mod trainer;
 
 pub use config::TrainConfig;
-pub use fit::{Event, fit};
-pub use history::{EpochRecord, History, Probe, StopReason};
-pub use lr_finder::{LrSweep, LrSweepConfig};
+pub use history::{EpochRecord, History, Probe, ProbeWeights, StopReason};
+pub use lr_finder::{LrSweep, LrSweepConfig, SweepEvent, SweepRun};
+pub use lr_search::{LrCandidate, LrSearch, lr_search};
+pub use run::{RunReport, TrainEvent, fit};
 pub use schedule::Schedule;
-pub use trainer::{EpochSummary, Progress, Trainer};
+pub use trainer::{EpochSummary, McDropout, Progress, Trainer};
 
 #[cfg(all(test, not(target_family = "wasm")))]
 mod tests;

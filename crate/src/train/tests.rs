@@ -3,7 +3,7 @@
 use burn::tensor::Device;
 
 use super::*;
-use crate::data::{Dataset, Preprocessing, SyntheticSpec};
+use crate::data::{Dataset, Preprocessing, SplitKind, SyntheticSpec};
 use crate::error::TrainError;
 use crate::model::{Activation, KernelInit, ModelConfig};
 use crate::optim::OptimizerConfig;
@@ -51,7 +51,7 @@ fn trainer(data: &Dataset, model: &ModelConfig, config: &TrainConfig) -> Trainer
     .unwrap()
 }
 
-fn run(trainer: &mut Trainer, data: &Dataset) -> Result<(), TrainError> {
+fn run(trainer: &mut Trainer, data: &Dataset) -> Result<RunReport, TrainError> {
     pollster::block_on(fit(trainer, data, &mut |_| {}))
 }
 
@@ -59,7 +59,7 @@ fn run(trainer: &mut Trainer, data: &Dataset) -> Result<(), TrainError> {
 fn training_lowers_the_loss_and_records_history() {
     let data = data(1000, 32.0);
     let mut t = trainer(&data, &small_model(), &config(1e-3, 4));
-    let before = pollster::block_on(t.evaluate(&data, "valid")).unwrap();
+    let before = pollster::block_on(t.evaluate(&data, SplitKind::Valid)).unwrap();
     run(&mut t, &data).unwrap();
     let h = t.history();
     assert_eq!(h.epochs.len(), 4);
@@ -112,7 +112,7 @@ fn early_stopping_stops_after_patience_and_restores_the_best_weights() {
             .iter()
             .all(|e| e.val_loss >= best.val_loss)
     );
-    let now = pollster::block_on(t.evaluate(&data, "valid")).unwrap();
+    let now = pollster::block_on(t.evaluate(&data, SplitKind::Valid)).unwrap();
     assert!(
         (now.loss - best.val_loss).abs() < 1e-5,
         "restored {} vs best {}",
@@ -161,13 +161,20 @@ fn a_diverging_run_stops_with_a_clear_error_and_keeps_its_history() {
         },
         &cfg,
     );
-    let err = run(&mut t, &data).unwrap_err();
-    let TrainError::NonFinite { epoch, step, .. } = err else {
-        panic!("{err:?}")
+    let report = run(&mut t, &data).unwrap();
+    let StopReason::Diverged {
+        epoch,
+        step,
+        ref message,
+    } = report.stop
+    else {
+        panic!("{:?}", report.stop)
     };
     assert_eq!(epoch, 1);
     assert!(step >= 2);
-    assert!(err.to_string().contains("Lower the learning rate"));
+    assert!(message.contains("Lower the learning rate"));
+    assert_eq!(report.valid, None, "diverged weights are not evaluated");
+    assert!(t.done());
     let h = t.history();
     assert!(
         !h.steps.is_empty(),
@@ -235,9 +242,9 @@ fn mc_dropout_is_stochastic_and_eval_is_not() {
     )
     .unwrap();
     run(&mut t, &data).unwrap();
-    let eval = |t: &Trainer| pollster::block_on(t.evaluate(&data, "test")).unwrap();
+    let eval = |t: &Trainer| pollster::block_on(t.evaluate(&data, SplitKind::Test)).unwrap();
     assert_eq!(eval(&t).loss, eval(&t).loss);
-    let mc = |n| pollster::block_on(t.evaluate_mc(&data, "test", n)).unwrap();
+    let mc = |n| pollster::block_on(t.evaluate_mc(&data, SplitKind::Test, n)).unwrap();
     let (a, b) = (mc(10), mc(10));
     assert_ne!(a.loss, b.loss);
     assert_eq!(a.passes, 10);

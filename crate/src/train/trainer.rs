@@ -1,5 +1,5 @@
-//! The training loop as a resumable state machine: the CLI drives it in a plain loop
-//! ([`super::fit`]), the browser worker drives it chunk by chunk between UI messages.
+//! A run's model, optimizer, data order and history, and the operations the run's state machine
+//! ([`super::run`]) is made of: a chunk of steps, the end of an epoch, a statistics probe.
 
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
@@ -9,10 +9,11 @@ use serde::{Deserialize, Serialize};
 use super::batches::batch;
 use super::config::TrainConfig;
 use super::early_stopping::{EarlyStopping, Verdict};
-use super::history::{EpochRecord, History, Probe, StepLoss, StopReason};
+use super::history::{EpochRecord, History, Probe, ProbeWeights, StepLoss, StopReason};
 use super::loss::{correct, cross_entropy};
+use super::run::Stage;
 use crate::clock::now_seconds;
-use crate::data::{Dataset, Normalizer, Preprocessing};
+use crate::data::{Dataset, Normalizer, Preprocessing, SplitKind};
 use crate::error::{ConfigError, TrainError};
 use crate::eval::{self, Evaluation};
 use crate::model::{DenseNet, Mode, ModelConfig};
@@ -47,6 +48,15 @@ pub struct EpochSummary {
     pub finished: bool,
 }
 
+/// Plain evaluation against MC Dropout with several sample counts, on one split.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct McDropout {
+    pub split: SplitKind,
+    pub plain: Evaluation,
+    /// One per sample count asked for, in order.
+    pub mc: Vec<Evaluation>,
+}
+
 pub struct Trainer {
     pub model_config: ModelConfig,
     pub config: TrainConfig,
@@ -70,6 +80,7 @@ pub struct Trainer {
     epoch_start: f64,
     epoch_train_seconds: f64,
     lr: f64,
+    pub(super) stage: Stage,
 }
 
 impl Trainer {
@@ -123,6 +134,7 @@ impl Trainer {
             epoch_start: 0.0,
             epoch_train_seconds: 0.0,
             lr: config.lr,
+            stage: Stage::Training,
         })
     }
 
@@ -134,16 +146,8 @@ impl Trainer {
         &self.model
     }
 
-    pub fn early_stopping(&self) -> &EarlyStopping {
-        &self.early
-    }
-
     pub fn finished(&self) -> bool {
         self.history.stop.is_some()
-    }
-
-    pub fn epoch(&self) -> usize {
-        self.epoch
     }
 
     /// Steps per full epoch (the last batch may be partial, as in Keras).
@@ -254,14 +258,16 @@ impl Trainer {
         };
         self.history.stop = Some(StopReason::Diverged {
             message: error.to_string(),
+            epoch: self.epoch,
+            step,
         });
         error
     }
 
     /// Validates, records the epoch, and applies early stopping.
-    pub async fn end_epoch(&mut self, data: &Dataset) -> Result<EpochSummary, TrainError> {
+    pub(super) async fn end_epoch(&mut self, data: &Dataset) -> Result<EpochSummary, TrainError> {
         let samples = self.order.len();
-        let valid = self.evaluate(data, "valid").await?;
+        let valid = self.evaluate(data, SplitKind::Valid).await?;
         let record = EpochRecord {
             epoch: self.epoch,
             train_loss: self.epoch_loss / samples.max(1) as f64,
@@ -301,16 +307,29 @@ impl Trainer {
         })
     }
 
-    /// Ends the run and restores the weights of the best validation epoch.
+    /// Ends the run and restores the weights of the best validation epoch; the final probe and
+    /// evaluation follow. A run that has already ended keeps its reason.
     pub fn finish(&mut self, reason: StopReason) {
+        if matches!(
+            self.stage,
+            Stage::FinalProbe | Stage::Evaluation | Stage::Done
+        ) {
+            return;
+        }
         if let Some(best) = &self.best {
             self.model = best.snapshot();
         }
         self.history.stop.get_or_insert(reason);
+        self.stage = Stage::FinalProbe;
+    }
+
+    /// The epoch whose weights the model holds once the run has ended and restored them.
+    pub(super) fn restored_epoch(&self) -> Option<usize> {
+        self.best.as_ref().map(|_| self.history.best_epoch)
     }
 
     /// Whether a statistics probe is due (always before the first step).
-    pub fn probe_due(&self) -> bool {
+    pub(super) fn probe_due(&self) -> bool {
         match self.last_probe_step {
             None => true,
             Some(last) => {
@@ -319,13 +338,19 @@ impl Trainer {
         }
     }
 
-    /// Per-layer statistics on the fixed probe batch, recorded in the history.
-    pub async fn probe(&mut self, data: &Dataset) -> Result<Probe, TrainError> {
+    /// Per-layer statistics on the fixed probe batch, recorded in the history; `weights` says
+    /// which weights they measure.
+    pub(super) async fn probe(
+        &mut self,
+        data: &Dataset,
+        weights: ProbeWeights,
+    ) -> Result<Probe, TrainError> {
         let (x, y) = self.probe_batch.clone();
         let stats = stats::probe(&self.model, x, y).await?;
         let probe = Probe {
             step: self.step,
             epoch: self.step as f64 / self.steps_per_epoch(data).max(1) as f64,
+            weights,
             stats,
         };
         self.last_probe_step = Some(self.step);
@@ -333,8 +358,12 @@ impl Trainer {
         Ok(probe)
     }
 
-    /// Loss and accuracy of the current weights on `split` (`train`, `valid` or `test`).
-    pub async fn evaluate(&self, data: &Dataset, split: &str) -> Result<Evaluation, TrainError> {
+    /// Loss and accuracy of the current weights on `split`.
+    pub async fn evaluate(
+        &self,
+        data: &Dataset,
+        split: SplitKind,
+    ) -> Result<Evaluation, TrainError> {
         self.evaluate_model(&self.model, data, split).await
     }
 
@@ -343,34 +372,43 @@ impl Trainer {
         &self,
         model: &DenseNet,
         data: &Dataset,
-        split: &str,
+        split: SplitKind,
     ) -> Result<Evaluation, TrainError> {
         let device = self.device.clone().inner();
-        eval::evaluate(
-            &model.valid(),
-            data.split(split)?,
-            &self.normalizer,
-            &device,
-        )
-        .await
+        eval::evaluate(&model.valid(), data.split(split), &self.normalizer, &device).await
     }
 
     /// MC Dropout with `samples` passes on `split`.
     pub async fn evaluate_mc(
         &self,
         data: &Dataset,
-        split: &str,
+        split: SplitKind,
         samples: usize,
     ) -> Result<Evaluation, TrainError> {
         let device = self.device.clone().inner();
         eval::evaluate_mc(
             &self.model.valid(),
-            data.split(split)?,
+            data.split(split),
             &self.normalizer,
             &device,
             samples,
         )
         .await
+    }
+
+    /// Plain evaluation of `split`, then MC Dropout with each of `samples` passes.
+    pub async fn mc_dropout(
+        &self,
+        data: &Dataset,
+        split: SplitKind,
+        samples: &[usize],
+    ) -> Result<McDropout, TrainError> {
+        let plain = self.evaluate(data, split).await?;
+        let mut mc = Vec::new();
+        for &n in samples {
+            mc.push(self.evaluate_mc(data, split, n).await?);
+        }
+        Ok(McDropout { split, plain, mc })
     }
 
     /// Replaces the weights (after import, or after pruning).

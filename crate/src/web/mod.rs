@@ -2,9 +2,10 @@
 //! configs come in and results go out as plain JS objects (serde), every GPU readback is async,
 //! and the worker calls one async method at a time.
 
+mod job;
 mod session;
 
-pub use session::{Session, create_session, lesson_finding, lessons, variants};
+pub use session::{Session, create_session, lessons, variants};
 
 use wasm_bindgen::prelude::*;
 
@@ -14,7 +15,7 @@ unsafe extern "C" {
 
 /// Runs the static constructors (`inventory`, pulled in by cubecl) once, by hand. Without this,
 /// wasm-ld treats the cdylib as a "command" and wraps *every* export in a constructor call,
-/// which made each training step ~50× slower in the prototype (BURN-WASM-NOTES.md).
+/// which made each training step ~50× slower (measured in a prototype: ~1.7 s per step).
 fn run_constructors_once() {
     use std::sync::Once;
     static ONCE: Once = Once::new();

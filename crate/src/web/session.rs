@@ -8,15 +8,16 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
+use super::job::{Job, JobEvent};
 use crate::bench::{self, BenchConfig};
-use crate::data::{Dataset, Manifest, Preprocessing, SyntheticSpec};
-use crate::lessons::LessonOptions;
+use crate::data::{Dataset, Manifest, Preprocessing, SplitKind, SyntheticSpec};
+use crate::error::{ConfigError, TrainError};
+use crate::lessons::{LessonOptions, LessonRunner};
 use crate::model::ModelConfig;
-use crate::sparsity;
-use crate::train::{LrSweepConfig, StopReason, TrainConfig, Trainer};
+use crate::train::{LrSweepConfig, TrainConfig, Trainer};
 use crate::weights;
 
-/// What the worker asks for when it configures a run.
+/// What the worker asks for when it starts a run or a sweep.
 #[derive(Deserialize)]
 struct RunConfig {
     model: ModelConfig,
@@ -32,12 +33,6 @@ struct RunInfo {
 }
 
 #[derive(Serialize)]
-struct PruneResult {
-    sparsity: f64,
-    evaluation: crate::eval::Evaluation,
-}
-
-#[derive(Serialize)]
 struct DataStatus {
     dataset: String,
     classes: Vec<String>,
@@ -45,19 +40,29 @@ struct DataStatus {
     loaded: [usize; 3],
     expected: [usize; 3],
     ready_to_train: bool,
+    test_complete: bool,
 }
 
+/// The session's dataset and job. `generation` counts dataset changes, so that a job that was
+/// out (running) while the dataset changed is dropped instead of being put back over it.
 #[derive(Default)]
 struct State {
     data: Option<Dataset>,
-    trainer: Option<Trainer>,
+    job: Option<Job>,
+    generation: u64,
 }
 
-/// One browser tab's training state: the device, the dataset as it streams in, and the run.
+/// What an async call works on, taken out of the session while it runs.
+struct Work {
+    job: Option<Job>,
+    data: Dataset,
+}
+
+/// One browser tab's training state: the device, the dataset as it streams in, and the job.
 ///
-/// Async methods take the dataset and the trainer out of the session while they run, so a call
-/// that arrives meanwhile gets a "busy" error rather than a borrow panic (which would abort the
-/// wasm instance).
+/// Async methods take the dataset and the job out of the session while they run, so a call that
+/// arrives meanwhile gets a clear "busy" error rather than a borrow panic (which would abort the
+/// wasm instance). The worker sends one call at a time, so that error means a bug in the worker.
 #[wasm_bindgen]
 pub struct Session {
     device: Device,
@@ -84,32 +89,24 @@ pub async fn create_session(backend: String) -> Result<Session, JsError> {
     })
 }
 
-/// The chapter's lessons (questions 1–7 and 1cycle) as presets: each a list of runs to train
-/// one after the other (`options`: `{epochs, max_train_records, seed, depth, width, lr, l1}`,
-/// any field may be left out).
+/// The chapter's lessons (questions 1–7 and 1cycle) as presets: each a list of runs
+/// (`options`: `{epochs, max_train_records, seed, depth, width, lr, l1}`, any may be left out).
 #[wasm_bindgen]
 pub fn lessons(options: JsValue) -> Result<JsValue, JsError> {
-    let options: LessonOptions = if options.is_undefined() || options.is_null() {
-        LessonOptions::default()
-    } else {
-        from_js(options, "lesson options")?
-    };
-    to_js(&crate::lessons::all(&options))
-}
-
-/// The figures that answer `lesson`'s question from its runs' outcomes
-/// (`[{label, history, valid, error, extra}]`), as the CLI's `lesson` command reports them.
-#[wasm_bindgen(js_name = lessonFinding)]
-pub fn lesson_finding(lesson: JsValue, outcomes: JsValue) -> Result<JsValue, JsError> {
-    let lesson: crate::lessons::Lesson = from_js(lesson, "lesson")?;
-    let outcomes: Vec<crate::lessons::RunOutcome> = from_js(outcomes, "lesson outcomes")?;
-    to_js(&crate::lessons::finding(&lesson, &outcomes))
+    to_js(&crate::lessons::all(&lesson_options(options)?))
 }
 
 /// The named variants (presets) with their model, preprocessing and learning rate.
 #[wasm_bindgen]
 pub fn variants() -> Result<JsValue, JsError> {
     to_js(&crate::variants::all())
+}
+
+fn lesson_options(options: JsValue) -> Result<LessonOptions, JsError> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(LessonOptions::default());
+    }
+    from_js(options, "lesson options")
 }
 
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
@@ -123,8 +120,23 @@ fn from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsError
     serde_wasm_bindgen::from_value(value).map_err(|e| JsError::new(&format!("bad {what}: {e}")))
 }
 
-fn js_err(e: impl std::fmt::Display) -> JsValue {
-    JsError::new(&e.to_string()).into()
+/// A JS `Error` whose `kind` says what failed (`config`, `data`, `device`, `non-finite`,
+/// `busy`), so the page can act on the kind rather than on the wording.
+fn js_error(kind: &str, message: impl std::fmt::Display) -> JsValue {
+    let error = js_sys::Error::new(&message.to_string());
+    // Setting a property on a fresh Error object cannot fail.
+    let _ = js_sys::Reflect::set(&error, &"kind".into(), &kind.into());
+    error.into()
+}
+
+fn train_error(e: TrainError) -> JsValue {
+    let kind = match &e {
+        TrainError::Config(_) => "config",
+        TrainError::Data(_) => "data",
+        TrainError::NonFinite { .. } => "non-finite",
+        TrainError::Device(_) => "device",
+    };
+    js_error(kind, e)
 }
 
 const BUSY: &str = "the trainer is busy with another call; wait for it to finish";
@@ -141,33 +153,91 @@ impl Session {
         f(&mut state)
     }
 
-    /// Runs `job` with the trainer and dataset taken out of the session, then puts them back.
-    fn run<T, F, Fut>(&self, job: F) -> Promise
+    /// Runs `task` on the job and dataset taken out of the session, then puts them back unless
+    /// the dataset changed meanwhile.
+    fn run<T, F, Fut>(&self, task: F) -> Promise
     where
         T: Serialize,
-        F: FnOnce(Trainer, Dataset) -> Fut + 'static,
-        Fut: Future<Output = (Trainer, Dataset, Result<T, String>)> + 'static,
+        F: FnOnce(Work) -> Fut + 'static,
+        Fut: Future<Output = (Work, Result<T, TrainError>)> + 'static,
     {
         let state = self.state.clone();
         future_to_promise(async move {
-            let (trainer, data) = {
-                let mut s = state.try_borrow_mut().map_err(|_| js_err(BUSY))?;
-                match (s.trainer.take(), s.data.take()) {
-                    (Some(t), Some(d)) => (t, d),
-                    (t, d) => {
-                        (s.trainer, s.data) = (t, d);
-                        return Err(js_err(
-                            "configure a run on a loaded dataset first (or the trainer is busy)",
-                        ));
-                    }
-                }
-            };
-            let (trainer, data, result) = job(trainer, data).await;
+            let (work, generation) = take_work(&state)?;
+            let (work, result) = task(work).await;
             let mut s = state.borrow_mut();
-            (s.trainer, s.data) = (Some(trainer), Some(data));
-            to_js(&result.map_err(js_err)?).map_err(JsValue::from)
+            if s.generation == generation {
+                (s.job, s.data) = (work.job, Some(work.data));
+            }
+            drop(s);
+            to_js(&result.map_err(train_error)?).map_err(JsValue::from)
         })
     }
+
+    /// Starts `job` on the loaded dataset, built by `make` from it.
+    fn start(
+        &self,
+        make: impl FnOnce(&Dataset) -> Result<(Job, RunInfo), TrainError>,
+    ) -> Result<JsValue, JsValue> {
+        let mut s = self
+            .state
+            .try_borrow_mut()
+            .map_err(|_| js_error("busy", BUSY))?;
+        let data = s
+            .data
+            .as_ref()
+            .ok_or_else(|| js_error("data", "no dataset loaded yet"))?;
+        let (job, info) = make(data).map_err(train_error)?;
+        s.job = Some(job);
+        to_js(&info).map_err(JsValue::from)
+    }
+}
+
+fn take_work(state: &Rc<RefCell<State>>) -> Result<(Work, u64), JsValue> {
+    let mut s = state.try_borrow_mut().map_err(|_| js_error("busy", BUSY))?;
+    let data = s.data.take().ok_or_else(|| {
+        js_error(
+            "busy",
+            "no dataset is loaded (or the trainer is busy with another call)",
+        )
+    })?;
+    Ok((
+        Work {
+            job: s.job.take(),
+            data,
+        },
+        s.generation,
+    ))
+}
+
+impl Work {
+    fn trainer(&self) -> Result<&Trainer, TrainError> {
+        self.job
+            .as_ref()
+            .and_then(Job::trainer)
+            .ok_or_else(|| ConfigError("configure a run first".into()).into())
+    }
+
+    async fn advance(&mut self) -> Result<JobEvent, TrainError> {
+        match &mut self.job {
+            Some(job) => job.advance(&self.data).await,
+            None => Err(ConfigError("nothing to continue: start a run first".into()).into()),
+        }
+    }
+}
+
+fn new_trainer(
+    data: &Dataset,
+    run: &RunConfig,
+    device: &Device,
+) -> Result<(Trainer, RunInfo), TrainError> {
+    let trainer = Trainer::new(data, &run.model, &run.train, run.preprocessing, device)?;
+    let info = RunInfo {
+        model: trainer.model_config.clone(),
+        parameters: trainer.model_config.parameter_count(),
+        steps_per_epoch: trainer.steps_per_epoch(data),
+    };
+    Ok((trainer, info))
 }
 
 #[wasm_bindgen]
@@ -181,17 +251,19 @@ impl Session {
     pub fn load_manifest(&self, manifest_json: &str, stats: &[u8]) -> Result<JsValue, JsError> {
         let manifest = Manifest::parse(manifest_json)?;
         let data = Dataset::empty(manifest, stats)?;
-        self.with_state(|s| {
-            s.trainer = None;
-            s.data = Some(data);
-            status(s)
-        })
+        self.with_state(|s| replace_data(s, data))
     }
 
     /// Adds a shard the page already verified (size and SHA-256); labels and size are checked
     /// again here. `bytes` is copied once, into wasm memory.
     #[wasm_bindgen(js_name = addShard)]
-    pub fn add_shard(&self, split: &str, index: usize, bytes: &[u8]) -> Result<JsValue, JsError> {
+    pub fn add_shard(
+        &self,
+        split: JsValue,
+        index: usize,
+        bytes: &[u8],
+    ) -> Result<JsValue, JsError> {
+        let split: SplitKind = from_js(split, "split")?;
         self.with_state(|s| {
             let data = s
                 .data
@@ -218,11 +290,7 @@ impl Session {
             seed,
             ..SyntheticSpec::default()
         };
-        self.with_state(|s| {
-            s.trainer = None;
-            s.data = Some(spec.generate());
-            status(s)
-        })
+        self.with_state(|s| replace_data(s, spec.generate()))
     }
 
     #[wasm_bindgen(js_name = dataStatus)]
@@ -230,127 +298,116 @@ impl Session {
         self.with_state(|s| status(s))
     }
 
-    /// Builds a fresh model and optimizer for `run` (`{model, train, preprocessing}`).
-    pub fn configure(&self, run: JsValue) -> Result<JsValue, JsError> {
+    /// A fresh model and optimizer for `run` (`{model, train, preprocessing}`), to train with
+    /// `advance`.
+    pub fn configure(&self, run: JsValue) -> Result<JsValue, JsValue> {
         let run: RunConfig = from_js(run, "run configuration")?;
-        let device = self.device.clone();
-        self.with_state(|s| {
-            let data = s
-                .data
-                .as_ref()
-                .ok_or_else(|| JsError::new("no dataset loaded yet"))?;
-            let trainer = Trainer::new(data, &run.model, &run.train, run.preprocessing, &device)?;
-            let info = RunInfo {
-                model: trainer.model_config.clone(),
-                parameters: trainer.model_config.parameter_count(),
-                steps_per_epoch: trainer.steps_per_epoch(data),
+        self.start(|data| {
+            new_trainer(data, &run, &self.device).map(|(t, info)| (Job::Run(t), info))
+        })
+    }
+
+    /// The LR finder on a fresh model for `run`, swept with `advance` (`sweep`: `{min_lr,
+    /// max_lr, steps}`).
+    #[wasm_bindgen(js_name = startSweep)]
+    pub fn start_sweep(&self, run: JsValue, sweep: JsValue) -> Result<JsValue, JsValue> {
+        let run: RunConfig = from_js(run, "run configuration")?;
+        let sweep: LrSweepConfig = from_js(sweep, "LR sweep settings")?;
+        self.start(|data| {
+            let (trainer, info) = new_trainer(data, &run, &self.device)?;
+            let sweep = trainer.begin_sweep(data, &sweep);
+            Ok((Job::Sweep(trainer, sweep), info))
+        })
+    }
+
+    /// Lesson `name` with `options`, run by `advance`; answers the lesson (its runs' settings).
+    #[wasm_bindgen(js_name = startLesson)]
+    pub fn start_lesson(&self, name: &str, options: JsValue) -> Result<JsValue, JsValue> {
+        let lesson = crate::lessons::lesson(name, &lesson_options(options)?)
+            .map_err(|e| js_error("config", e))?;
+        let answer = to_js(&lesson)?;
+        let mut s = self
+            .state
+            .try_borrow_mut()
+            .map_err(|_| js_error("busy", BUSY))?;
+        s.job = Some(Job::Lesson(LessonRunner::new(lesson, &self.device)));
+        Ok(answer)
+    }
+
+    /// Moves the job on by one piece (see `job.rs`); answers `{job, event}`.
+    pub fn advance(&self) -> Promise {
+        self.run(|mut w| async move {
+            let r = w.advance().await;
+            (w, r)
+        })
+    }
+
+    /// Asks the job to end; the next advances wind it up (final probe and evaluation of a run).
+    pub fn stop(&self) -> Result<bool, JsError> {
+        self.with_state(|s| Ok(s.job.as_mut().map(Job::stop).is_some()))
+    }
+
+    /// Whether there is a job that has not sent its last event.
+    #[wasm_bindgen(js_name = jobActive)]
+    pub fn job_active(&self) -> Result<bool, JsError> {
+        self.with_state(|s| Ok(s.job.as_ref().is_some_and(|j| !j.done())))
+    }
+
+    pub fn evaluate(&self, split: JsValue) -> Promise {
+        let split = from_js::<SplitKind>(split, "split");
+        self.run(|w| async move {
+            let r = match split {
+                Ok(split) => evaluate(&w, split).await,
+                Err(_) => Err(ConfigError("unknown split".into()).into()),
             };
-            s.trainer = Some(trainer);
-            to_js(&info)
+            (w, r)
         })
     }
 
-    #[wasm_bindgen(js_name = trainChunk)]
-    pub fn train_chunk(&self) -> Promise {
-        self.run(|mut t, d| async move {
-            let r = t.train_chunk(&d).await.map_err(|e| e.to_string());
-            (t, d, r)
-        })
-    }
-
-    #[wasm_bindgen(js_name = endEpoch)]
-    pub fn end_epoch(&self) -> Promise {
-        self.run(|mut t, d| async move {
-            let r = t.end_epoch(&d).await.map_err(|e| e.to_string());
-            (t, d, r)
-        })
-    }
-
-    #[wasm_bindgen(js_name = probeDue)]
-    pub fn probe_due(&self) -> Result<bool, JsError> {
-        self.with_state(|s| Ok(s.trainer.as_ref().is_some_and(Trainer::probe_due)))
-    }
-
-    pub fn probe(&self) -> Promise {
-        self.run(|mut t, d| async move {
-            let r = t.probe(&d).await.map_err(|e| e.to_string());
-            (t, d, r)
-        })
-    }
-
-    #[wasm_bindgen(js_name = findLr)]
-    pub fn find_lr(&self, sweep: JsValue) -> Promise {
-        let sweep: Result<LrSweepConfig, _> = from_js(sweep, "LR sweep");
-        self.run(|mut t, d| async move {
-            let r = match sweep {
-                Ok(sweep) => t.find_lr(&d, &sweep).await.map_err(|e| e.to_string()),
-                Err(_) => Err("bad LR sweep settings".to_string()),
+    /// Plain evaluation and MC Dropout with each of `samples` passes, on `split`.
+    #[wasm_bindgen(js_name = mcDropout)]
+    pub fn mc_dropout(&self, split: JsValue, samples: Vec<usize>) -> Promise {
+        let split = from_js::<SplitKind>(split, "split");
+        self.run(move |w| async move {
+            let r = match (split, w.trainer()) {
+                (Ok(split), Ok(t)) => t.mc_dropout(&w.data, split, &samples).await,
+                (Err(_), _) => Err(ConfigError("unknown split".into()).into()),
+                (_, Err(e)) => Err(e),
             };
-            (t, d, r)
+            (w, r)
         })
     }
 
-    pub fn evaluate(&self, split: String) -> Promise {
-        self.run(|t, d| async move {
-            let r = t.evaluate(&d, &split).await.map_err(|e| e.to_string());
-            (t, d, r)
-        })
-    }
-
-    #[wasm_bindgen(js_name = evaluateMc)]
-    pub fn evaluate_mc(&self, split: String, samples: usize) -> Promise {
-        self.run(move |t, d| async move {
-            let r = t
-                .evaluate_mc(&d, &split, samples)
-                .await
-                .map_err(|e| e.to_string());
-            (t, d, r)
-        })
-    }
-
-    /// Ends the run (`reason`: e.g. `{kind: "stopped"}`) and restores the best weights.
-    pub fn finish(&self, reason: JsValue) -> Result<JsValue, JsError> {
-        let reason: StopReason = from_js(reason, "stop reason")?;
-        self.with_state(|s| {
-            let trainer = s
-                .trainer
-                .as_mut()
-                .ok_or_else(|| JsError::new("no run configured"))?;
-            trainer.finish(reason);
-            to_js(trainer.history())
-        })
-    }
-
-    pub fn finished(&self) -> Result<bool, JsError> {
-        self.with_state(|s| Ok(s.trainer.as_ref().is_some_and(Trainer::finished)))
-    }
-
-    pub fn history(&self) -> Result<JsValue, JsError> {
-        self.with_state(|s| {
-            to_js(
-                s.trainer
-                    .as_ref()
-                    .ok_or_else(|| JsError::new("no run configured"))?
-                    .history(),
-            )
-        })
-    }
-
-    /// The current weights in the `SNW1` format (see `weights.rs`).
+    /// The job's current weights (see `weights.rs`).
     #[wasm_bindgen(js_name = exportWeights)]
     pub fn export_weights(&self) -> Promise {
         let state = self.state.clone();
         future_to_promise(async move {
             let model = {
-                let s = state.try_borrow().map_err(|_| js_err(BUSY))?;
-                s.trainer
-                    .as_ref()
-                    .ok_or_else(|| js_err("no run configured"))?
+                let s = state.try_borrow().map_err(|_| js_error("busy", BUSY))?;
+                let trainer = s.job.as_ref().and_then(Job::trainer);
+                trainer
+                    .ok_or_else(|| js_error("config", "no run configured"))?
                     .model()
                     .clone()
             };
-            let bytes = weights::to_bytes(&model).await.map_err(js_err)?;
+            let bytes = weights::to_bytes(&model).await.map_err(train_error)?;
             Ok(Uint8Array::from(&bytes[..]).into())
+        })
+    }
+
+    #[wasm_bindgen(js_name = importWeights)]
+    pub fn import_weights(&self, bytes: &[u8]) -> Result<(), JsError> {
+        self.with_state(|s| {
+            let trainer = s
+                .job
+                .as_mut()
+                .and_then(Job::trainer_mut)
+                .ok_or_else(|| JsError::new("configure the run before importing weights"))?;
+            let model = weights::from_bytes(trainer.model().clone(), bytes)
+                .map_err(|e| JsError::new(&e))?;
+            trainer.set_model(model);
+            Ok(())
         })
     }
 
@@ -365,58 +422,22 @@ impl Session {
             let data = bench::bench_data(&config);
             let result = bench::run(&config, &data, &device, &backend)
                 .await
-                .map_err(js_err)?;
+                .map_err(train_error)?;
             to_js(&result).map_err(JsValue::from)
         })
     }
+}
 
-    /// Per kernel, the fraction of weights with |w| ≤ `threshold` (the sparsity lesson).
-    #[wasm_bindgen(js_name = zeroFractions)]
-    pub fn zero_fractions(&self, threshold: f32) -> Promise {
-        self.run(move |t, d| async move {
-            let r = sparsity::zero_fractions(t.model(), threshold)
-                .await
-                .map_err(|e| e.to_string());
-            (t, d, r)
-        })
-    }
+async fn evaluate(w: &Work, split: SplitKind) -> Result<crate::eval::Evaluation, TrainError> {
+    w.trainer()?.evaluate(&w.data, split).await
+}
 
-    /// Magnitude-prunes copies of the current weights to each sparsity in `levels` and
-    /// evaluates them on the validation split (the run's own weights are left as they are).
-    #[wasm_bindgen(js_name = pruneAndEvaluate)]
-    pub fn prune_and_evaluate(&self, levels: Vec<f64>) -> Promise {
-        self.run(move |t, d| async move {
-            let mut results = Vec::new();
-            for level in levels {
-                let pruned = match sparsity::prune(t.model().clone(), level).await {
-                    Ok((model, _)) => t.evaluate_model(&model, &d, "valid").await,
-                    Err(e) => Err(e),
-                };
-                match pruned {
-                    Ok(eval) => results.push(PruneResult {
-                        sparsity: level,
-                        evaluation: eval,
-                    }),
-                    Err(e) => return (t, d, Err(e.to_string())),
-                }
-            }
-            (t, d, Ok(results))
-        })
-    }
-
-    #[wasm_bindgen(js_name = importWeights)]
-    pub fn import_weights(&self, bytes: &[u8]) -> Result<(), JsError> {
-        self.with_state(|s| {
-            let trainer = s
-                .trainer
-                .as_mut()
-                .ok_or_else(|| JsError::new("configure the run before importing weights"))?;
-            let model = weights::from_bytes(trainer.model().clone(), bytes)
-                .map_err(|e| JsError::new(&e))?;
-            trainer.set_model(model);
-            Ok(())
-        })
-    }
+/// A new dataset: the job on the old one ends, and one that is out running is not put back.
+fn replace_data(s: &mut State, data: Dataset) -> Result<JsValue, JsError> {
+    s.job = None;
+    s.data = Some(data);
+    s.generation += 1;
+    status(s)
 }
 
 fn status(s: &State) -> Result<JsValue, JsError> {
@@ -432,5 +453,6 @@ fn status(s: &State) -> Result<JsValue, JsError> {
         loaded: splits.map(|s| s.len()),
         expected: splits.map(|s| s.expected()),
         ready_to_train: !data.valid.is_empty() && !data.train.is_empty(),
+        test_complete: data.test.is_complete() && !data.test.is_empty(),
     })
 }

@@ -4,6 +4,8 @@
 #[cfg(not(target_family = "wasm"))]
 mod commands;
 #[cfg(not(target_family = "wasm"))]
+mod error;
+#[cfg(not(target_family = "wasm"))]
 mod options;
 #[cfg(not(target_family = "wasm"))]
 mod output;
@@ -12,8 +14,8 @@ mod output;
 fn main() {
     use clap::Parser;
     let cli = commands::Cli::parse();
-    if let Err(message) = commands::run(cli) {
-        eprintln!("error: {message}");
+    if let Err(error) = cli.command.exec() {
+        eprintln!("error: {error}");
         std::process::exit(1);
     }
 }

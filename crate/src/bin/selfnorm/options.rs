@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use selfnorm::backend::BackendKind;
 use selfnorm::data::{DataError, Dataset, Preprocessing, SyntheticSpec};
+use selfnorm::error::ConfigError;
 use selfnorm::model::{
     Activation, DropoutConfig, DropoutKind, DropoutPlacement, KernelInit, ModelConfig,
 };
@@ -120,8 +121,8 @@ pub struct RunSetup {
 }
 
 impl RunOptions {
-    pub fn setup(&self) -> Result<RunSetup, String> {
-        let variant = variant(&self.variant).map_err(|e| e.to_string())?;
+    pub fn setup(&self) -> Result<RunSetup, ConfigError> {
+        let variant = variant(&self.variant)?;
         let mut model = variant.model.clone();
         let o = self;
         model.depth = o.depth.unwrap_or(model.depth);

@@ -5,7 +5,9 @@ use std::fs::File;
 use std::io::{IsTerminal, Write};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use selfnorm::train::{Event, Progress};
+use selfnorm::train::{Progress, TrainEvent};
+
+use crate::error::CliError;
 use serde_json::{Value, json};
 
 pub struct Output {
@@ -14,10 +16,10 @@ pub struct Output {
 }
 
 impl Output {
-    pub fn new(log: Option<&std::path::Path>) -> Result<Self, String> {
+    pub fn new(log: Option<&std::path::Path>) -> Result<Self, CliError> {
         let log = log
             .map(|p| {
-                File::create(p).map_err(|e| format!("{}: cannot create log ({e})", p.display()))
+                File::create(p).map_err(|e| CliError::file(p, format!("cannot create log ({e})")))
             })
             .transpose()?;
         Ok(Self { log, bar: None })
@@ -34,17 +36,28 @@ impl Output {
             Some(bar) => bar.suspend(|| println!("{text}")),
             None => println!("{text}"),
         }
-        if let Some(log) = &mut self.log {
-            let _ = writeln!(log, "{text}");
+        if let Some(log) = &mut self.log
+            && let Err(e) = writeln!(log, "{text}")
+        {
+            // The line is on stdout already; say once that the copy is incomplete, then stop
+            // copying rather than repeat the warning for every line.
+            eprintln!("warning: the log file stopped being written ({e}); stdout has every line");
+            self.log = None;
         }
     }
 
-    /// Reports a training event: epochs and probes as JSON lines, steps on the progress bar.
-    pub fn train_event(&mut self, event: Event) {
+    /// Reports a training event: epochs and probes as JSON lines, steps on the progress bar
+    /// (the run's end is reported by the command, with its own figures).
+    pub fn train_event(&mut self, event: &TrainEvent) {
         match event {
-            Event::Steps(progress) => self.progress(progress),
-            Event::Epoch(summary) => self.emit("epoch", serde_json::to_value(summary).unwrap()),
-            Event::Probe(probe) => self.emit("probe", serde_json::to_value(probe).unwrap()),
+            TrainEvent::Stepped { progress } => self.progress(progress),
+            TrainEvent::EpochEnded { summary } => {
+                self.emit("epoch", serde_json::to_value(summary).unwrap())
+            }
+            TrainEvent::Probed { probe } => {
+                self.emit("probe", serde_json::to_value(probe).unwrap())
+            }
+            TrainEvent::Finished { .. } => {}
         }
     }
 

@@ -1,0 +1,45 @@
+use clap::Args;
+use pollster::block_on;
+use selfnorm::backend::BackendKind;
+use selfnorm::bench::{self, BenchConfig};
+
+use crate::error::CliError;
+use crate::output::Output;
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    #[arg(long = "variant", default_values_t = ["elu-he".to_string(), "elu-he-bn".to_string(), "selu-lecun".to_string()])]
+    variants: Vec<String>,
+    #[arg(long = "batch", default_values_t = [32, 256])]
+    batches: Vec<usize>,
+    #[arg(long, default_value_t = 50)]
+    warmup: usize,
+    #[arg(long, default_value_t = 200)]
+    steps: usize,
+    #[arg(long, default_value_t = 5)]
+    infer_passes: usize,
+    #[arg(long, default_value = "cpu")]
+    backend: BackendKind,
+}
+
+impl BenchArgs {
+    pub fn exec(self) -> Result<(), CliError> {
+        let device = self.backend.device().map_err(CliError::Usage)?;
+        let mut out = Output::new(None)?;
+        for variant in &self.variants {
+            for &batch in &self.batches {
+                let config = BenchConfig {
+                    variant: variant.clone(),
+                    batch,
+                    warmup_steps: self.warmup,
+                    steps: self.steps,
+                    infer_passes: self.infer_passes,
+                };
+                let data = bench::bench_data(&config);
+                let result = block_on(bench::run(&config, &data, &device, self.backend.name()))?;
+                out.emit("bench", serde_json::to_value(result).unwrap());
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,95 @@
+// The dataset's way into the worker: data-loader.js fetches and verifies the files, this module
+// records their progress in the state and hands them to the worker (held back until it is ready).
+import { loadDataset, DatasetError } from '../data-loader.js';
+import { Request } from '../protocol.js';
+import { freshDataState } from './state.js';
+
+export function createDatasetFeed({ state, client, notices, invalidate }) {
+  let generation = 0;
+  let abort = null;
+  let held = [];
+
+  /** Sends a file to the worker; its failure is the dataset's (a shard the worker rejects). */
+  function send(type, fields, transfer) {
+    client.request(type, fields, transfer).then((status) => {
+      if (status) state.data.worker = status;
+      invalidate();
+    }, (error) => {
+      if (error.kind === 'restarted') return;
+      state.data.status = 'error';
+      state.data.error = { message: `The training worker rejected the dataset: ${error.message}`, hint: null, file: null };
+      abort?.abort();
+      invalidate();
+    });
+  }
+
+  function deliver(type, fields, transfer) {
+    if (state.backend.status === 'ready') send(type, fields, transfer);
+    else held.push([type, fields, transfer]);
+  }
+
+  function onFile(file, { source, buffer, seconds }, manifestText) {
+    const entry = state.data.files.find((f) => f.file === file.file);
+    Object.assign(entry, { loaded: file.bytes, source, status: 'verified', seconds });
+    if (file.kind === 'stats') deliver(Request.DATASET, { manifest: manifestText, stats: buffer }, [buffer]);
+    else deliver(Request.SHARD, { split: file.split, index: file.index, bytes: buffer }, [buffer]);
+  }
+
+  function onFailure(error) {
+    state.data.status = 'error';
+    const entry = state.data.files.find((f) => f.file === error.file);
+    if (entry) entry.status = 'failed';
+    state.data.error = error instanceof DatasetError
+      ? { message: error.message, hint: error.hint, file: error.file }
+      : { message: `Loading the dataset failed: ${error.message}`, hint: null, file: null };
+    notices.show(state.data.error.message, { hint: state.data.error.hint, during: 'dataset' });
+  }
+
+  return {
+    /** (Re)loads the dataset named in the page's address; earlier loads are abandoned. */
+    start() {
+      abort?.abort();
+      held = [];
+      const mine = ++generation;
+      const controller = new AbortController();
+      abort = controller;
+      state.data = freshDataState();
+      if (state.data.error) {
+        notices.show(state.data.error.message, { during: 'dataset' });
+        return;
+      }
+      const current = (f) => (...args) => {
+        if (mine !== generation) return;
+        f(...args);
+        invalidate();
+      };
+      let manifestText = null;
+      loadDataset(state.data.name, {
+        signal: controller.signal,
+        onManifest: current(({ manifest, text, files }) => {
+          manifestText = text;
+          state.data.manifest = manifest;
+          state.data.files = files.map((f) => ({ ...f, loaded: 0, source: null, status: 'waiting' }));
+        }),
+        onProgress: current((file, loaded) => {
+          const entry = state.data.files.find((f) => f.file === file.file);
+          if (entry) Object.assign(entry, { loaded, status: 'loading' });
+        }),
+        onFile: current((file, loaded) => onFile(file, loaded, manifestText)),
+        onNotice: current((text) => state.data.notices.push(text)),
+      }).then(current(() => {
+        state.data.status = 'complete';
+        state.data.seconds = (performance.now() - state.data.startedAt) / 1000;
+      }), current((error) => {
+        if (error.name !== 'AbortError') onFailure(error);
+      }));
+    },
+
+    /** The worker is ready: send what was held back for it. */
+    flush() {
+      const files = held;
+      held = [];
+      for (const [type, fields, transfer] of files) send(type, fields, transfer);
+    },
+  };
+}

@@ -1,0 +1,100 @@
+// Runs kept in the browser (store.js) and the Web Locks that tell other tabs which runs this
+// tab is training. Weights that cannot be stored stay in memory until the page closes.
+import { RunStore } from '../store.js';
+
+// A tab holds a Web Lock named after each run it is training, so that a page opened meanwhile
+// (another tab) does not mistake that run for one a reload cut off.
+const LOCK_PREFIX = 'selfnorm-run:';
+
+export function createPersistence({ state, notices, invalidate }) {
+  let store = null;
+  const memoryWeights = new Map();
+  const runLocks = new Map();
+
+  async function runsAliveElsewhere() {
+    if (!navigator.locks?.query) return new Set();
+    try {
+      const { held = [] } = await navigator.locks.query();
+      return new Set(held.map((l) => l.name).filter((n) => n?.startsWith(LOCK_PREFIX)).map((n) => n.slice(LOCK_PREFIX.length)));
+    } catch (error) {
+      notices.show(`This browser could not say which runs other tabs are training (${error.message}); runs still training there may be marked interrupted here.`, { kind: 'notice' });
+      return new Set();
+    }
+  }
+
+  return {
+    async open() {
+      store = await RunStore.open();
+      state.persistent = Boolean(store);
+      if (!store) {
+        notices.show('This browser refused IndexedDB (private mode?), so runs are kept only until the page is closed.', { kind: 'notice' });
+        return;
+      }
+      store.onError = (error) => notices.show(`A run could not be saved in the browser (${error?.message ?? error}). Export it to a file to keep it.`, { kind: 'notice' });
+      state.interruptedOnLoad = await store.markInterrupted(await runsAliveElsewhere());
+      state.runs = await store.list();
+      try {
+        for (const record of await store.listLessons()) state.lessons.records[record.name] = record;
+      } catch (error) {
+        notices.show(`The lessons' findings could not be read from the browser (${error?.message ?? error}).`, { kind: 'notice' });
+      }
+      state.viewRunId = state.runs.at(-1)?.id ?? null;
+      invalidate();
+    },
+
+    holdLock(id) {
+      if (!navigator.locks || runLocks.has(id)) return;
+      navigator.locks.request(LOCK_PREFIX + id, () => new Promise((release) => runLocks.set(id, release))).catch((error) => {
+        runLocks.delete(id);
+        notices.show(`The browser refused the lock that marks this run as training in this tab (${error.message}); a page opened in another tab meanwhile may mark it interrupted.`, { kind: 'notice' });
+      });
+    },
+
+    releaseLock(id) {
+      runLocks.get(id)?.();
+      runLocks.delete(id);
+    },
+
+    saveSoon(run) {
+      store?.schedule(run);
+    },
+
+    saveNow(run) {
+      return store?.save(run);
+    },
+
+    async putWeights(run, bytes) {
+      if (store) {
+        try {
+          await store.putWeights(run.id, bytes);
+        } catch (error) {
+          memoryWeights.set(run.id, bytes);
+          notices.show(`The weights of ${run.name} could not be saved in the browser (${error.message}); they are kept until the page closes. Export the run to keep them.`, { kind: 'notice' });
+        }
+      } else {
+        memoryWeights.set(run.id, bytes);
+      }
+      run.hasWeights = true;
+      await this.saveNow(run);
+      invalidate();
+    },
+
+    async getWeights(run) {
+      if (memoryWeights.has(run.id)) return memoryWeights.get(run.id).slice(0);
+      return store ? store.getWeights(run.id) : null;
+    },
+
+    async putLesson(record) {
+      await store?.putLesson(record);
+    },
+
+    async delete(id) {
+      memoryWeights.delete(id);
+      await store?.delete(id);
+    },
+
+    flush() {
+      store?.flush();
+    },
+  };
+}

@@ -1,0 +1,42 @@
+// What the page is doing, as one transition table: which phase may follow which. A request to
+// move elsewhere is refused (and returns false), so an action cannot start mid-way through another.
+
+/** phase → the phases that may follow it. Any phase may go to 'starting' (a new worker) or 'failed'. */
+const NEXT = {
+  starting: ['idle'],
+  idle: ['configuring', 'lr-finding', 'lesson', 'loading-weights', 'mc'],
+  configuring: ['training', 'idle', 'lesson'],
+  training: ['pausing', 'stopping', 'saving-weights', 'paused', 'idle', 'lesson'],
+  pausing: ['paused', 'stopping', 'saving-weights', 'idle', 'lesson'],
+  paused: ['training', 'stopping', 'idle', 'lesson'],
+  stopping: ['saving-weights', 'idle', 'lesson'],
+  'saving-weights': ['idle', 'lesson'],
+  'lr-finding': ['stopping', 'idle', 'lesson'],
+  lesson: ['configuring', 'training', 'lr-finding', 'stopping', 'idle'],
+  'loading-weights': ['idle'],
+  mc: ['idle'],
+  failed: ['idle'],
+};
+
+/** Phases during which the worker is busy: no new action, no backend switch. */
+export const BUSY = new Set(Object.keys(NEXT).filter((p) => !['idle', 'failed', 'starting'].includes(p)));
+
+export function createPhase(state, invalidate) {
+  return {
+    /** Moves to `next` if the table allows it; returns whether it did. */
+    to(next) {
+      const allowed = next === 'starting' || next === 'failed' || next === state.phase || NEXT[state.phase]?.includes(next);
+      if (!allowed) return false;
+      state.phase = next;
+      invalidate();
+      return true;
+    },
+    /** The phase between requests: idle, or 'lesson' while a lesson runs its runs one by one. */
+    rest() {
+      this.to(state.lessons.active ? 'lesson' : 'idle');
+    },
+    is(...phases) {
+      return phases.includes(state.phase);
+    },
+  };
+}

@@ -1,0 +1,40 @@
+// The page's state: one plain object the views read (`createX(container, app) → update(state)`)
+// and only the app's modules write.
+import { datasetName } from '../data-loader.js';
+
+export const BACKENDS = ['auto', 'webgpu', 'cpu'];
+
+export function createState(params) {
+  const requested = BACKENDS.includes(params.get('backend')) ? params.get('backend') : 'auto';
+  return {
+    backend: { requested, active: null, adapter: null, reason: '', status: 'starting' },
+    variants: [],
+    data: freshDataState(),
+    phase: 'starting',
+    activeRunId: null,
+    loadedRunId: null,
+    viewRunId: null,
+    runs: [],
+    overlays: new Set(),
+    lrFinder: null,
+    lrFinderProgress: null,
+    mc: null,
+    errors: [],
+    // The chapter's lessons: the catalog (from the worker), the last finding of each (from
+    // IndexedDB), and the lesson being run, if any.
+    lessons: { catalog: [], options: null, records: {}, active: null, failure: null },
+    persistent: false,
+    interruptedOnLoad: 0,
+  };
+}
+
+export function freshDataState() {
+  let name = 'cifar10';
+  let error = null;
+  try {
+    name = datasetName();
+  } catch (e) {
+    error = { message: e.message, hint: null, file: null };
+  }
+  return { name, status: error ? 'error' : 'loading', manifest: null, files: [], worker: null, error, notices: [], startedAt: performance.now(), seconds: null };
+}

@@ -1,0 +1,70 @@
+// `window.selfnorm.state`: a summary of the page's state for the end-to-end tests, read-only.
+
+function runSummary(run) {
+  return run && {
+    id: run.id,
+    name: run.name,
+    variant: run.variant,
+    status: run.status,
+    imported: Boolean(run.imported),
+    hasWeights: Boolean(run.hasWeights),
+    epochs: run.history.epochs.length,
+    probes: run.history.probes.length,
+    steps: run.history.steps.length,
+    bestEpoch: run.history.best_epoch,
+    stop: run.history.stop ?? null,
+    error: run.error ?? null,
+    valAccuracy: run.results?.valid?.accuracy ?? null,
+    testAccuracy: run.results?.test?.accuracy ?? null,
+  };
+}
+
+function dataSummary(data) {
+  const files = data.files;
+  const ws = data.worker;
+  return {
+    name: data.name,
+    status: data.status,
+    files: files.length,
+    verified: files.filter((f) => f.status === 'verified').length,
+    fromCache: files.filter((f) => f.source === 'cache').length,
+    readyToTrain: Boolean(ws?.ready_to_train),
+    loaded: ws?.loaded ?? null,
+    expected: ws?.expected ?? null,
+    error: data.error,
+  };
+}
+
+function lessonsSummary(lessons) {
+  return {
+    catalog: lessons.catalog.map((l) => l.name),
+    active: lessons.active && { name: lessons.active.name, index: lessons.active.index, total: lessons.active.total, step: lessons.active.step },
+    failure: lessons.failure,
+    findings: Object.fromEntries(Object.entries(lessons.records).map(([name, r]) => [name, { finished: r.finished, runIds: r.runs.map((x) => x.runId), finding: r.finding }])),
+  };
+}
+
+export function installTestHook(state) {
+  const snapshot = () => {
+    const current = state.runs.find((r) => r.id === state.activeRunId) ?? state.runs.find((r) => r.id === state.viewRunId);
+    return structuredClone({
+      backend: { ...state.backend },
+      variants: state.variants.map((v) => v.name),
+      data: dataSummary(state.data),
+      phase: state.phase,
+      run: runSummary(current),
+      activeRunId: state.activeRunId,
+      viewRunId: state.viewRunId,
+      loadedRunId: state.loadedRunId,
+      epochs: current?.history.epochs.length ?? 0,
+      probes: current?.history.probes.length ?? 0,
+      lrFinder: state.lrFinder && { suggested_lr: state.lrFinder.suggested_lr, points: state.lrFinder.lrs.length, diverged: state.lrFinder.diverged, stopped: Boolean(state.lrFinder.stopped), seconds: state.lrFinder.seconds },
+      mc: state.mc,
+      runs: state.runs.map(runSummary),
+      errors: state.errors.map(({ message, hint, fatal, during, kind }) => ({ message, hint, fatal, during, kind })),
+      interruptedOnLoad: state.interruptedOnLoad,
+      lessons: lessonsSummary(state.lessons),
+    });
+  };
+  window.selfnorm = Object.freeze({ get state() { return snapshot(); } });
+}
