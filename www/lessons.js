@@ -139,6 +139,9 @@ export function createLessons(ctx, runs) {
         if (event.event.kind === 'finished') active.step = `${label}: measuring`;
       } else if (event.kind === 'run-ended') {
         onRunEnded(runId, event.outcome);
+      } else if (event.kind === 'run-weights') {
+        const run = runs.runById(runId);
+        if (run) store.putWeights(run, event.bytes);
       }
       invalidate();
     },

@@ -17,7 +17,8 @@
 //       job 'sweep': {kind: 'swept', steps, total} | {kind: 'found', result};
 //       job 'lesson': {kind: 'swept', index, event} | {kind: 'run-started', index, label, model,
 //         train, preprocessing, parameters, steps_per_epoch} | {kind: 'trained', index, event:
-//         TrainEvent} | {kind: 'run-ended', index, outcome} | {kind: 'finished', finding, stopped};
+//         TrainEvent} | {kind: 'run-ended', index, outcome} | {kind: 'run-weights', index, bytes}
+//         (the run's restored best weights, after run-ended) | {kind: 'finished', finding, stopped};
 //         `runId` is then the id the LESSON request gave run `index`.
 //   `{type: 'data-status', status}` — after shards were added: {dataset, classes, image_shape,
 //       loaded: [train, valid, test], expected: [...], ready_to_train, test_complete}.
@@ -44,11 +45,11 @@ export const Request = Object.freeze({
   LESSON: 'lesson',
   /** {} → {paused: boolean}. Pauses the run being trained after its current chunk. */
   PAUSE: 'pause',
-  /** {} → {stopped: boolean}. Ends the run, sweep or lesson being driven (or paused): a run restores its best weights and is evaluated, a sweep keeps the rates swept so far. */
+  /** {} → {stopped: boolean}. Ends the run, sweep or lesson being driven (or paused): a run restores its best weights and is evaluated, a sweep keeps the rates swept so far; or MC Dropout after its current count. */
   STOP: 'stop',
   /** {split} → Evaluation {loss, accuracy, records, passes, seconds} of the current weights. */
   EVALUATE: 'evaluate',
-  /** {split, samples: number[]} → {split, plain: Evaluation, mc: Evaluation[]}. */
+  /** {split, samples: number[]} → {split, plain: Evaluation, mc: Evaluation[] (one per count), stopped}. STOP ends it after the current count. */
   MC_DROPOUT: 'mc-dropout',
   /** {} → {bytes: ArrayBuffer}: the current weights. */
   EXPORT_WEIGHTS: 'export-weights',

@@ -10,6 +10,8 @@ let session = null;
 /** The run (or sweep, or lesson) that was driven and has not ended: STOP applies to it. */
 let jobRunId = null;
 let driving = false;
+/** MC Dropout is running: STOP ends it after the current sample count. */
+let sampling = false;
 const control = { pause: false, stop: false, stepEpoch: false };
 const pendingShards = [];
 const queue = [];
@@ -79,6 +81,12 @@ async function sendBestWeights(runId, summary) {
   post(Message.EVENT, { runId, job: 'run', event: { kind: 'best-weights', epoch: summary.best_epoch, bytes } }, [bytes]);
 }
 
+/** A lesson's run has ended and its restored weights are still in the session: send them. */
+async function sendRunWeights(runId, index) {
+  const bytes = (await session.exportWeights()).buffer;
+  post(Message.EVENT, { runId, job: 'lesson', event: { kind: 'run-weights', index, bytes } }, [bytes]);
+}
+
 /** The page's run id for an event of the job (a lesson's runs each have their own). */
 let runIdOf = () => null;
 
@@ -97,11 +105,13 @@ async function drive() {
         session.stop();
       }
       if (control.pause) return { state: 'paused' };
+      if (gpu.lost) throw new Error('device lost');
       const { job, event } = await session.advance();
       if (gpu.lost) throw new Error('device lost');
       const runId = runIdOf(event);
       post(Message.EVENT, { runId, job, event });
       if (job === 'run' && event.kind === 'epoch-ended') await sendBestWeights(runId, event.summary);
+      if (job === 'lesson' && event.kind === 'run-ended') await sendRunWeights(runId, event.index);
       if (!session.jobActive()) {
         jobRunId = null;
         return { state: 'done', last: event };
@@ -109,6 +119,10 @@ async function drive() {
       if (control.stepEpoch && event.kind === 'epoch-ended') control.pause = true;
       await yieldToEvents();
     }
+  } catch (error) {
+    // The job is in an unknown state: STOP must not try to wind it up.
+    jobRunId = null;
+    throw error;
   } finally {
     driving = false;
   }
@@ -172,6 +186,10 @@ const handlers = {
     return { paused: driving };
   },
   async [Request.STOP]() {
+    if (sampling) {
+      control.stop = true;
+      return { stopped: true };
+    }
     if (!jobRunId) return { stopped: false };
     control.stop = true;
     // A paused job winds up here; a driven one sees the flag between two steps.
@@ -181,8 +199,21 @@ const handlers = {
   [Request.EVALUATE]({ split }) {
     return session.evaluate(split);
   },
-  [Request.MC_DROPOUT]({ split, samples }) {
-    return session.mcDropout(split, Uint32Array.from(samples));
+  async [Request.MC_DROPOUT]({ split, samples }) {
+    const plain = await session.evaluate(split);
+    const mc = [];
+    control.stop = false;
+    sampling = true;
+    try {
+      for (const n of samples) {
+        if (control.stop) break;
+        mc.push(await session.evaluateMc(split, n));
+      }
+    } finally {
+      sampling = false;
+      control.stop = false;
+    }
+    return { split, plain, mc, stopped: mc.length < samples.length };
   },
   async [Request.EXPORT_WEIGHTS]() {
     const bytes = (await session.exportWeights()).buffer;
@@ -224,7 +255,10 @@ async function drain() {
 self.addEventListener('error', (event) => {
   event.preventDefault();
   const error = event.error ?? new WebAssembly.RuntimeError(event.message);
-  post(Message.ERROR, { id: current?.id ?? null, runId: jobRunId ?? configuredRunId, ...describe(error), fatal: true });
+  const runId = jobRunId ?? configuredRunId;
+  // A device being lost can trap the engine before its `lost` promise settles: give it a moment,
+  // so the message names the cause.
+  setTimeout(() => post(Message.ERROR, { id: current?.id ?? null, runId, ...describe(error), fatal: true }), gpu.backend === 'webgpu' ? 200 : 0);
 });
 self.addEventListener('unhandledrejection', (event) => {
   event.preventDefault();
@@ -240,8 +274,9 @@ self.onmessage = ({ data }) => {
     post(Message.ERROR, { id: data?.id ?? null, kind: 'config', fatal: false, message: `unknown request '${data?.type}'` });
     return;
   }
-  // While a job is driven, control requests act at once; shards wait for the next step.
-  if (driving && immediate.has(data.type)) {
+  // While a job is driven (or MC Dropout samples), control requests act at once; shards wait
+  // for the next step.
+  if ((driving || sampling) && immediate.has(data.type)) {
     if (data.type === Request.SHARD) {
       pendingShards.push(data);
       post(Message.ANSWER, { id: data.id, value: null });

@@ -1,4 +1,4 @@
-//! Which compute backend runs a model (DESIGN decision 4).
+//! Which compute backend runs a model: chosen at run time, since Burn 0.22 picks it through `Device`.
 
 use serde::{Deserialize, Serialize};
 

@@ -1,4 +1,4 @@
-// Nothing is lost on reload (DESIGN decision 9): finished runs and their weights stay listed, the
+// Nothing is lost on reload: finished runs and their weights stay listed, the
 // dataset comes back from the browser cache (verified again), and a run cut off by the reload is
 // marked interrupted with its history kept.
 import { test } from 'node:test';

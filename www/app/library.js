@@ -41,7 +41,7 @@ export function createLibrary(ctx) {
       if (!run || !phase.to('mc')) return;
       try {
         const answer = await client.request(Request.MC_DROPOUT, { split, samples });
-        const result = { runId: run.id, split: answer.split, plain: answer.plain, mc: answer.mc, samples, at: Date.now() };
+        const result = { runId: run.id, split: answer.split, plain: answer.plain, mc: answer.mc, samples: samples.slice(0, answer.mc.length), stopped: answer.stopped, at: Date.now() };
         run.results = { ...run.results, mc: result };
         state.mc = result;
         store.saveNow(run);

@@ -68,7 +68,7 @@ export function createRuns(ctx) {
     state.loadedRunId = run.id;
     state.mc = null;
     await store.saveNow(run);
-    // Lesson runs keep their history and results, not their weights: a lesson makes several.
+    // A lesson's runs get their weights from the lesson's own events, after its measurements.
     if (run.lesson) return;
     phase.to('saving-weights');
     try {
@@ -158,11 +158,11 @@ export function createRuns(ctx) {
       phase.to('pausing');
     },
 
-    /** Ends the run, the LR sweep or the lesson being driven. */
+    /** Ends the run, the LR sweep, the lesson or the MC Dropout being run. */
     stop() {
       if (state.lessons.active) state.lessons.active.stopRequested = true;
-      if (!phase.is('training', 'pausing', 'paused', 'lr-finding', 'lesson')) return;
-      if (!state.lessons.active) phase.to('stopping');
+      if (!phase.is('training', 'pausing', 'paused', 'lr-finding', 'lesson', 'mc')) return;
+      if (!state.lessons.active && !phase.is('mc')) phase.to('stopping');
       client.request(Request.STOP).catch(() => {});
       invalidate();
     },

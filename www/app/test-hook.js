@@ -15,6 +15,8 @@ function runSummary(run) {
     stop: run.history.stop ?? null,
     error: run.error ?? null,
     valAccuracy: run.results?.valid?.accuracy ?? null,
+    bestValLoss: run.history.epochs.find((e) => e.epoch === run.history.best_epoch)?.val_loss ?? null,
+    validHereLoss: run.results?.validHere?.loss ?? null,
     testAccuracy: run.results?.test?.accuracy ?? null,
   };
 }
@@ -60,6 +62,7 @@ export function installTestHook(state) {
       probes: current?.history.probes.length ?? 0,
       lrFinder: state.lrFinder && { suggested_lr: state.lrFinder.suggested_lr, points: state.lrFinder.lrs.length, diverged: state.lrFinder.diverged, stopped: Boolean(state.lrFinder.stopped), seconds: state.lrFinder.seconds },
       mc: state.mc,
+      lrFinderProgress: state.lrFinderProgress,
       runs: state.runs.map(runSummary),
       errors: state.errors.map(({ message, hint, fatal, during, kind }) => ({ message, hint, fatal, during, kind })),
       interruptedOnLoad: state.interruptedOnLoad,

@@ -366,7 +366,7 @@ export function createControls(container, app) {
     btn.step.disabled = !(dataReady && (idle || phase === 'paused'));
     btn.pause.disabled = phase !== 'training';
     btn.resume.disabled = phase !== 'paused';
-    btn.stop.disabled = !['training', 'pausing', 'paused', 'lr-finding'].includes(phase);
+    btn.stop.disabled = !['training', 'pausing', 'paused', 'lr-finding', 'mc'].includes(phase);
     el.variant.disabled = variants.length === 0;
 
     let text = PHASE_TEXT[phase] ?? '';

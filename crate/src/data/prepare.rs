@@ -146,34 +146,9 @@ pub fn prepare_fashion_mnist(
     if let Some(manifest) = up_to_date(out, &source) {
         return Ok(Prepared::UpToDate(manifest));
     }
-    let idx = |k: usize| -> Result<Vec<u8>, DataError> {
-        let path = dir.join(names[k]);
-        let mut raw = Vec::new();
-        GzDecoder::new(&files[k][..])
-            .read_to_end(&mut raw)
-            .map_err(|e| {
-                DataError::new(path.display().to_string(), format!("not a gzip file ({e})"))
-            })?;
-        let dims = if k.is_multiple_of(2) { 3 } else { 1 };
-        idx_payload(&raw, dims).map_err(|p| DataError::new(path.display().to_string(), p))
-    };
-    let split = |images: Vec<u8>, labels: Vec<u8>| {
-        if images.len() != labels.len() * 784 {
-            return Err(DataError::new(
-                dir.display().to_string(),
-                "image and label counts differ".to_string(),
-            ));
-        }
-        if let Some(l) = labels.iter().find(|&&l| l >= 10) {
-            return Err(DataError::new(
-                dir.display().to_string(),
-                format!("label {l} out of range 0..9"),
-            ));
-        }
-        Ok(Split::from_records(784, 10, images, labels))
-    };
-    let full = split(idx(0)?, idx(1)?)?;
-    let test = split(idx(2)?, idx(3)?)?;
+    let idx = |k: usize| idx_file(&dir.join(names[k]), &files[k], if k.is_multiple_of(2) { 3 } else { 1 });
+    let full = fashion_split(dir, idx(0)?, idx(1)?)?;
+    let test = fashion_split(dir, idx(2)?, idx(3)?)?;
     let (valid, train) = split_at(&full, valid_records)?;
     let spec = DatasetSpec {
         name: "fashion-mnist",
@@ -187,6 +162,27 @@ pub fn prepare_fashion_mnist(
         [&train, &valid, &test],
         RECORDS_PER_SHARD,
     )?))
+}
+
+/// The payload of a gzipped IDX file of `dims` dimensions (images 3, labels 1).
+fn idx_file(path: &Path, gz: &[u8], dims: usize) -> Result<Vec<u8>, DataError> {
+    let mut raw = Vec::new();
+    GzDecoder::new(gz)
+        .read_to_end(&mut raw)
+        .map_err(|e| DataError::new(path.display().to_string(), format!("not a gzip file ({e})")))?;
+    idx_payload(&raw, dims).map_err(|p| DataError::new(path.display().to_string(), p))
+}
+
+/// Fashion-MNIST's 28 × 28 images and their labels as a split, checked.
+fn fashion_split(dir: &Path, images: Vec<u8>, labels: Vec<u8>) -> Result<Split, DataError> {
+    let problem = |p: String| DataError::new(dir.display().to_string(), p);
+    if images.len() != labels.len() * 784 {
+        return Err(problem("image and label counts differ".to_string()));
+    }
+    if let Some(l) = labels.iter().find(|&&l| l >= 10) {
+        return Err(problem(format!("label {l} out of range 0..9")));
+    }
+    Ok(Split::from_records(784, 10, images, labels))
 }
 
 /// The payload of an IDX file (big-endian magic 0x0000_08NN, then NN u32 dimensions).

@@ -24,7 +24,9 @@ pub struct TrainConfig {
     pub l1: f64,
     /// Training steps between two host readbacks of the losses (one transfer per chunk).
     pub readback_every: usize,
-    /// Training steps between two per-layer statistics probes (0: only at epoch ends).
+    /// Training steps between two per-layer statistics probes, checked between chunks of
+    /// `readback_every` steps (so rounded up to a chunk). 0: only the probe before the first
+    /// step and the final one, of the restored best weights.
     pub probe_every: usize,
     /// Records in the fixed probe batch (taken from the validation split).
     pub probe_size: usize,

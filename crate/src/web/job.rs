@@ -23,18 +23,6 @@ pub enum JobEvent {
     Lesson(LessonEvent),
 }
 
-impl JobEvent {
-    /// Whether this is the job's last event.
-    pub fn last(&self) -> bool {
-        matches!(
-            self,
-            JobEvent::Run(TrainEvent::Finished { .. })
-                | JobEvent::Sweep(SweepEvent::Found { .. })
-                | JobEvent::Lesson(LessonEvent::Finished { .. })
-        )
-    }
-}
-
 impl Job {
     pub async fn advance(&mut self, data: &Dataset) -> Result<JobEvent, TrainError> {
         if self.done() {

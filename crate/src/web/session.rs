@@ -12,6 +12,7 @@ use super::job::{Job, JobEvent};
 use crate::bench::{self, BenchConfig};
 use crate::data::{Dataset, Manifest, Preprocessing, SplitKind, SyntheticSpec};
 use crate::error::{ConfigError, TrainError};
+use crate::eval::Evaluation;
 use crate::lessons::{LessonOptions, LessonRunner};
 use crate::model::ModelConfig;
 use crate::train::{LrSweepConfig, TrainConfig, Trainer};
@@ -364,15 +365,15 @@ impl Session {
         })
     }
 
-    /// Plain evaluation and MC Dropout with each of `samples` passes, on `split`.
-    #[wasm_bindgen(js_name = mcDropout)]
-    pub fn mc_dropout(&self, split: JsValue, samples: Vec<usize>) -> Promise {
+    /// MC Dropout with `samples` passes on `split` (the worker asks once per sample count, so
+    /// a STOP is seen between two).
+    #[wasm_bindgen(js_name = evaluateMc)]
+    pub fn evaluate_mc(&self, split: JsValue, samples: usize) -> Promise {
         let split = from_js::<SplitKind>(split, "split");
         self.run(move |w| async move {
-            let r = match (split, w.trainer()) {
-                (Ok(split), Ok(t)) => t.mc_dropout(&w.data, split, &samples).await,
-                (Err(_), _) => Err(ConfigError("unknown split".into()).into()),
-                (_, Err(e)) => Err(e),
+            let r = match split {
+                Ok(split) => evaluate_mc(&w, split, samples).await,
+                Err(_) => Err(ConfigError("unknown split".into()).into()),
             };
             (w, r)
         })
@@ -428,8 +429,12 @@ impl Session {
     }
 }
 
-async fn evaluate(w: &Work, split: SplitKind) -> Result<crate::eval::Evaluation, TrainError> {
+async fn evaluate(w: &Work, split: SplitKind) -> Result<Evaluation, TrainError> {
     w.trainer()?.evaluate(&w.data, split).await
+}
+
+async fn evaluate_mc(w: &Work, split: SplitKind, samples: usize) -> Result<Evaluation, TrainError> {
+    w.trainer()?.evaluate_mc(&w.data, split, samples).await
 }
 
 /// A new dataset: the job on the old one ends, and one that is out running is not put back.
