@@ -124,7 +124,11 @@ mod tests {
         fn read(t: Tensor<2>) -> Mat {
             let [rows, cols] = t.dims();
             let v = pollster::block_on(read_floats(t)).unwrap();
-            Mat { rows, cols, v: v.into_iter().map(f64::from).collect() }
+            Mat {
+                rows,
+                cols,
+                v: v.into_iter().map(f64::from).collect(),
+            }
         }
 
         fn at(&self, r: usize, c: usize) -> f64 {
@@ -133,21 +137,44 @@ mod tests {
 
         /// `self · other`, or `selfᵀ · other` / `self · otherᵀ` with the flags.
         fn mul(&self, other: &Mat, ta: bool, tb: bool) -> Mat {
-            let (n, k) = if ta { (self.cols, self.rows) } else { (self.rows, self.cols) };
+            let (n, k) = if ta {
+                (self.cols, self.rows)
+            } else {
+                (self.rows, self.cols)
+            };
             let m = if tb { other.rows } else { other.cols };
             let a = |i, j| if ta { self.at(j, i) } else { self.at(i, j) };
             let b = |i, j| if tb { other.at(j, i) } else { other.at(i, j) };
-            let v = (0..n * m).map(|ij| (0..k).map(|l| a(ij / m, l) * b(l, ij % m)).sum()).collect();
-            Mat { rows: n, cols: m, v }
+            let v = (0..n * m)
+                .map(|ij| (0..k).map(|l| a(ij / m, l) * b(l, ij % m)).sum())
+                .collect();
+            Mat {
+                rows: n,
+                cols: m,
+                v,
+            }
         }
 
         fn map(&self, f: impl Fn(f64) -> f64) -> Mat {
-            Mat { rows: self.rows, cols: self.cols, v: self.v.iter().map(|&x| f(x)).collect() }
+            Mat {
+                rows: self.rows,
+                cols: self.cols,
+                v: self.v.iter().map(|&x| f(x)).collect(),
+            }
         }
 
         fn zip(&self, other: &Mat, f: impl Fn(f64, f64) -> f64) -> Mat {
-            let v = self.v.iter().zip(&other.v).map(|(&a, &b)| f(a, b)).collect();
-            Mat { rows: self.rows, cols: self.cols, v }
+            let v = self
+                .v
+                .iter()
+                .zip(&other.v)
+                .map(|(&a, &b)| f(a, b))
+                .collect();
+            Mat {
+                rows: self.rows,
+                cols: self.cols,
+                v,
+            }
         }
     }
 
@@ -159,7 +186,10 @@ mod tests {
 
     fn close(what: &str, got: f32, want: f64) {
         let tolerance = 1e-4 * want.abs().max(1.0);
-        assert!((got as f64 - want).abs() < tolerance, "{what}: {got} vs {want}");
+        assert!(
+            (got as f64 - want).abs() < tolerance,
+            "{what}: {got} vs {want}"
+        );
     }
 
     /// The statistics of a 2 × 6 tanh net on 16 samples, against a direct computation in f64:
@@ -168,16 +198,36 @@ mod tests {
     fn statistics_equal_a_direct_computation() {
         let device = Device::flex().autodiff();
         device.seed(5);
-        let config = ModelConfig { input_dim: 5, depth: 2, width: 6, classes: 3, activation: Activation::Tanh, ..ModelConfig::default() };
+        let config = ModelConfig {
+            input_dim: 5,
+            depth: 2,
+            width: 6,
+            classes: 3,
+            activation: Activation::Tanh,
+            ..ModelConfig::default()
+        };
         let net = DenseNet::new(&config, 7, &device).unwrap();
         let x = Tensor::<2>::random([16, 5], Distribution::Normal(0.0, 2.0), &device);
         let labels: Vec<i64> = (0..16).map(|i| i % 3).collect();
         let y = Tensor::<1, Int>::from_ints(labels.as_slice(), &device);
         let stats = pollster::block_on(probe(&net, x.clone(), y)).unwrap();
 
-        let weight = |l: &burn::nn::Linear| (Mat::read(l.weight.val().inner()), Mat::read(l.bias.as_ref().unwrap().val().inner().unsqueeze()));
-        let add_bias = |m: Mat, b: &Mat| Mat { v: m.v.iter().enumerate().map(|(i, x)| x + b.v[i % m.cols]).collect(), ..m };
-        let mut h = Mat::read(x.inner());
+        let weight = |l: &burn::nn::Linear| {
+            (
+                Mat::read(l.weight.val().inner()),
+                Mat::read(l.bias.as_ref().unwrap().val().inner().unsqueeze()),
+            )
+        };
+        let add_bias = |m: Mat, b: &Mat| Mat {
+            v: m.v
+                .iter()
+                .enumerate()
+                .map(|(i, x)| x + b.v[i % m.cols])
+                .collect(),
+            ..m
+        };
+        let input = Mat::read(x.inner());
+        let mut h = input.map(|v| v);
         let (mut pres, mut acts, mut kernels) = (Vec::new(), Vec::new(), Vec::new());
         for layer in &net.hidden {
             let (w, b) = weight(&layer.linear);
@@ -192,22 +242,22 @@ mod tests {
         let logits = add_bias(h.mul(&w_out, false, false), &b_out);
         // d(mean cross-entropy)/d logits = (softmax − one-hot) / batch.
         let mut d = logits.map(|v| v);
-        for r in 0..16 {
+        for (r, &label) in labels.iter().enumerate() {
             let row = &logits.v[r * 3..r * 3 + 3];
             let max = row.iter().cloned().fold(f64::MIN, f64::max);
             let sum: f64 = row.iter().map(|v| (v - max).exp()).sum();
-            for c in 0..3 {
-                let p = (row[c] - max).exp() / sum;
-                d.v[r * 3 + c] = (p - f64::from(c as i64 == labels[r])) / 16.0;
+            for (c, &logit) in row.iter().enumerate() {
+                let p = (logit - max).exp() / sum;
+                d.v[r * 3 + c] = (p - f64::from(c as i64 == label)) / 16.0;
             }
         }
-        let mut grad_norms = vec![0.0; 2];
+        let mut grad_norms = [0.0; 2];
         let mut next = w_out;
         for l in (0..2).rev() {
             let d_act = d.mul(&next, false, true);
             let d_pre = d_act.zip(&acts[l], |g, a| g * (1.0 - a * a));
-            let input = if l == 0 { Mat::read(x.clone().inner()) } else { acts[l - 1].map(|v| v) };
-            let d_w = input.mul(&d_pre, true, false);
+            let below = if l == 0 { &input } else { &acts[l - 1] };
+            let d_w = below.mul(&d_pre, true, false);
             grad_norms[l] = d_w.v.iter().map(|g| g * g).sum::<f64>().sqrt();
             d = d_pre;
             next = kernels[l].map(|v| v);
@@ -220,14 +270,24 @@ mod tests {
             close("pre_std", stats.pre_std[l], ps);
             close("act_mean", stats.act_mean[l], am);
             close("act_std", stats.act_std[l], as_);
-            let saturated = pre.v.iter().filter(|v| v.abs() > 2.0).count() as f64 / pre.v.len() as f64;
+            let saturated =
+                pre.v.iter().filter(|v| v.abs() > 2.0).count() as f64 / pre.v.len() as f64;
             close("saturated", stats.saturated[l], saturated);
-            let dead = (0..6).filter(|&u| (0..16).all(|r| pre.at(r, u) <= 0.0)).count() as f64 / 6.0;
+            let dead = (0..6)
+                .filter(|&u| (0..16).all(|r| pre.at(r, u) <= 0.0))
+                .count() as f64
+                / 6.0;
             close("dead", stats.dead[l], dead);
             close("grad_norm", stats.grad_norm[l], grad_norms[l]);
-            let spread = (0..16).map(|r| mean_std(&act.v[r * 6..r * 6 + 6]).1).sum::<f64>() / 16.0;
+            let spread = (0..16)
+                .map(|r| mean_std(&act.v[r * 6..r * 6 + 6]).1)
+                .sum::<f64>()
+                / 16.0;
             close("unit_spread", stats.unit_spread[l], spread);
         }
-        assert!(stats.saturated.iter().any(|&s| s > 0.0), "the inputs are large enough to saturate some units");
+        assert!(
+            stats.saturated.iter().any(|&s| s > 0.0),
+            "the inputs are large enough to saturate some units"
+        );
     }
 }

@@ -58,10 +58,20 @@ async fn loss_before_and_after(device: &Device) -> (f64, f64) {
         device,
     )
     .unwrap();
-    let before = trainer.evaluate(&data, SplitKind::Valid).await.unwrap().loss;
+    let before = trainer
+        .evaluate(&data, SplitKind::Valid)
+        .await
+        .unwrap()
+        .loss;
     let report = fit(&mut trainer, &data, &mut |_| {}).await.unwrap();
     assert_eq!(report.stop, StopReason::MaxEpochs);
-    (before, report.valid.expect("the restored weights are evaluated").loss)
+    (
+        before,
+        report
+            .valid
+            .expect("the restored weights are evaluated")
+            .loss,
+    )
 }
 
 #[wasm_bindgen_test]

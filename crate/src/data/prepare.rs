@@ -146,7 +146,13 @@ pub fn prepare_fashion_mnist(
     if let Some(manifest) = up_to_date(out, &source) {
         return Ok(Prepared::UpToDate(manifest));
     }
-    let idx = |k: usize| idx_file(&dir.join(names[k]), &files[k], if k.is_multiple_of(2) { 3 } else { 1 });
+    let idx = |k: usize| {
+        idx_file(
+            &dir.join(names[k]),
+            &files[k],
+            if k.is_multiple_of(2) { 3 } else { 1 },
+        )
+    };
     let full = fashion_split(dir, idx(0)?, idx(1)?)?;
     let test = fashion_split(dir, idx(2)?, idx(3)?)?;
     let (valid, train) = split_at(&full, valid_records)?;
@@ -167,9 +173,9 @@ pub fn prepare_fashion_mnist(
 /// The payload of a gzipped IDX file of `dims` dimensions (images 3, labels 1).
 fn idx_file(path: &Path, gz: &[u8], dims: usize) -> Result<Vec<u8>, DataError> {
     let mut raw = Vec::new();
-    GzDecoder::new(gz)
-        .read_to_end(&mut raw)
-        .map_err(|e| DataError::new(path.display().to_string(), format!("not a gzip file ({e})")))?;
+    GzDecoder::new(gz).read_to_end(&mut raw).map_err(|e| {
+        DataError::new(path.display().to_string(), format!("not a gzip file ({e})"))
+    })?;
     idx_payload(&raw, dims).map_err(|p| DataError::new(path.display().to_string(), p))
 }
 

@@ -58,7 +58,9 @@ pub enum ProbeWeights {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum StopReason {
-    EarlyStopping { best_epoch: usize },
+    EarlyStopping {
+        best_epoch: usize,
+    },
     MaxEpochs,
     Stopped,
     /// A non-finite loss at `step` (1-based over the run) of `epoch`.
@@ -69,7 +71,9 @@ pub enum StopReason {
         #[serde(default)]
         step: usize,
     },
-    Failed { message: String },
+    Failed {
+        message: String,
+    },
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -255,17 +255,35 @@ fn mc_dropout_is_stochastic_and_eval_is_not() {
 fn mc_dropout_differs_from_plain_evaluation_only_with_dropout() {
     let data = data(300, 64.0);
     let variant = crate::variants::variant("selu-alpha-dropout").unwrap();
-    for (dropout, model) in [(true, ModelConfig { depth: 3, width: 32, ..variant.model.clone() }), (false, small_model())] {
+    for (dropout, model) in [
+        (
+            true,
+            ModelConfig {
+                depth: 3,
+                width: 32,
+                ..variant.model.clone()
+            },
+        ),
+        (false, small_model()),
+    ] {
         let mut t = trainer(&data, &model, &config(1e-3, 1));
         run(&mut t, &data).unwrap();
         let report = pollster::block_on(t.mc_dropout(&data, SplitKind::Valid, &[5, 20])).unwrap();
-        assert_eq!(report.mc.iter().map(|e| e.passes).collect::<Vec<_>>(), vec![5, 20]);
+        assert_eq!(
+            report.mc.iter().map(|e| e.passes).collect::<Vec<_>>(),
+            vec![5, 20]
+        );
         for mc in &report.mc {
             if dropout {
                 assert_ne!(mc.loss, report.plain.loss, "dropout makes each pass differ");
             } else {
                 // Identical passes: the mean of N equal softmaxes is the softmax itself.
-                assert!((mc.loss - report.plain.loss).abs() < 1e-5, "{} vs {}", mc.loss, report.plain.loss);
+                assert!(
+                    (mc.loss - report.plain.loss).abs() < 1e-5,
+                    "{} vs {}",
+                    mc.loss,
+                    report.plain.loss
+                );
                 assert_eq!(mc.accuracy, report.plain.accuracy);
             }
         }
@@ -283,7 +301,11 @@ fn the_run_emits_its_history_as_events() {
     for event in &events {
         match event {
             TrainEvent::Probed { probe } => history.probes.push(probe.clone()),
-            TrainEvent::Stepped { progress } => history.steps.push(history::StepLoss { step: progress.step, epoch: progress.epoch, loss: progress.loss }),
+            TrainEvent::Stepped { progress } => history.steps.push(history::StepLoss {
+                step: progress.step,
+                epoch: progress.epoch,
+                loss: progress.loss,
+            }),
             TrainEvent::EpochEnded { summary } => {
                 history.epochs.push(summary.record.clone());
                 history.best_epoch = summary.best_epoch;
@@ -295,11 +317,25 @@ fn the_run_emits_its_history_as_events() {
     assert!(matches!(events.last(), Some(TrainEvent::Finished { .. })));
     // The last probe measures the restored best weights and says so.
     let last = t.history().probes.last().unwrap();
-    assert_eq!(last.weights, ProbeWeights::RestoredBest { epoch: report.best_epoch });
-    assert_eq!(report.valid.as_ref().unwrap().loss, t.history().epochs[report.best_epoch - 1].val_loss);
-    assert!(report.test.is_some(), "the test split is complete, so it is evaluated");
+    assert_eq!(
+        last.weights,
+        ProbeWeights::RestoredBest {
+            epoch: report.best_epoch
+        }
+    );
+    assert_eq!(
+        report.valid.as_ref().unwrap().loss,
+        t.history().epochs[report.best_epoch - 1].val_loss
+    );
+    assert!(
+        report.test.is_some(),
+        "the test split is complete, so it is evaluated"
+    );
     assert!(t.done());
-    assert!(pollster::block_on(t.advance(&data)).is_err(), "an ended run does not go on");
+    assert!(
+        pollster::block_on(t.advance(&data)).is_err(),
+        "an ended run does not go on"
+    );
 }
 
 #[test]
@@ -317,7 +353,10 @@ fn a_stopped_run_restores_its_best_weights_and_is_evaluated() {
     assert_eq!(report.stop, StopReason::Stopped);
     assert_eq!(t.history().epochs.len(), 2);
     let best = t.history().best_epoch;
-    assert_eq!(report.valid.unwrap().loss, t.history().epochs[best - 1].val_loss);
+    assert_eq!(
+        report.valid.unwrap().loss,
+        t.history().epochs[best - 1].val_loss
+    );
 }
 
 #[test]
@@ -325,15 +364,33 @@ fn a_stopped_sweep_keeps_the_rates_swept_so_far_and_restores_the_weights() {
     let data = data(400, 32.0);
     let mut t = trainer(&data, &small_model(), &config(1e-3, 1));
     let before = pollster::block_on(t.evaluate(&data, SplitKind::Valid)).unwrap();
-    let mut sweep = t.begin_sweep(&data, &LrSweepConfig { min_lr: 1e-5, max_lr: 1.0, steps: 100 });
+    let mut sweep = t.begin_sweep(
+        &data,
+        &LrSweepConfig {
+            min_lr: 1e-5,
+            max_lr: 1.0,
+            steps: 100,
+        },
+    );
     let event = pollster::block_on(t.advance_sweep(&mut sweep, &data)).unwrap();
-    assert_eq!(event, SweepEvent::Swept { steps: 10, total: 100 });
+    assert_eq!(
+        event,
+        SweepEvent::Swept {
+            steps: 10,
+            total: 100
+        }
+    );
     sweep.stop();
-    let SweepEvent::Found { result } = pollster::block_on(t.advance_sweep(&mut sweep, &data)).unwrap() else {
+    let SweepEvent::Found { result } =
+        pollster::block_on(t.advance_sweep(&mut sweep, &data)).unwrap()
+    else {
         panic!("a stopped sweep ends at its next advance")
     };
     assert!(result.stopped);
-    assert_eq!((result.lrs.len(), result.losses.len(), result.smoothed.len()), (10, 10, 10));
+    assert_eq!(
+        (result.lrs.len(), result.losses.len(), result.smoothed.len()),
+        (10, 10, 10)
+    );
     assert!(sweep.done());
     let after = pollster::block_on(t.evaluate(&data, SplitKind::Valid)).unwrap();
     assert_eq!(before.loss, after.loss, "the sweep gave the weights back");
