@@ -206,6 +206,8 @@ const handlers = {
     sampling = true;
     try {
       for (const n of samples) {
+        // On the CPU backend each count computes without yielding: let a STOP message in.
+        await yieldToEvents();
         if (control.stop) break;
         mc.push(await session.evaluateMc(split, n));
       }

@@ -397,6 +397,31 @@ fn a_stopped_sweep_keeps_the_rates_swept_so_far_and_restores_the_weights() {
 }
 
 #[test]
+fn a_run_continues_from_imported_weights() {
+    let data = data(400, 32.0);
+    let variant = crate::variants::variant("selu-alpha-dropout").unwrap();
+    let model = ModelConfig {
+        depth: 3,
+        width: 32,
+        ..variant.model
+    };
+    let mut first = trainer(&data, &model, &config(1e-3, 2));
+    let report = run(&mut first, &data).unwrap();
+    let bytes = pollster::block_on(crate::weights::to_bytes(first.model())).unwrap();
+    let mut next = trainer(&data, &model, &config(1e-3, 1));
+    let loaded = crate::weights::from_bytes(next.model().clone(), &bytes).unwrap();
+    next.set_model(loaded);
+    let start = pollster::block_on(next.evaluate(&data, SplitKind::Valid)).unwrap();
+    assert_eq!(
+        start.loss,
+        report.valid.unwrap().loss,
+        "it starts from the imported weights"
+    );
+    let continued = run(&mut next, &data).unwrap();
+    assert_eq!(continued.stop, StopReason::MaxEpochs);
+}
+
+#[test]
 fn invalid_training_configs_are_errors() {
     let data = data(100, 64.0);
     let bad = TrainConfig {

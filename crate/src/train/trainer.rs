@@ -413,7 +413,9 @@ impl Trainer {
 
     /// Replaces the weights (after import, or after pruning).
     pub fn set_model(&mut self, model: DenseNet) {
-        self.model = model.to_device(&self.device);
+        // `fork`, not `to_device`: the weights must be leaves of a graph of their own, or the
+        // second training step's backward finds the first one's tape consumed.
+        self.model = model.fork(&self.device);
     }
 
     pub(super) fn snapshot(&self) -> (DenseNet, ModuleOptimizer) {
