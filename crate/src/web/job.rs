@@ -9,9 +9,9 @@ use crate::lessons::{LessonEvent, LessonRunner};
 use crate::train::{StopReason, SweepEvent, SweepRun, TrainEvent, Trainer};
 
 pub enum Job {
-    Run(Trainer),
-    Sweep(Trainer, SweepRun),
-    Lesson(LessonRunner),
+    Run(Box<Trainer>),
+    Sweep(Box<Trainer>, Box<SweepRun>),
+    Lesson(Box<LessonRunner>),
 }
 
 /// An event of whichever job emitted it; `job` says which kind.

@@ -304,7 +304,7 @@ impl Session {
     pub fn configure(&self, run: JsValue) -> Result<JsValue, JsValue> {
         let run: RunConfig = from_js(run, "run configuration")?;
         self.start(|data| {
-            new_trainer(data, &run, &self.device).map(|(t, info)| (Job::Run(t), info))
+            new_trainer(data, &run, &self.device).map(|(t, info)| (Job::Run(Box::new(t)), info))
         })
     }
 
@@ -317,7 +317,7 @@ impl Session {
         self.start(|data| {
             let (trainer, info) = new_trainer(data, &run, &self.device)?;
             let sweep = trainer.begin_sweep(data, &sweep);
-            Ok((Job::Sweep(trainer, sweep), info))
+            Ok((Job::Sweep(Box::new(trainer), Box::new(sweep)), info))
         })
     }
 
@@ -331,7 +331,10 @@ impl Session {
             .state
             .try_borrow_mut()
             .map_err(|_| js_error("busy", BUSY))?;
-        s.job = Some(Job::Lesson(LessonRunner::new(lesson, &self.device)));
+        s.job = Some(Job::Lesson(Box::new(LessonRunner::new(
+            lesson,
+            &self.device,
+        ))));
         Ok(answer)
     }
 
