@@ -2,12 +2,14 @@
 // (data-loader.js), persists runs (store.js), and re-renders the views at most once per frame.
 import { ToWorker, FromWorker } from './protocol.js';
 import { createWorkerClient, WorkerError } from './worker-client.js';
-import { loadDataset, datasetName, DatasetError } from './data-loader.js';
+import { loadDataset, loadingOrder, datasetName, DatasetError } from './data-loader.js';
 import { RunStore, newRun, exportRunFile, parseRunFile } from './store.js';
 import { runLesson, LessonStopped } from './lessons.js';
 import { createBackendBanner } from './views/backend-banner.js';
 import { createDatasetPanel } from './views/dataset-panel.js';
 import { createControls } from './views/controls.js';
+import { createActionBar } from './views/action-bar.js';
+import { SPEED_TEST_STEPS } from './views/estimate.js';
 import { createLrFinder } from './views/lr-finder.js';
 import { createCurves } from './views/curves.js';
 import { createLayerStats } from './views/layer-stats.js';
@@ -31,6 +33,8 @@ const state = {
   runs: [],
   overlays: new Set(),
   lrFinder: null,
+  // The training speed of the last timed sweep (LR finder or speed test), for time estimates.
+  speed: null,
   mc: null,
   errors: [],
   // The chapter's lessons: the catalog (from the worker), the last finding of each (from
@@ -48,7 +52,7 @@ function freshDataState() {
   } catch (e) {
     error = { message: e.message, hint: null, file: null };
   }
-  return { name, status: error ? 'error' : 'loading', manifest: null, files: [], worker: null, error, notices: [], startedAt: performance.now(), seconds: null };
+  return { name, status: error ? 'error' : 'loading', manifest: null, files: [], worker: null, error, notices: [], consent: null, startedAt: performance.now(), seconds: null };
 }
 
 // ---- rendering -------------------------------------------------------------------------------
@@ -376,7 +380,7 @@ function startDataset() {
   }
   const mine = () => generation === dataGeneration;
   let manifestText = null;
-  loadDataset(state.data.name, {
+  downloadConsent(state.data.name, controller.signal).then(() => loadDataset(state.data.name, {
     signal: controller.signal,
     onManifest({ manifest, text, files }) {
       if (!mine()) return;
@@ -407,7 +411,7 @@ function startDataset() {
       state.data.notices.push(text);
       invalidate();
     },
-  }).then(() => {
+  })).then(() => {
     if (!mine()) return;
     state.data.status = 'complete';
     state.data.seconds = (performance.now() - state.data.startedAt) / 1000;
@@ -421,6 +425,41 @@ function startDataset() {
       ? { message: error.message, hint: error.hint, file: error.file }
       : { message: `Loading the dataset failed: ${error.message}`, hint: null, file: null };
     showError(state.data.error.message, { hint: state.data.error.hint, during: 'dataset' });
+  });
+}
+
+// On a metered connection or a small screen, the download waits for a yes: the dataset panel
+// states its size from the manifest. A yes is remembered per dataset.
+const CONSENT_KEY = 'selfnorm-download-ok';
+
+function consented() {
+  try {
+    return JSON.parse(localStorage.getItem(CONSENT_KEY) ?? '[]');
+  } catch {
+    return [];
+  }
+}
+
+function downloadNeedsConsent(name) {
+  const c = navigator.connection;
+  const metered = Boolean(c?.saveData) || ['slow-2g', '2g', '3g'].includes(c?.effectiveType);
+  return (metered || matchMedia('(max-width: 700px)').matches) && !consented().includes(name);
+}
+
+async function downloadConsent(name, signal) {
+  if (!downloadNeedsConsent(name)) return;
+  let files;
+  try {
+    const response = await fetch(`data/${name}/manifest.json`, { signal, cache: 'no-cache' });
+    files = loadingOrder(await response.json());
+  } catch (error) {
+    if (error.name === 'AbortError') throw error;
+    return; // loadDataset reports a missing or broken manifest
+  }
+  await new Promise((resolve, reject) => {
+    state.data.consent = { bytes: files.reduce((a, f) => a + f.bytes, 0), files: files.length, resolve };
+    signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
+    invalidate();
   });
 }
 
@@ -480,12 +519,20 @@ async function beginRun({ config, variant, modified, name = null, lesson = null 
   return run;
 }
 
+/** An LR sweep on `config` (weights restored after), timed: its speed goes to `state.speed`. */
+async function timedSweep(runId, config, sweep) {
+  const info = await configure(runId, config);
+  const answer = await client.request(ToWorker.FIND_LR, { sweep });
+  const batch = config.train.batch_size;
+  state.speed = { backend: state.backend.active, batch, model: info.model, samplesPerSecond: (answer.result.lrs.length * batch) / answer.seconds, at: Date.now() };
+  return answer;
+}
+
 /** The LR finder on `config` (weights restored after); its result also goes to the LR finder panel. */
 async function sweepLr(config, sweep) {
   setPhase('lr-finding');
   try {
-    await configure('lr-finder', config);
-    const answer = await client.request(ToWorker.FIND_LR, { sweep });
+    const answer = await timedSweep('lr-finder', config, sweep);
     state.lrFinder = { ...answer.result, seconds: answer.seconds, sweep, configKey: configKey(config), lrBefore: config.train.lr };
     return answer.result;
   } finally {
@@ -654,6 +701,19 @@ const app = {
     setPhase('stopping');
   },
 
+  /** Times a few training steps of `config` (an LR sweep at tiny rates, weights restored) for time estimates. */
+  async measureSpeed(config) {
+    if (state.phase !== 'idle') return;
+    setPhase('measuring');
+    try {
+      await timedSweep('speed-test', config, { min_lr: 1e-7, max_lr: 1e-6, steps: SPEED_TEST_STEPS });
+    } catch (error) {
+      if (!(error instanceof WorkerError)) showError(`Measuring the speed failed: ${error.message}`);
+    } finally {
+      if (state.phase === 'measuring') setPhase(restPhase());
+    }
+  },
+
   async findLr(config, sweep) {
     if (state.phase !== 'idle') return;
     try {
@@ -706,7 +766,7 @@ const app = {
   },
 
   restartWorker(backend) {
-    if (['configuring', 'lr-finding', 'training', 'pausing', 'stopping', 'saving-weights', 'loading-weights', 'mc', 'lesson'].includes(state.phase) || state.lessons.active) return;
+    if (['configuring', 'measuring', 'lr-finding', 'training', 'pausing', 'stopping', 'saving-weights', 'loading-weights', 'mc', 'lesson'].includes(state.phase) || state.lessons.active) return;
     restartWorker(backend);
   },
 
@@ -770,6 +830,20 @@ const app = {
     invalidate();
   },
 
+  /** The user's yes to the dataset download the panel asked about. */
+  confirmDownload() {
+    const consent = state.data.consent;
+    if (!consent) return;
+    state.data.consent = null;
+    try {
+      localStorage.setItem(CONSENT_KEY, JSON.stringify([...consented(), state.data.name]));
+    } catch {
+      // Asked again next time.
+    }
+    consent.resolve();
+    invalidate();
+  },
+
   dismissError,
   invalidate,
 };
@@ -809,6 +883,7 @@ function snapshot() {
       verified: files.filter((f) => f.status === 'verified').length,
       fromCache: files.filter((f) => f.source === 'cache').length,
       readyToTrain: Boolean(ws?.ready_to_train),
+      awaitingConsent: Boolean(state.data.consent),
       loaded: ws?.loaded ?? null,
       expected: ws?.expected ?? null,
       error: state.data.error,
@@ -844,6 +919,7 @@ views.push(
   createErrors($('error'), app),
   createDatasetPanel($('dataset-status'), app),
   createControls($('controls'), app),
+  createActionBar($('action-bar'), app),
   createLessons($('lessons'), app),
   createProgress($('progress'), app),
   createLrFinder($('lr-finder'), app),
