@@ -897,6 +897,7 @@ function snapshot() {
     probes: current?.history.probes.length ?? 0,
     lrFinder: state.lrFinder && { suggested_lr: state.lrFinder.suggested_lr, points: state.lrFinder.lrs.length, diverged: state.lrFinder.diverged, seconds: state.lrFinder.seconds },
     mc: state.mc,
+    speed: state.speed && { backend: state.speed.backend, batch: state.speed.batch, samplesPerSecond: state.speed.samplesPerSecond },
     runs: state.runs.map(summary),
     errors: state.errors.map(({ message, hint, fatal, during, kind }) => ({ message, hint, fatal, during, kind })),
     interruptedOnLoad: state.interruptedOnLoad,

@@ -93,3 +93,23 @@ pub fn all() -> Vec<Variant> {
         .map(|n| variant(n).expect("known variant"))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_name_the_exercise_part_once_each() {
+        let variants = all();
+        for v in &variants {
+            // The title opens with the part in parentheses, "(d) …"; the label with "8d · …".
+            let part = v.title[1..].split(')').next().unwrap();
+            let last = part.chars().last().unwrap();
+            assert!(v.label.starts_with(&format!("8{last} · ")), "{}: {}", v.name, v.label);
+        }
+        let mut labels: Vec<_> = variants.iter().map(|v| v.label.as_str()).collect();
+        labels.sort_unstable();
+        labels.dedup();
+        assert_eq!(labels.len(), variants.len());
+    }
+}

@@ -98,7 +98,8 @@ export function createActionBar(container, app) {
     const options = presets(state);
     const describe = (epochs, records) => {
       const time = cost && available ? `, ${fmtApprox(runSeconds(cost, epochs, recordsPerEpoch({ max_train_records: records }, available)))}` : '';
-      return `${epochs} epoch${epochs === 1 ? '' : 's'} × ${records > 0 ? fmtInt(available ? Math.min(records, available) : records) : 'all'} records${time}`;
+      const perEpoch = available ? fmtInt(recordsPerEpoch({ max_train_records: records }, available)) : records > 0 ? fmtInt(records) : 'all';
+      return `${epochs} epoch${epochs === 1 ? '' : 's'} × ${perEpoch} records${time}`;
     };
     const train = config?.train;
     const current = options.find((p) => train && p.epochs === train.max_epochs && p.max_train_records === train.max_train_records);
