@@ -105,7 +105,12 @@ mod tests {
             // The title opens with the part in parentheses, "(d) …"; the label with "8d · …".
             let part = v.title[1..].split(')').next().unwrap();
             let last = part.chars().last().unwrap();
-            assert!(v.label.starts_with(&format!("8{last} · ")), "{}: {}", v.name, v.label);
+            assert!(
+                v.label.starts_with(&format!("8{last} · ")),
+                "{}: {}",
+                v.name,
+                v.label
+            );
         }
         let mut labels: Vec<_> = variants.iter().map(|v| v.label.as_str()).collect();
         labels.sort_unstable();

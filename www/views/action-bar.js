@@ -131,9 +131,9 @@ export function createActionBar(container, app) {
     const { train } = config;
     const records = recordsPerEpoch(train, available);
     const sweep = safe(() => app.form.sweep());
-    setText(estimate, `Train: ${fmtApprox(runSeconds(cost, train.max_epochs, records))} at most on ${backend} (${train.max_epochs} × ${fmtInt(records)} records; early stopping may end it sooner)`
+    setText(estimate, `Train: ${fmtApprox(runSeconds(cost, train.max_epochs, records))} at most`
       + (sweep ? ` · LR finder: ${fmtApprox(sweepSeconds(cost, sweep.steps, train.batch_size))}` : ''));
-    setText(source, `From ${costSource(cost)}.`);
+    setText(source, `${train.max_epochs} epochs × ${fmtInt(records)} records on ${backend}; early stopping may end it sooner. From ${costSource(cost)}.`);
   }
 
   function renderButtons(state) {
