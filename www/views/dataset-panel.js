@@ -28,6 +28,7 @@ export function createDatasetPanel(container, app) {
     const data = state.data;
     setText(name, data.name);
     consent.hidden = !data.consent;
+    container.dataset.consent = String(Boolean(data.consent));
     if (data.consent) setText(consentText, `The dataset is ${fmtBytes(data.consent.bytes)} in ${data.consent.files} files. On a metered connection or a phone, download it now? It stays in this browser's cache for the next visits.`);
     // The file list is open while files stream in or fail, folded once all are verified.
     if (data.status !== lastStatus) {

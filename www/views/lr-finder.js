@@ -1,7 +1,10 @@
 // The LR finder's result: loss against learning rate on a log axis, raw and smoothed, with the
 // suggested rate marked and one click to use it.
 import { h, setText, fmtLr, fmtDuration, bringIntoView } from '../format.js';
-import { createChart, axis, colors, verticalMarker, logTicks, logSplits } from '../chart.js';
+import { createChart, axis, colors, verticalMarker, logTicks, logSplits, lastValue } from '../chart.js';
+
+// The legend shows the sweep's last losses, or those under the pointer.
+const lossValue = lastValue((u, v) => (v == null ? '—' : v.toFixed(3)));
 
 export function createLrFinder(container, app) {
   const summary = h('p', { class: 'caption', 'data-testid': 'lr-summary' },
@@ -49,8 +52,8 @@ export function createLrFinder(container, app) {
       ],
       series: [
         { label: 'lr', value: (u, v) => (v == null ? '—' : fmtLr(v)) },
-        { label: 'loss', stroke: colors.raw, width: 1, points: { show: false }, value: (u, v) => (v == null ? '—' : v.toFixed(3)) },
-        { label: 'smoothed', stroke: colors.smooth, width: 2, points: { show: false }, value: (u, v) => (v == null ? '—' : v.toFixed(3)) },
+        { label: 'loss', stroke: colors.raw, width: 1, points: { show: false }, value: lossValue },
+        { label: 'smoothed', stroke: colors.smooth, width: 2, points: { show: false }, value: lossValue },
       ],
       cursor: { drag: { x: true, y: false } },
       hooks: { draw: [verticalMarker(() => result?.suggested_lr ?? null, (x) => `suggested ${fmtLr(x)}`)] },
