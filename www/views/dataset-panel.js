@@ -70,6 +70,7 @@ export function createDatasetPanel(container, app) {
     overallBar.value = loaded;
     const verified = files.filter((f) => f.status === 'verified').length;
     if (data.status === 'error' && !files.length) setText(overallText, 'Not loaded.');
+    else if (data.consent) setText(overallText, 'Not downloaded yet.');
     else if (!files.length) setText(overallText, 'Reading the manifest…');
     else if (data.status === 'complete') setText(overallText, `${verified} of ${files.length} files verified (${fmtBytes(total)}) in ${fmtDuration(data.seconds)}.`);
     else setText(overallText, `${fmtBytes(loaded)} of ${fmtBytes(total)} · ${verified} of ${files.length} files verified (size + SHA-256)`);

@@ -323,7 +323,8 @@ export function createLessons(container, app) {
     }
 
     const record = records[selected] ?? null;
-    const fk = `${selected}|${record?.finished ?? 'none'}`;
+    // The placeholder names the lesson's runs: drawn again once the catalog has come.
+    const fk = `${selected}|${record?.finished ?? 'none'}|${Boolean(lesson)}`;
     if (fk !== figureKey) {
       figureKey = fk;
       if (record) {
