@@ -147,6 +147,10 @@ test('phone: the download waits for a yes, no sideways scrolling, lessons first,
   assert.match(await site.page.locator('[data-testid="consent-text"]').innerText(), new RegExp(fmtBytes(bytes).replace('.', '\\.')));
   await site.page.click('#btn-download');
   await waitForReady(site.page);
+  const wide = await site.page.evaluate(() => [...document.querySelectorAll('body *')]
+    .filter((el) => el.getClientRects().length && el.getBoundingClientRect().right > innerWidth + 0.5)
+    .map((el) => `${el.tagName.toLowerCase()}.${el.className} right ${Math.round(el.getBoundingClientRect().right)}`));
+  assert.deepEqual(wide, [], 'nothing sticks out to the right');
   assert.ok(await site.page.evaluate(() => document.documentElement.scrollWidth) <= PHONE.width, 'no sideways scrolling');
   const top = (sel) => site.page.locator(sel).evaluate((el) => el.getBoundingClientRect().top + scrollY);
   assert.ok(await top('#lessons') < await top('#controls'), 'lessons come before the settings');

@@ -146,8 +146,17 @@ export function createLessons(container, app) {
   let statusKey = '';
   let backendKey = '';
 
+  /** The selected tab is the one Tab reaches (roving tab index); the others are reached with arrows. */
+  function markSelected() {
+    for (const button of tabButtons) {
+      button.setAttribute('aria-selected', String(button.dataset.lesson === selected));
+      button.tabIndex = button.dataset.lesson === selected ? 0 : -1;
+    }
+  }
+
   function select(name) {
     selected = name;
+    markSelected();
     settings.lesson = name;
     saveSettings(settings);
     figureKey = '';
@@ -271,10 +280,9 @@ export function createLessons(container, app) {
     lastState = state;
     const { catalog, records, active, failure } = state.lessons;
     if (active && active.name !== selected) select(active.name);
+    markSelected();
     for (const button of tabButtons) {
       const name = button.dataset.lesson;
-      button.setAttribute('aria-selected', String(name === selected));
-      button.tabIndex = name === selected ? 0 : -1;
       button.classList.toggle('has-finding', Boolean(records[name]));
       button.classList.toggle('is-running', active?.name === name);
     }
