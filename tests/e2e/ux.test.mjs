@@ -171,5 +171,6 @@ test('phone: the download waits for a yes, no sideways scrolling, lessons first,
   assert.deepEqual(await smallText(site.page, 13), [], 'no text under 13 px');
   await site.page.evaluate(() => window.scrollTo({ top: 0, behavior: 'instant' }));
   await site.page.screenshot({ path: join(ensureOutputDir(), 'ux-phone.png') });
+  await site.page.screenshot({ path: join(ensureOutputDir(), 'ux-phone-full.png'), fullPage: true });
   assert.deepEqual(site.browser.problems, []);
 });

@@ -58,7 +58,7 @@ function diagnosisText(probe) {
     parts.push('the activation std is not finite or zero at layer 1.');
   }
   if (gradient) {
-    parts.push(`Gradients ${gradient.verdict}: layer 1's gradient norm is ×${fmtNumber(gradient.ratio, 2)} layer ${layers}'s (healthy within ×${GRADIENT_FACTOR} either way).`);
+    parts.push(`Gradients ${gradient.verdict}: layer 1's gradient norm is ${fmtNumber(gradient.ratio, 2)} × layer ${layers}'s (healthy within ×${GRADIENT_FACTOR} either way).`);
   }
   return parts.join(' ');
 }
@@ -91,7 +91,7 @@ export function createLayerStats(container, app) {
   const sat = panel('Saturated and dead units',
     'Saturated: activations in a flat part of the function (ELU/SELU: z < −3; tanh: |z| > 2; sigmoid: |z| > 3), where the gradient is ≈ 0. Dead: units whose input is ≤ 0 on every probe image; a dead ReLU never recovers.', { third: true });
   const grad = panel('Gradient norm per layer (log scale)',
-    'L2 norm of the loss gradient for each layer\'s kernel. Roughly level is healthy; falling towards layer 1 means vanishing gradients (the first layers barely learn), rising means exploding ones.', { third: true });
+    `L2 norm of the loss gradient for each layer's kernel. Level is healthy (layer 1 within ×${GRADIENT_FACTOR} of the last layer); falling towards layer 1 means vanishing gradients (the first layers barely learn), rising means exploding ones.`, { third: true });
   const spread = panel('Unit spread per layer',
     'Std across a layer\'s units, averaged over images. 0 means every unit computes the same function: with identical initial weights the symmetry is never broken.', { third: true });
 

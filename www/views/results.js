@@ -104,7 +104,7 @@ export function createResults(container, app) {
     let note = '';
     const withDropout = state.variants.find((v) => v.model.dropout);
     if (!dropout) note = `MC Dropout is off for this run: its model has no dropout layer, so every pass would be the same plain inference.${withDropout ? ` Train the ${withDropout.label ?? withDropout.name} variant to try it.` : ''}`;
-    if (!loaded) {
+    if (!loaded && dropout) {
       if (run.hasWeights) note = `${note} Load this run's best weights to run MC Dropout on them.`.trim();
       else if (run.status === 'running' || run.status === 'paused') note = `${note} MC Dropout is available once the run finishes.`.trim();
       else note = `${note} No weights are stored for this run (only finished runs keep theirs).`.trim();
