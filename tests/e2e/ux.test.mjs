@@ -147,6 +147,9 @@ test('phone: the download waits for a yes, no sideways scrolling, lessons first,
   assert.match(await site.page.locator('[data-testid="consent-text"]').innerText(), new RegExp(fmtBytes(bytes).replace('.', '\\.')));
   await site.page.click('#btn-download');
   await waitForReady(site.page);
+  // The form holds the sweep's 20 × 100 net; the only run kept (a reload drops the sweep's figure) is 4 × 32.
+  assert.match(await site.page.locator('[data-testid="estimate"]').innerText(), /from another net's speed/);
+  assert.equal(await site.page.locator('#btn-measure').isVisible(), true, 'a measurement of this net is offered');
   const wide = await site.page.evaluate(() => [...document.querySelectorAll('body *')]
     .filter((el) => el.getClientRects().length && el.getBoundingClientRect().right > innerWidth + 0.5)
     .map((el) => `${el.tagName.toLowerCase()}.${el.className} right ${Math.round(el.getBoundingClientRect().right)}`));

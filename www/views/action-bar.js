@@ -132,7 +132,11 @@ export function createActionBar(container, app) {
     const records = recordsPerEpoch(train, available);
     const sweep = safe(() => app.form.sweep());
     setText(estimate, `Train: ${fmtApprox(runSeconds(cost, train.max_epochs, records))} at most`
-      + (sweep ? ` · LR finder: ${fmtApprox(sweepSeconds(cost, sweep.steps, train.batch_size))}` : ''));
+      + (sweep ? ` · LR finder: ${fmtApprox(sweepSeconds(cost, sweep.steps, train.batch_size))}` : '')
+      + (cost.scaled ? ' (from another net\'s speed)' : ''));
+    // Speed does not scale exactly with size (small nets are overhead-bound): offer a measurement.
+    measure.hidden = !cost.scaled;
+    measure.disabled = state.phase !== 'idle' || Boolean(state.lessons.active);
     setText(source, `${train.max_epochs} epochs × ${fmtInt(records)} records on ${backend}; early stopping may end it sooner. From ${costSource(cost)}.`);
   }
 
