@@ -96,10 +96,11 @@ export function createActionBar(container, app) {
 
   function renderLength(state, config, cost, available) {
     const options = presets(state);
-    const describe = (epochs, records) => {
-      const time = cost && available ? `, ${fmtApprox(runSeconds(cost, epochs, recordsPerEpoch({ max_train_records: records }, available)))}` : '';
-      const perEpoch = available ? fmtInt(recordsPerEpoch({ max_train_records: records }, available)) : records > 0 ? fmtInt(records) : 'all';
-      return `${epochs} epoch${epochs === 1 ? '' : 's'} × ${perEpoch} records${time}`;
+    const describe = (epochs, maxRecords) => {
+      if (!available) return `${epochs} epoch${epochs === 1 ? '' : 's'}`;
+      const records = recordsPerEpoch({ max_train_records: maxRecords }, available);
+      const time = cost ? `, ${fmtApprox(runSeconds(cost, epochs, records))}` : '';
+      return `${epochs} epoch${epochs === 1 ? '' : 's'} × ${fmtInt(records)} records${time}`;
     };
     const train = config?.train;
     const current = options.find((p) => train && p.epochs === train.max_epochs && p.max_train_records === train.max_train_records);
