@@ -45,15 +45,21 @@ export function layerVerdicts(stats) {
   };
 }
 
+// Vanishing and exploding signals are claims about an untrained net; a trained one has learnt its
+// scales, so past the first step the same rule only says how the std changes with depth.
+const TRAINED_SIGNAL = { healthy: 'level across depth', vanishing: 'shrinks with depth', exploding: 'grows with depth' };
+
 /** The sentence above the plots: when the probe was taken, then each verdict and its threshold. */
 function diagnosisText(probe) {
   const s = probe.stats;
   const layers = s.act_std.length;
   const { signal, gradient } = layerVerdicts(s);
-  const when = probe.step === 0 ? 'At initialization (before any training step)' : `After ${fmtInt(probe.step)} steps (epoch ${fmtNumber(probe.epoch, 3)})`;
+  const initial = probe.step === 0;
+  const when = initial ? 'At initialization (before any training step)' : `After ${fmtInt(probe.step)} steps (epoch ${fmtNumber(probe.epoch, 3)})`;
   const parts = [`${when}:`];
   if (signal) {
-    parts.push(`signal ${signal.verdict}. Activation std: ${fmtNumber(s.act_std[0], 3)} at layer 1 → ${fmtNumber(s.act_std[layers - 1], 3)} at layer ${layers} (×${fmtNumber(signal.ratio, 2)}; healthy within ×${SIGNAL_FACTOR} either way, vanishing below 1/${SIGNAL_FACTOR}, exploding above ${SIGNAL_FACTOR}); mean ${fmtNumber(s.act_mean[0], 2)} → ${fmtNumber(s.act_mean[layers - 1], 2)}.`);
+    const rule = initial ? `healthy within ×${SIGNAL_FACTOR} either way, vanishing below 1/${SIGNAL_FACTOR}, exploding above ${SIGNAL_FACTOR}` : `level within ×${SIGNAL_FACTOR} either way`;
+    parts.push(`signal ${initial ? signal.verdict : TRAINED_SIGNAL[signal.verdict]}. Activation std: ${fmtNumber(s.act_std[0], 3)} at layer 1 → ${fmtNumber(s.act_std[layers - 1], 3)} at layer ${layers} (×${fmtNumber(signal.ratio, 2)}; ${rule}); mean ${fmtNumber(s.act_mean[0], 2)} → ${fmtNumber(s.act_mean[layers - 1], 2)}.`);
   } else {
     parts.push('the activation std is not finite or zero at layer 1.');
   }
