@@ -28,8 +28,9 @@ export function fade(hex, alpha) {
   return `rgba(${n >> 16}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
 }
 
-const font = '12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
-const axisFont = '11px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
+// 13 px at least, for a projector.
+const font = '14px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
+const axisFont = '13px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 
 /** Axis options with this site's fonts and grid. */
 export function axis(extra = {}) {
@@ -75,6 +76,22 @@ export function logTicks(format = (v) => String(v)) {
   });
 }
 
+/** Whole-number ticks for an epoch axis (uPlot's default steps include fractions). */
+export const WHOLE_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000];
+
+/**
+ * A legend formatter that shows the series' last value while the pointer is not over the plot
+ * (uPlot passes a null index then), and the value under the pointer otherwise.
+ */
+export function lastValue(format) {
+  return (u, v, sidx, idx) => {
+    if (idx !== null && idx !== undefined) return format(u, v);
+    const column = u.data[sidx];
+    for (let i = column.length - 1; i >= 0; i--) if (column[i] !== null && column[i] !== undefined) return format(u, column[i]);
+    return format(u, null);
+  };
+}
+
 /** A hook drawing dashed horizontal reference lines at `values` on scale `scale`. */
 export function referenceLines(values, scale = 'y') {
   return (u) => {
@@ -111,7 +128,7 @@ export function verticalMarker(get, label, color = colors.marker) {
     ctx.moveTo(px, bbox.top);
     ctx.lineTo(px, bbox.top + bbox.height);
     ctx.stroke();
-    ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
+    ctx.font = `${13 * devicePixelRatio}px system-ui, sans-serif`;
     const text = label(x);
     const width = ctx.measureText(text).width;
     const left = px + 6 * devicePixelRatio + width > bbox.left + bbox.width ? px - 6 * devicePixelRatio - width : px + 6 * devicePixelRatio;

@@ -44,6 +44,16 @@ export function fmtDuration(seconds) {
   return h > 0 ? `${h}${nbsp}h${nbsp}${String(m).padStart(2, '0')}${nbsp}min` : `${m}${nbsp}min${nbsp}${String(rest).padStart(2, '0')}${nbsp}s`;
 }
 
+/** A rounded duration for estimates: "≈ 20 s", "≈ 4 min", "≈ 1 h 20 min". */
+export function fmtApprox(seconds) {
+  if (!Number.isFinite(seconds) || seconds < 0) return '—';
+  if (seconds < 1) return `<${nbsp}1${nbsp}s`;
+  if (seconds < 60) return `≈${nbsp}${Math.round(seconds)}${nbsp}s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `≈${nbsp}${minutes}${nbsp}min`;
+  return `≈${nbsp}${Math.floor(minutes / 60)}${nbsp}h${nbsp}${String(minutes % 60).padStart(2, '0')}${nbsp}min`;
+}
+
 export function fmtRate(samplesPerSecond) {
   return Number.isFinite(samplesPerSecond) ? `${fmtInt(samplesPerSecond)}${nbsp}samples/s` : '—';
 }
@@ -71,6 +81,14 @@ export function h(tag, attrs = {}, ...children) {
     el.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
   return el;
+}
+
+/** Scrolls `el` to the top of the view (below the sticky bar) unless its top is already in view. */
+export function bringIntoView(el) {
+  const top = el.getBoundingClientRect().top;
+  const covered = parseFloat(getComputedStyle(document.documentElement).scrollPaddingTop) || 0;
+  if (top >= covered && top < innerHeight * 0.6) return;
+  el.scrollIntoView({ behavior: 'smooth', block: 'start' });
 }
 
 /** Sets an element's text only when it changed (cheap to call every frame). */

@@ -15,6 +15,7 @@ import { createLessons as createLessonRunner } from './lessons.js';
 import { createBackendBanner } from './views/backend-banner.js';
 import { createDatasetPanel } from './views/dataset-panel.js';
 import { createControls } from './views/controls.js';
+import { createActionBar } from './views/action-bar.js';
 import { createLrFinder } from './views/lr-finder.js';
 import { createCurves } from './views/curves.js';
 import { createLayerStats } from './views/layer-stats.js';
@@ -64,6 +65,8 @@ const app = {
   pause: () => runs.pause(),
   stop: () => runs.stop(),
   findLr: (config, sweep) => phase.is('idle') && runs.findLr(config, sweep),
+  measureSpeed: (config) => runs.measureSpeed(config),
+  confirmDownload: () => feed.confirmDownload(),
   runLesson: (name, options) => lessons.run(name, options),
   listLessons: (options) => lessons.list(options),
   stopLesson: () => runs.stop(),
@@ -86,6 +89,7 @@ renderer.add(
   createErrors($('error'), app),
   createDatasetPanel($('dataset-status'), app),
   createControls($('controls'), app),
+  createActionBar($('action-bar'), app),
   createLessons($('lessons'), app),
   createProgress($('progress'), app),
   createLrFinder($('lr-finder'), app),

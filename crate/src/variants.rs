@@ -12,6 +12,8 @@ use crate::model::{
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Variant {
     pub name: String,
+    /// A short human name for pickers: the exercise part, then what the model is.
+    pub label: String,
     /// The exercise question it answers and what it is.
     pub title: String,
     pub model: ModelConfig,
@@ -28,14 +30,16 @@ pub fn variant(name: &str) -> Result<Variant, ConfigError> {
         kernel_init: KernelInit::LecunNormal,
         ..base.clone()
     };
-    let (title, model, preprocessing, lr) = match name {
+    let (label, title, model, preprocessing, lr) = match name {
         "elu-he" => (
+            "8b · ELU + He init",
             "(a/b) 20 × Dense(100), ELU, He normal init",
             base,
             Preprocessing::Scale01,
             5e-5,
         ),
         "elu-he-bn" => (
+            "8c · ELU + He + Batch Norm",
             "(c) ELU + He with Batch Normalization of the inputs and before each activation",
             ModelConfig {
                 batch_norm: true,
@@ -46,12 +50,14 @@ pub fn variant(name: &str) -> Result<Variant, ConfigError> {
             5e-4,
         ),
         "selu-lecun" => (
+            "8d · SELU + LeCun init (self-normalizing)",
             "(d) SELU, LeCun normal init, standardized inputs: self-normalizing",
             selu,
             Preprocessing::Standardize,
             7e-4,
         ),
         "selu-alpha-dropout" => (
+            "8e · SELU + alpha dropout",
             "(e) SELU + alpha dropout (rate 0.1, before the output layer)",
             ModelConfig {
                 dropout: Some(DropoutConfig {
@@ -73,6 +79,7 @@ pub fn variant(name: &str) -> Result<Variant, ConfigError> {
     };
     Ok(Variant {
         name: name.into(),
+        label: label.into(),
         title: title.into(),
         model,
         preprocessing,
@@ -85,4 +92,29 @@ pub fn all() -> Vec<Variant> {
         .iter()
         .map(|n| variant(n).expect("known variant"))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_name_the_exercise_part_once_each() {
+        let variants = all();
+        for v in &variants {
+            // The title opens with the part in parentheses, "(d) …"; the label with "8d · …".
+            let part = v.title[1..].split(')').next().unwrap();
+            let last = part.chars().last().unwrap();
+            assert!(
+                v.label.starts_with(&format!("8{last} · ")),
+                "{}: {}",
+                v.name,
+                v.label
+            );
+        }
+        let mut labels: Vec<_> = variants.iter().map(|v| v.label.as_str()).collect();
+        labels.sort_unstable();
+        labels.dedup();
+        assert_eq!(labels.len(), variants.len());
+    }
 }

@@ -147,10 +147,13 @@ export function waitForReady(page, timeout = 60_000) {
     && s.data.loaded.every((n, i) => n === s.data.expected[i]), { timeout, what: 'the backend and the whole dataset in the worker' });
 }
 
-/** Fills the run form with a small model; `fields` maps element ids to values. */
+/** Fills the run form with a small model; `fields` maps element ids to values (folded ones are unfolded). */
 export async function fillForm(page, fields) {
   for (const [id, value] of Object.entries(fields)) {
     const locator = page.locator(`#${id}`);
+    await locator.evaluate((el) => {
+      for (let folded = el.closest('details:not([open])'); folded; folded = folded.parentElement?.closest('details:not([open])')) folded.open = true;
+    });
     const tag = await locator.evaluate((el) => (el.type === 'checkbox' ? 'checkbox' : el.tagName.toLowerCase()));
     if (tag === 'select') await locator.selectOption(String(value));
     else if (tag === 'checkbox') await locator.setChecked(Boolean(value));

@@ -10,6 +10,8 @@ const site = useSite({ prepare: () => syntheticDataset('e2e'), path: '?data=e2e'
 test('a finished run and the dataset survive a reload', async () => {
   let s = await waitForReady(site.page);
   assert.equal(s.data.fromCache, 0);
+  // A model with dropout, so that MC Dropout applies to its weights once they are loaded back.
+  await site.page.selectOption('#variant', 'selu-alpha-dropout');
   await fillForm(site.page, { depth: 4, width: 32, epochs: 2, 'probe-every': 4 });
   await site.page.click('#btn-train');
   s = await waitForState(site.page, (st) => st.run?.status === 'finished' && st.run.hasWeights && st.phase === 'idle', { what: 'the run', timeout: 60_000 });

@@ -1,8 +1,26 @@
 // The dataset's way into the worker: data-loader.js fetches and verifies the files, this module
 // records their progress in the state and hands them to the worker (held back until it is ready).
-import { loadDataset, DatasetError } from '../data-loader.js';
+import { loadDataset, loadingOrder, DatasetError } from '../data-loader.js';
 import { Request } from '../protocol.js';
 import { freshDataState } from './state.js';
+
+// On a metered connection or a small screen, the download waits for a yes: the dataset panel
+// states its size from the manifest. A yes is remembered per dataset.
+const CONSENT_KEY = 'selfnorm-download-ok';
+
+function consented() {
+  try {
+    return JSON.parse(localStorage.getItem(CONSENT_KEY) ?? '[]');
+  } catch {
+    return [];
+  }
+}
+
+function downloadNeedsConsent(name) {
+  const c = navigator.connection;
+  const metered = Boolean(c?.saveData) || ['slow-2g', '2g', '3g'].includes(c?.effectiveType);
+  return (metered || matchMedia('(max-width: 700px)').matches) && !consented().includes(name);
+}
 
 export function createDatasetFeed({ state, client, notices, invalidate }) {
   let generation = 0;
@@ -35,6 +53,23 @@ export function createDatasetFeed({ state, client, notices, invalidate }) {
     else deliver(Request.SHARD, { split: file.split, index: file.index, bytes: buffer }, [buffer]);
   }
 
+  async function downloadConsent(name, signal) {
+    if (!downloadNeedsConsent(name)) return;
+    let files;
+    try {
+      const response = await fetch(`data/${name}/manifest.json`, { signal, cache: 'no-cache' });
+      files = loadingOrder(await response.json());
+    } catch (error) {
+      if (error.name === 'AbortError') throw error;
+      return; // loadDataset reports a missing or broken manifest
+    }
+    await new Promise((resolve, reject) => {
+      state.data.consent = { bytes: files.reduce((a, f) => a + f.bytes, 0), files: files.length, resolve };
+      signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
+      invalidate();
+    });
+  }
+
   function onFailure(error) {
     state.data.status = 'error';
     const entry = state.data.files.find((f) => f.file === error.file);
@@ -64,7 +99,7 @@ export function createDatasetFeed({ state, client, notices, invalidate }) {
         invalidate();
       };
       let manifestText = null;
-      loadDataset(state.data.name, {
+      downloadConsent(state.data.name, controller.signal).then(() => loadDataset(state.data.name, {
         signal: controller.signal,
         onManifest: current(({ manifest, text, files }) => {
           manifestText = text;
@@ -77,12 +112,26 @@ export function createDatasetFeed({ state, client, notices, invalidate }) {
         }),
         onFile: current((file, loaded) => onFile(file, loaded, manifestText)),
         onNotice: current((text) => state.data.notices.push(text)),
-      }).then(current(() => {
+      })).then(current(() => {
         state.data.status = 'complete';
         state.data.seconds = (performance.now() - state.data.startedAt) / 1000;
       }), current((error) => {
         if (error.name !== 'AbortError') onFailure(error);
       }));
+    },
+
+    /** The user's yes to the dataset download the panel asked about. */
+    confirmDownload() {
+      const consent = state.data.consent;
+      if (!consent) return;
+      state.data.consent = null;
+      try {
+        localStorage.setItem(CONSENT_KEY, JSON.stringify([...consented(), state.data.name]));
+      } catch {
+        // Asked again next time.
+      }
+      consent.resolve();
+      invalidate();
     },
 
     /** The worker is ready: send what was held back for it. */

@@ -4,7 +4,7 @@
 /** phase → the phases that may follow it. Any phase may go to 'starting' (a new worker) or 'failed'. */
 const NEXT = {
   starting: ['idle'],
-  idle: ['configuring', 'lr-finding', 'lesson', 'loading-weights', 'mc'],
+  idle: ['configuring', 'lr-finding', 'measuring', 'lesson', 'loading-weights', 'mc'],
   configuring: ['training', 'idle', 'lesson'],
   training: ['pausing', 'stopping', 'saving-weights', 'paused', 'idle', 'lesson'],
   pausing: ['paused', 'stopping', 'saving-weights', 'idle', 'lesson'],
@@ -12,6 +12,7 @@ const NEXT = {
   stopping: ['saving-weights', 'idle', 'lesson'],
   'saving-weights': ['idle', 'lesson'],
   'lr-finding': ['stopping', 'idle', 'lesson'],
+  measuring: ['idle'],
   lesson: ['configuring', 'training', 'lr-finding', 'stopping', 'idle'],
   'loading-weights': ['idle'],
   mc: ['idle'],

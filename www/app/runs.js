@@ -3,6 +3,7 @@
 // (the Rust state machine's); this module only reacts to its events.
 import { Request } from '../protocol.js';
 import { newRun } from '../store.js';
+import { SPEED_TEST_STEPS } from '../views/estimate.js';
 import { applyTrainEvent, failRun } from './run-events.js';
 
 export function makeId() {
@@ -99,6 +100,16 @@ export function createRuns(ctx) {
     invalidate();
   }
 
+  /** An LR sweep of `config` from fresh weights, timed: its training speed goes to `state.speed`. */
+  async function timedSweep(runId, config, sweep) {
+    const started = performance.now();
+    const result = await client.request(Request.FIND_LR, { runId, run: config, sweep });
+    const seconds = (performance.now() - started) / 1000;
+    const batch = config.train.batch_size;
+    state.speed = { backend: state.backend.active, batch, model: config.model, samplesPerSecond: (result.lrs.length * batch) / seconds, at: Date.now() };
+    return { result, seconds };
+  }
+
   async function drive(run, stepEpoch) {
     try {
       const answer = await client.request(Request.TRAIN, { stepEpoch });
@@ -170,17 +181,28 @@ export function createRuns(ctx) {
     /** The LR finder on `config` from fresh weights; its result goes to the LR finder panel. */
     async findLr(config, sweep) {
       if (!phase.to('lr-finding')) return null;
-      const started = performance.now();
       state.lrFinderProgress = { steps: 0, total: sweep.steps };
       try {
-        const result = await client.request(Request.FIND_LR, { runId: 'lr-finder', run: config, sweep });
-        state.lrFinder = { ...result, seconds: (performance.now() - started) / 1000, sweep, configKey: configKey(config), lrBefore: config.train.lr };
+        const { result, seconds } = await timedSweep('lr-finder', config, sweep);
+        state.lrFinder = { ...result, seconds, sweep, configKey: configKey(config), lrBefore: config.train.lr };
         return result;
       } catch {
         return null;
       } finally {
         state.lrFinderProgress = null;
         if (phase.is('lr-finding', 'stopping')) phase.rest();
+      }
+    },
+
+    /** Times a few training steps of `config` (an LR sweep at tiny rates, weights restored) for time estimates. */
+    async measureSpeed(config) {
+      if (!phase.is('idle') || !phase.to('measuring')) return;
+      try {
+        await timedSweep('speed-test', config, { min_lr: 1e-7, max_lr: 1e-6, steps: SPEED_TEST_STEPS });
+      } catch {
+        // The worker's error is on the page already.
+      } finally {
+        if (phase.is('measuring')) phase.rest();
       }
     },
 

@@ -18,6 +18,8 @@ export function createState(params) {
     overlays: new Set(),
     lrFinder: null,
     lrFinderProgress: null,
+    // The training speed of the last timed sweep (LR finder or speed test), for time estimates.
+    speed: null,
     mc: null,
     errors: [],
     // The chapter's lessons: the catalog (from the worker), the last finding of each (from
@@ -36,5 +38,5 @@ export function freshDataState() {
   } catch (e) {
     error = { message: e.message, hint: null, file: null };
   }
-  return { name, status: error ? 'error' : 'loading', manifest: null, files: [], worker: null, error, notices: [], startedAt: performance.now(), seconds: null };
+  return { name, status: error ? 'error' : 'loading', manifest: null, files: [], worker: null, error, notices: [], consent: null, startedAt: performance.now(), seconds: null };
 }

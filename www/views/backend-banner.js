@@ -4,7 +4,7 @@ import { h, setText } from '../format.js';
 // Phases in which the worker is mid-request: a restart would lose its answer.
 import { BUSY } from '../app/phase.js';
 
-const LABELS = { webgpu: 'WebGPU', cpu: 'CPU (wasm)' };
+export const BACKEND_LABELS = { webgpu: 'WebGPU', cpu: 'CPU (wasm)' };
 
 export function createBackendBanner(container, app) {
   const badge = h('span', { class: 'backend-badge', 'data-testid': 'backend-name' });
@@ -26,10 +26,10 @@ export function createBackendBanner(container, app) {
     let tone = 'ok';
     if (backend.status === 'starting') {
       setText(badge, 'starting…');
-      setText(reason, `Starting the training worker (${backend.requested === 'auto' ? 'choosing a backend' : LABELS[backend.requested]})…`);
+      setText(reason, `Starting the training worker (${backend.requested === 'auto' ? 'choosing a backend' : BACKEND_LABELS[backend.requested]})…`);
       tone = 'busy';
     } else if (backend.status === 'ready') {
-      setText(badge, LABELS[backend.active] ?? backend.active);
+      setText(badge, BACKEND_LABELS[backend.active] ?? backend.active);
       setText(reason, backend.reason);
       if (backend.active === 'webgpu' && software) tone = 'warn';
       else if (backend.active === 'cpu' && backend.requested !== 'cpu') tone = 'warn';

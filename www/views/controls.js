@@ -1,27 +1,15 @@
-// The run's settings and the buttons that drive the worker. A variant fills the model,
-// preprocessing and learning rate from the worker's presets; every field stays editable, and the
-// run is named after its variant with a star when it differs. Buttons that make no sense in the
-// current state are disabled (the worker handles one request at a time; during training it only
-// takes pause and stop).
+// The run's settings. A variant fills the model, preprocessing and learning rate from the
+// worker's presets; every field stays editable, and the run is named after its variant with a star
+// when it differs. The settings a newcomer need not touch are folded. The buttons that act on the
+// settings live in the action bar, which reads them through `app.form`.
 import { h, setText, fmtLr, fmtInt } from '../format.js';
+import { suggestedOptions } from './lessons.js';
 
 const STORAGE_KEY = 'selfnorm-form-v1';
 const ACTIVATIONS = [['elu', 'ELU'], ['selu', 'SELU'], ['relu', 'ReLU'], ['leaky-relu', 'Leaky ReLU (0.2)'], ['tanh', 'tanh'], ['sigmoid', 'sigmoid']];
 const INITS = [['he-normal', 'He normal'], ['lecun-normal', 'LeCun normal'], ['glorot-uniform', 'Glorot uniform'], ['identical', 'identical (symmetric)'], ['constant', 'constant']];
-const PHASE_TEXT = {
-  starting: 'Starting the training worker…',
-  configuring: 'Building the model…',
-  'lr-finding': 'Running the LR finder…',
-  training: 'Training…',
-  pausing: 'Pausing after the current chunk of steps…',
-  paused: 'Paused. Resume, step one more epoch, or stop (restores the best weights and evaluates).',
-  stopping: 'Stopping: restoring the best weights and evaluating…',
-  'saving-weights': 'Saving the best weights…',
-  'loading-weights': 'Loading weights and evaluating…',
-  mc: 'Running MC Dropout…',
-  lesson: 'Running a lesson: its runs train one after the other (see Lessons).',
-  failed: 'The training worker is not available; see the error above.',
-};
+/** The exercise's run length: up to 100 epochs on every training record, patience 20. */
+export const EXERCISE_LENGTH = { epochs: 100, max_train_records: 0, patience: 20 };
 
 function select(id, options, attrs = {}) {
   return h('select', { id, ...attrs }, ...options.map(([value, label]) => h('option', { value }, label)));
@@ -47,36 +35,26 @@ export function createControls(container, app) {
     dropoutRate: number('dropout-rate', { min: 0, max: 0.95, step: 0.05, value: 0.1 }),
     dropoutPlacement: select('dropout-placement', [['before-output', 'before the output layer'], ['every-hidden', 'after every hidden layer']]),
     preprocessing: select('preprocessing', [['scale01', 'scale to [0, 1]'], ['standardize', 'standardize (train mean/std)'], ['raw', 'raw pixels 0–255 (the notebook’s code)']]),
-    maxRecords: number('max-records', { min: 0, step: 100, value: 0 }),
+    maxRecords: number('max-records', { min: 0, step: 100, value: EXERCISE_LENGTH.max_train_records }),
     optimizer: select('optimizer', [['nadam', 'Nadam'], ['adam', 'Adam'], ['sgd', 'SGD']]),
     momentum: number('momentum', { min: 0, max: 0.999, step: 0.05, value: 0.9 }),
     nesterov: h('input', { id: 'nesterov', type: 'checkbox', checked: true }),
     schedule: select('schedule', [['constant', 'constant'], ['one-cycle', '1cycle']]),
     lr: h('input', { id: 'lr', type: 'text', inputmode: 'decimal', value: '5e-5', spellcheck: false, autocomplete: 'off' }),
     batchSize: number('batch-size', { min: 1, max: 65536, step: 1, value: 32 }),
-    epochs: number('epochs', { min: 1, max: 10000, step: 1, value: 100 }),
-    patience: number('patience', { min: 0, max: 10000, step: 1, value: 20 }),
+    epochs: number('epochs', { min: 1, max: 10000, step: 1, value: EXERCISE_LENGTH.epochs }),
+    patience: number('patience', { min: 0, max: 10000, step: 1, value: EXERCISE_LENGTH.patience }),
     seed: number('seed', { min: 0, step: 1, value: 42 }),
     probeEvery: number('probe-every', { min: 0, step: 1, value: 200 }),
     lrSteps: number('lr-steps', { min: 10, max: 100000, step: 10, value: 200 }),
     lrMin: h('input', { id: 'lr-min', type: 'text', inputmode: 'decimal', value: '1e-6', spellcheck: false }),
     lrMax: h('input', { id: 'lr-max', type: 'text', inputmode: 'decimal', value: '1', spellcheck: false }),
   };
-  const btn = {
-    lrFind: h('button', { id: 'btn-lr-find', class: 'btn', type: 'button' }, 'LR finder'),
-    train: h('button', { id: 'btn-train', class: 'btn btn-primary', type: 'button' }, 'Train'),
-    pause: h('button', { id: 'btn-pause', class: 'btn', type: 'button' }, 'Pause'),
-    resume: h('button', { id: 'btn-resume', class: 'btn btn-primary', type: 'button' }, 'Resume'),
-    step: h('button', { id: 'btn-step', class: 'btn', type: 'button', title: 'Train to the end of the current (or a first) epoch, then pause' }, 'Step one epoch'),
-    stop: h('button', { id: 'btn-stop', class: 'btn btn-danger', type: 'button', title: 'End the run: restore the best weights, evaluate' }, 'Stop'),
-  };
   const variantTitle = h('div', { class: 'variant-title', 'data-testid': 'variant-title' });
   const modifiedNote = h('div', { class: 'variant-modified', 'data-testid': 'variant-modified' });
   const resetLink = h('button', { class: 'btn-link', type: 'button' }, 'reset to the preset');
   const lrHint = h('span', { class: 'field-hint' });
   const probeHint = h('span', { class: 'field-hint' });
-  const configError = h('div', { id: 'config-error', class: 'config-error', role: 'alert', hidden: true });
-  const status = h('div', { class: 'controls-status', 'data-testid': 'controls-status' });
 
   const initValueField = field('value', el.initValue, { cls: 'when-constant' });
   const momentumField = field('momentum', el.momentum, { cls: 'when-sgd' });
@@ -101,20 +79,15 @@ export function createControls(container, app) {
     h('fieldset', {}, h('legend', {}, 'Optimization'),
       h('div', { class: 'grid-2' },
         field('optimizer', el.optimizer), field('schedule', el.schedule), momentumField, nesterovField, lrField,
-        field('batch size', el.batchSize), field('max epochs', el.epochs),
+        field('batch size', el.batchSize), field('max epochs', el.epochs))),
+    h('details', { class: 'advanced', 'data-testid': 'advanced-settings' }, h('summary', {}, 'Advanced: patience, seed, probes, LR sweep'),
+      h('div', { class: 'grid-2' },
         field('patience', el.patience, { hint: 'epochs without a better val loss' }), field('seed', el.seed),
-        probeField)),
-    h('fieldset', {}, h('legend', {}, 'LR finder sweep'),
-      h('div', { class: 'grid-3' }, field('steps', el.lrSteps), field('from', el.lrMin), field('to', el.lrMax))),
-    configError,
+        probeField),
+      h('fieldset', {}, h('legend', {}, 'LR finder sweep'),
+        h('div', { class: 'grid-3' }, field('steps', el.lrSteps), field('from', el.lrMin), field('to', el.lrMax)))),
   );
-  container.append(
-    h('div', { class: 'panel-head' }, h('h2', {}, 'Run')),
-    form,
-    h('div', { class: 'button-row' }, btn.lrFind, btn.train, btn.step),
-    h('div', { class: 'button-row' }, btn.pause, btn.resume, btn.stop),
-    status,
-  );
+  container.append(h('div', { class: 'panel-head' }, h('h2', {}, 'Run settings'), h('span', { class: 'panel-sub' }, 'The buttons are in the bar at the top.')), form);
 
   let variants = [];
   let lastState = null;
@@ -265,7 +238,6 @@ export function createControls(container, app) {
   }
 
   function onChange() {
-    configError.hidden = true;
     syncVisibility();
     save();
     app.invalidate();
@@ -284,43 +256,30 @@ export function createControls(container, app) {
   });
   el.probeEvery.addEventListener('input', () => { el.probeEvery.dataset.touched = 'true'; });
 
-  function withConfig(action) {
-    return () => {
-      try {
-        const config = readConfig(lastState);
-        configError.hidden = true;
-        action(config);
-      } catch (error) {
-        configError.textContent = `Check the settings: ${error.message}`;
-        configError.hidden = false;
-      }
-    };
-  }
   const runSpec = (config) => ({ config, variant: el.variant.value || 'custom', modified: modifications() });
-  btn.train.addEventListener('click', withConfig((config) => app.train(runSpec(config))));
-  const stepNewRun = withConfig((config) => app.train(runSpec(config), { stepOnly: true }));
-  btn.step.addEventListener('click', () => {
-    // A paused run goes on with its own settings; the form only matters for a new run.
-    if (lastState.phase === 'paused') app.resume({ stepOnly: true });
-    else stepNewRun();
-  });
-  btn.lrFind.addEventListener('click', withConfig((config) => {
+
+  /** The LR sweep's settings (throws a readable Error when they are invalid). */
+  function readSweep() {
     const sweep = { min_lr: Number(el.lrMin.value), max_lr: Number(el.lrMax.value), steps: Number(el.lrSteps.value) };
-    if (!(sweep.min_lr > 0 && sweep.max_lr > sweep.min_lr)) {
-      configError.textContent = 'Check the settings: the LR sweep needs 0 < from < to.';
-      configError.hidden = false;
-      return;
-    }
-    if (!(Number.isInteger(sweep.steps) && sweep.steps >= 10)) {
-      configError.textContent = 'Check the settings: the LR sweep needs at least 10 steps.';
-      configError.hidden = false;
-      return;
-    }
-    app.findLr(config, sweep);
-  }));
-  btn.pause.addEventListener('click', () => app.pause());
-  btn.resume.addEventListener('click', () => app.resume());
-  btn.stop.addEventListener('click', () => app.stop());
+    if (!(sweep.min_lr > 0 && sweep.max_lr > sweep.min_lr)) throw new Error('the LR sweep needs 0 < from < to.');
+    if (!(Number.isInteger(sweep.steps) && sweep.steps >= 10)) throw new Error('the LR sweep needs at least 10 steps.');
+    return sweep;
+  }
+
+  function setLength({ epochs, max_train_records: records, patience }) {
+    el.epochs.value = epochs;
+    el.maxRecords.value = records;
+    el.patience.value = patience;
+    onChange();
+  }
+
+  app.form = {
+    read: () => readConfig(lastState),
+    spec: runSpec,
+    sweep: readSweep,
+    /** Sets the run's length (`{epochs, max_train_records, patience}`). */
+    setLength,
+  };
 
   app.applyLr = (lr) => {
     el.lr.value = fmtLr(lr).replace('.0e', 'e');
@@ -335,10 +294,15 @@ export function createControls(container, app) {
     if (variants !== state.variants && state.variants.length) {
       variants = state.variants;
       const chosen = el.variant.value;
-      el.variant.replaceChildren(...variants.map((v) => h('option', { value: v.name }, v.name)));
+      el.variant.replaceChildren(...variants.map((v) => h('option', { value: v.name }, v.label ?? v.name)));
       if (!restore()) {
         el.variant.value = variants.some((v) => v.name === chosen) ? chosen : variants[0].name;
         applyVariant(currentVariant());
+        // A first visit on a slow backend starts with a run that ends in seconds, not an hour.
+        if (state.backend.active !== 'webgpu' || state.backend.adapter?.software) {
+          const quick = suggestedOptions(state.backend);
+          setLength({ ...EXERCISE_LENGTH, epochs: quick.epochs, max_train_records: quick.max_train_records });
+        }
       }
       syncVisibility();
     }
@@ -357,27 +321,6 @@ export function createControls(container, app) {
       setText(probeHint, every > 0 ? `${fmtInt(steps)} steps per epoch → about ${Math.max(1, Math.round(steps / every))} probes per epoch` : `${fmtInt(steps)} steps per epoch; 0 = probe at epoch ends only`);
     }
 
-    const { phase } = state;
-    const dataReady = Boolean(state.data.worker?.ready_to_train) && state.data.status !== 'error' && state.backend.status === 'ready';
-    // During a lesson the phase is idle only for an instant between two of its runs.
-    const idle = phase === 'idle' && !state.lessons.active;
-    btn.lrFind.disabled = !(dataReady && idle);
-    btn.train.disabled = !(dataReady && idle);
-    btn.step.disabled = !(dataReady && (idle || phase === 'paused'));
-    btn.pause.disabled = phase !== 'training';
-    btn.resume.disabled = phase !== 'paused';
-    btn.stop.disabled = !['training', 'pausing', 'paused', 'lr-finding', 'mc'].includes(phase);
     el.variant.disabled = variants.length === 0;
-
-    let text = PHASE_TEXT[phase] ?? '';
-    if (idle) {
-      if (state.backend.status !== 'ready') text = 'Waiting for the training worker…';
-      else if (!dataReady) text = state.data.status === 'error' ? 'No dataset: see the error above.' : 'Waiting for the first shards…';
-      else text = 'Ready. Changes apply to the next run.';
-    }
-    const active = state.runs.find((r) => r.id === state.activeRunId);
-    if (active && (phase === 'training' || phase === 'paused')) text = `${active.name}: ${text}`;
-    setText(status, text);
-    status.dataset.phase = phase;
   };
 }

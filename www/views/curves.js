@@ -2,7 +2,7 @@
 // mid-epoch, validation at the epoch's end, as Géron plots them) plus the per-chunk training loss;
 // other runs can be overlaid for comparison (their validation curves, dashed).
 import { h, setText, fmtPercent, fmtNumber } from '../format.js';
-import { createChart, axis, colors, uPlot, verticalMarker } from '../chart.js';
+import { createChart, axis, colors, uPlot, verticalMarker, lastValue, WHOLE_STEPS } from '../chart.js';
 
 /** x (fractional epoch) of each chunk loss, from the steps each epoch took. */
 export function chunkEpochs(run) {
@@ -42,8 +42,9 @@ function accuracyRange(lo, hi) {
   return [bottom, top];
 }
 
-const fmtLoss = (u, v) => (v == null ? '—' : fmtNumber(v, 4));
-const fmtAcc = (u, v) => (v == null ? '—' : fmtPercent(v));
+// Legends show each series' last value, or the value under the pointer.
+const fmtLoss = lastValue((u, v) => (v == null ? '—' : fmtNumber(v, 4)));
+const fmtAcc = lastValue((u, v) => (v == null ? '—' : fmtPercent(v)));
 
 export function createCurves(container, app) {
   const title = h('span', { class: 'panel-sub', 'data-testid': 'curves-run' });
@@ -82,7 +83,8 @@ export function createCurves(container, app) {
     const k = [run?.id, run?.history.steps.length, run?.history.epochs.length, run?.status, ...overlays.map((r) => `${r.id}:${r.history.epochs.length}`)].join(',');
     if (k === key) return;
     key = k;
-    setText(title, run ? `${run.name}${run.imported ? ' (imported)' : ''}` : '');
+    setText(title, run ? `${run.name}${run.imported ? ' (imported)' : ''}` : 'Loss and accuracy per epoch appear when a run trains.');
+    container.classList.toggle('is-empty', !run);
     if (!run || (run.history.steps.length === 0 && run.history.epochs.length === 0)) {
       lossChart.update(null);
       accChart.update(null);
@@ -115,7 +117,7 @@ export function createCurves(container, app) {
     });
     const clean = (tables) => tables.map(([xs, ys]) => uniqueAscending(xs, ys));
     const shape = `${run.id}|${overlays.map((r) => r.id).join(',')}`;
-    const xAxis = axis({ label: 'epoch', size: 28, labelSize: 20, values: (u, splits) => splits.map((v) => (Number.isInteger(v) ? v : '')) });
+    const xAxis = axis({ label: 'epoch', size: 30, labelSize: 22, incrs: WHOLE_STEPS, values: (u, splits) => splits.map((v) => (Number.isInteger(v) ? v : '')) });
     const best = verticalMarker(() => bestEpoch, (x) => `best epoch ${x}`);
     const xSeries = { label: 'epoch', value: (u, v) => (v == null ? '—' : v.toFixed(2)) };
     lossChart.update(uPlot.join(clean(lossTables)), {

@@ -16,7 +16,10 @@ export function createDatasetPanel(container, app) {
   const splits = h('div', { class: 'dataset-splits', 'data-testid': 'dataset-splits' });
   const list = h('ol', { class: 'shard-list', 'data-testid': 'shard-list' });
   const details = h('details', { class: 'shard-details' }, h('summary', {}, 'Files'), list);
-  container.append(h('div', { class: 'panel-head' }, title, name), overallBar, overallText, ready, cacheNotice, errorBox, notices, splits, details);
+  const consentText = h('span', { 'data-testid': 'consent-text' });
+  const consent = h('div', { class: 'dataset-consent', 'data-testid': 'dataset-consent', hidden: true }, consentText,
+    h('button', { id: 'btn-download', class: 'btn btn-primary', type: 'button', onclick: () => app.confirmDownload() }, 'Download it'));
+  container.append(h('div', { class: 'panel-head' }, title, name), consent, overallBar, overallText, ready, cacheNotice, errorBox, notices, splits, details);
   let rows = new Map();
   let filesKey = '';
   let lastStatus = null;
@@ -24,6 +27,9 @@ export function createDatasetPanel(container, app) {
   return function update(state) {
     const data = state.data;
     setText(name, data.name);
+    consent.hidden = !data.consent;
+    container.dataset.consent = String(Boolean(data.consent));
+    if (data.consent) setText(consentText, `The dataset is ${fmtBytes(data.consent.bytes)} in ${data.consent.files} files. On a metered connection or a phone, download it now? It stays in this browser's cache for the next visits.`);
     // The file list is open while files stream in or fail, folded once all are verified.
     if (data.status !== lastStatus) {
       lastStatus = data.status;
@@ -64,6 +70,7 @@ export function createDatasetPanel(container, app) {
     overallBar.value = loaded;
     const verified = files.filter((f) => f.status === 'verified').length;
     if (data.status === 'error' && !files.length) setText(overallText, 'Not loaded.');
+    else if (data.consent) setText(overallText, 'Not downloaded yet.');
     else if (!files.length) setText(overallText, 'Reading the manifest…');
     else if (data.status === 'complete') setText(overallText, `${verified} of ${files.length} files verified (${fmtBytes(total)}) in ${fmtDuration(data.seconds)}.`);
     else setText(overallText, `${fmtBytes(loaded)} of ${fmtBytes(total)} · ${verified} of ${files.length} files verified (size + SHA-256)`);

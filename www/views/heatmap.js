@@ -1,5 +1,6 @@
 // A layer × time heatmap on a canvas: one column per probe, one row per hidden layer (input side at
-// the top), coloured on a diverging log scale centred at 1 (white), blue below, red above.
+// the top), coloured on a diverging log scale centred at 1 (white), blue below, red above. A column
+// is picked by clicking it, or with the arrow keys once the map has the focus.
 import { h, fmtNumber } from '../format.js';
 
 const STOPS = [
@@ -12,7 +13,7 @@ const STOPS = [
   [1, [103, 0, 31]],
 ];
 const OCTAVES = 3;
-const MARGIN = { left: 62, right: 78, top: 6, bottom: 34 };
+const MARGIN = { left: 62, right: 84, top: 6, bottom: 40 };
 
 /** The colour of `value` (a scale, ideally 1): log₂ mapped onto ±3 octaves. */
 export function divergingColor(value) {
@@ -31,7 +32,7 @@ export function divergingColor(value) {
 }
 
 export function createHeatmap(container, { onPick, label = 'std', empty = 'No data yet.' } = {}) {
-  const canvas = h('canvas', { class: 'heatmap-canvas', 'data-testid': 'heatmap-canvas' });
+  const canvas = h('canvas', { class: 'heatmap-canvas', 'data-testid': 'heatmap-canvas', tabindex: 0, role: 'slider', 'aria-label': 'Probe column (arrow keys pick one)' });
   const tip = h('div', { class: 'heatmap-tip', hidden: true });
   const placeholder = h('div', { class: 'chart-empty', style: 'height:200px' }, empty);
   container.append(canvas, tip, placeholder);
@@ -39,7 +40,7 @@ export function createHeatmap(container, { onPick, label = 'std', empty = 'No da
   let geometry = null;
 
   function draw() {
-    const width = Math.max(320, container.clientWidth);
+    const width = Math.max(240, container.clientWidth);
     const layers = model?.layers ?? 0;
     const height = Math.max(170, Math.min(340, layers * 14)) + MARGIN.top + MARGIN.bottom;
     const dpr = devicePixelRatio || 1;
@@ -52,7 +53,7 @@ export function createHeatmap(container, { onPick, label = 'std', empty = 'No da
     ctx.clearRect(0, 0, width, height);
     const plot = { x: MARGIN.left, y: MARGIN.top, w: width - MARGIN.left - MARGIN.right, h: height - MARGIN.top - MARGIN.bottom };
     geometry = { plot, columns: model?.columns.length ?? 0, layers };
-    ctx.font = '11px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
+    ctx.font = '13px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
     ctx.fillStyle = '#475569';
     if (!model || !model.columns.length || !layers) return;
 
@@ -93,22 +94,7 @@ export function createHeatmap(container, { onPick, label = 'std', empty = 'No da
     ctx.fillText('layer (1 = input side)', 0, 0);
     ctx.restore();
 
-    // Time ticks: about one label per 90 px, at whole epochs when possible.
-    ctx.textAlign = 'center';
-    ctx.textBaseline = 'top';
-    const epochs = model.columns.map((c) => c.epoch);
-    const maxLabels = Math.max(2, Math.floor(plot.w / 90));
-    const lastEpoch = epochs.at(-1);
-    const stepE = niceStep(lastEpoch / maxLabels);
-    let nextTick = 0;
-    for (let c = 0; c < n; c++) {
-      if (epochs[c] + 1e-9 >= nextTick) {
-        const x = plot.x + (c + 0.5) * cw;
-        ctx.fillText(fmtNumber(epochs[c], 2), x, plot.y + plot.h + 4);
-        nextTick = epochs[c] + stepE;
-      }
-    }
-    ctx.fillText('epoch (one column per probe)', plot.x + plot.w / 2, plot.y + plot.h + 19);
+    drawEpochTicks(ctx, plot, model.columns.map((c) => c.epoch));
 
     // Legend.
     const lx = plot.x + plot.w + 16;
@@ -158,6 +144,15 @@ export function createHeatmap(container, { onPick, label = 'std', empty = 'No da
     tip.style.transform = `translate(${Math.max(0, left)}px, ${cell.y + 14}px)`;
   });
   canvas.addEventListener('mouseleave', () => { tip.hidden = true; });
+  canvas.addEventListener('keydown', (event) => {
+    const n = model?.columns.length ?? 0;
+    if (!n) return;
+    const at = model.selected ?? n - 1;
+    const next = { ArrowLeft: at - 1, ArrowRight: at + 1, Home: 0, End: n - 1, PageUp: at - 10, PageDown: at + 10 }[event.key];
+    if (next === undefined) return;
+    event.preventDefault();
+    onPick?.(Math.max(0, Math.min(n - 1, next)));
+  });
   canvas.addEventListener('click', (event) => {
     const cell = cellAt(event);
     if (cell) onPick?.(cell.column);
@@ -170,9 +165,37 @@ export function createHeatmap(container, { onPick, label = 'std', empty = 'No da
       model = next;
       canvas.hidden = !model;
       placeholder.hidden = Boolean(model);
+      if (model?.columns.length) {
+        const column = model.columns[model.selected ?? model.columns.length - 1];
+        canvas.setAttribute('aria-valuemin', '1');
+        canvas.setAttribute('aria-valuemax', String(model.columns.length));
+        canvas.setAttribute('aria-valuenow', String((model.selected ?? model.columns.length - 1) + 1));
+        canvas.setAttribute('aria-valuetext', `probe at epoch ${fmtNumber(column.epoch, 3)}, step ${column.step}`);
+      }
       if (model) draw();
     },
   };
+}
+
+/** Epoch ticks under the map: whole epochs only, at the first column of each, about one per 90 px. */
+function drawEpochTicks(ctx, plot, epochs) {
+  const cw = plot.w / epochs.length;
+  const last = epochs.at(-1);
+  const every = Math.max(1, Math.round(niceStep(last / Math.max(2, Math.floor(plot.w / 90)))));
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'top';
+  ctx.strokeStyle = 'rgba(15, 23, 42, 0.45)';
+  for (let epoch = 0; epoch <= last + 1e-9; epoch += every) {
+    const column = epochs.findIndex((e) => e >= epoch - 1e-9);
+    if (column < 0) break;
+    const x = plot.x + column * cw;
+    ctx.beginPath();
+    ctx.moveTo(x, plot.y + plot.h);
+    ctx.lineTo(x, plot.y + plot.h + 4);
+    ctx.stroke();
+    ctx.fillText(String(epoch), x, plot.y + plot.h + 5);
+  }
+  ctx.fillText('epoch (one column per probe)', plot.x + plot.w / 2, plot.y + plot.h + 21);
 }
 
 function niceStep(raw) {

@@ -3,7 +3,7 @@
 // against depth, with the first probe faded for comparison; a layer × time heatmap of the
 // activation std; saturated and dead fractions; gradient norms on a log scale; unit spread.
 import { h, setText, fmtNumber, fmtPercent, fmtInt } from '../format.js';
-import { createChart, axis, colors, fade, referenceLines, logTicks, logSplits } from '../chart.js';
+import { createChart, axis, colors, fade, referenceLines, logTicks, logSplits, WHOLE_STEPS } from '../chart.js';
 import { createHeatmap } from './heatmap.js';
 
 const HEATMAP_METRICS = {
@@ -17,9 +17,57 @@ function panel(title, caption, { wide = false, third = false } = {}) {
   return { el, box };
 }
 
-const layerAxis = () => axis({ label: 'hidden layer (1 = input side)', size: 28, labelSize: 20, values: (u, splits) => splits.map((v) => (Number.isInteger(v) ? v : '')) });
+const layerAxis = () => axis({ label: 'hidden layer (1 = input side)', size: 30, labelSize: 22, incrs: WHOLE_STEPS, values: (u, splits) => splits.map((v) => (Number.isInteger(v) ? v : '')) });
 const fmt3 = (u, v) => (v == null ? '—' : fmtNumber(v, 3));
 const fmtPct = (u, v) => (v == null ? '—' : fmtPercent(v));
+
+// Verdict thresholds, stated in the verdict text: the activation std of the last hidden layer
+// against the first's, and the gradient norm of the first layer against the last's.
+export const SIGNAL_FACTOR = 2;
+export const GRADIENT_FACTOR = 10;
+
+/** 'vanishing', 'healthy' or 'exploding' for a ratio, level within ×`factor` either way. */
+export function verdictOf(ratio, factor) {
+  if (ratio < 1 / factor) return 'vanishing';
+  if (ratio > factor) return 'exploding';
+  return 'healthy';
+}
+
+/** The verdicts on one probe's statistics, with the ratios they rest on (null when not finite). */
+export function layerVerdicts(stats) {
+  const last = stats.act_std.length - 1;
+  const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : null);
+  const signal = ratio(stats.act_std[last], stats.act_std[0]);
+  const gradient = ratio(stats.grad_norm[0], stats.grad_norm[last]);
+  return {
+    signal: signal === null ? null : { ratio: signal, verdict: verdictOf(signal, SIGNAL_FACTOR) },
+    gradient: gradient === null ? null : { ratio: gradient, verdict: verdictOf(gradient, GRADIENT_FACTOR) },
+  };
+}
+
+// Vanishing and exploding signals are claims about an untrained net; a trained one has learnt its
+// scales, so past the first step the same rule only says how the std changes with depth.
+const TRAINED_SIGNAL = { healthy: 'level across depth', vanishing: 'shrinks with depth', exploding: 'grows with depth' };
+
+/** The sentence above the plots: when the probe was taken, then each verdict and its threshold. */
+function diagnosisText(probe) {
+  const s = probe.stats;
+  const layers = s.act_std.length;
+  const { signal, gradient } = layerVerdicts(s);
+  const initial = probe.step === 0;
+  const when = initial ? 'At initialization (before any training step)' : `After ${fmtInt(probe.step)} steps (epoch ${fmtNumber(probe.epoch, 3)})`;
+  const parts = [`${when}:`];
+  if (signal) {
+    const rule = initial ? `healthy within ×${SIGNAL_FACTOR} either way, vanishing below 1/${SIGNAL_FACTOR}, exploding above ${SIGNAL_FACTOR}` : `level within ×${SIGNAL_FACTOR} either way`;
+    parts.push(`signal ${initial ? signal.verdict : TRAINED_SIGNAL[signal.verdict]}. Activation std: ${fmtNumber(s.act_std[0], 3)} at layer 1 → ${fmtNumber(s.act_std[layers - 1], 3)} at layer ${layers} (×${fmtNumber(signal.ratio, 2)}; ${rule}); mean ${fmtNumber(s.act_mean[0], 2)} → ${fmtNumber(s.act_mean[layers - 1], 2)}.`);
+  } else {
+    parts.push('the activation std is not finite or zero at layer 1.');
+  }
+  if (gradient) {
+    parts.push(`Gradients ${gradient.verdict}: layer 1's gradient norm is ${fmtNumber(gradient.ratio, 2)} × layer ${layers}'s (healthy within ×${GRADIENT_FACTOR} either way).`);
+  }
+  return parts.join(' ');
+}
 
 /** A y range that always shows the reference lines at 0 and 1. */
 function withReferences(lo, hi) {
@@ -39,17 +87,17 @@ export function createLayerStats(container, app) {
     ...Object.entries(HEATMAP_METRICS).map(([value, label]) => h('option', { value }, label)));
 
   const act = panel('Activations: mean and std per layer',
-    'Output of each hidden layer. At initialization a self-normalizing net (SELU + LeCun normal init + standardized inputs) has mean ≈ 0 and std ≈ 1 (dashed lines) through all the layers, while ELU + He drifts with depth. Faded: the first probe, before training; compare it with the latest to see what training does.');
+    'Output of each hidden layer. Self-normalization is a claim about initialization: a SELU net with LeCun normal init and standardized inputs starts with mean ≈ 0 and std ≈ 1 (dashed lines) in every layer, while ELU + He drifts with depth. Faded: the first probe, taken before any training step. Training then moves the statistics away from 0 and 1 (a trained SELU net with std 3 or 4 does not contradict the claim); what stays healthy is a level std across depth.');
   const pre = panel('Pre-activations: mean and std per layer',
     'Input of the activation function (after batch norm when it is on). Batch norm re-centres and re-scales it at every layer; without it, any drift compounds with depth.');
   const heat = panel('Activation std over training', '', { wide: true });
   const heatCaption = heat.el.querySelector('figcaption');
-  heatCaption.textContent = 'Each column is a probe, each row a hidden layer. White: std ≈ 1, a healthy signal. Blue: the signal shrinks (vanishing); red: it grows (exploding). Click a column to inspect that probe above and below.';
+  heatCaption.textContent = 'Each column is a probe, each row a hidden layer; the colour is the std on a log scale: white = 1, blue smaller, red larger. What tells vanishing or exploding signals is a change down a column (with depth), not the colour itself: a column of one colour is a level signal. Click a column, or focus the map and use the arrow keys, to inspect that probe above and below.';
   heat.el.querySelector('h3').append(h('span', { class: 'h3-control' }, metric));
   const sat = panel('Saturated and dead units',
     'Saturated: activations in a flat part of the function (ELU/SELU: z < −3; tanh: |z| > 2; sigmoid: |z| > 3), where the gradient is ≈ 0. Dead: units whose input is ≤ 0 on every probe image; a dead ReLU never recovers.', { third: true });
   const grad = panel('Gradient norm per layer (log scale)',
-    'L2 norm of the loss gradient for each layer\'s kernel. Roughly level is healthy; falling towards layer 1 means vanishing gradients (the first layers barely learn), rising means exploding ones.', { third: true });
+    `L2 norm of the loss gradient for each layer's kernel. Level is healthy (layer 1 within ×${GRADIENT_FACTOR} of the last layer); falling towards layer 1 means vanishing gradients (the first layers barely learn), rising means exploding ones.`, { third: true });
   const spread = panel('Unit spread per layer',
     'Std across a layer\'s units, averaged over images. 0 means every unit computes the same function: with identical initial weights the symmetry is never broken.', { third: true });
 
@@ -132,7 +180,8 @@ export function createLayerStats(container, app) {
     const k = `${run?.id}|${probes.length}|${selected}|${metric.value}`;
     if (k === key) return;
     key = k;
-    setText(runName, run ? run.name : '');
+    setText(runName, run ? run.name : 'Plots of each layer appear with a run\'s first probe, taken before its first training step.');
+    container.classList.toggle('is-empty', !run);
     slider.max = Math.max(0, probes.length - 1);
     slider.disabled = probes.length < 2;
     if (!probes.length) {
@@ -151,14 +200,8 @@ export function createLayerStats(container, app) {
     const layers = probe.stats.act_std.length;
     setText(probeLabel, `${index + 1} of ${probes.length} · step ${fmtInt(probe.step)} · epoch ${fmtNumber(probe.epoch, 3)}${selected === null ? ' (latest)' : ''}`);
     const s = probe.stats;
-    const ratio = s.grad_norm[0] > 0 && s.grad_norm[layers - 1] > 0 ? s.grad_norm[layers - 1] / s.grad_norm[0] : null;
-    let gradText = '';
-    if (ratio !== null) {
-      if (ratio > 1.5) gradText = ` Gradient norm at layer 1 is ${fmtNumber(ratio, 2)}× smaller than at layer ${layers}.`;
-      else if (ratio < 1 / 1.5) gradText = ` Gradient norm at layer 1 is ${fmtNumber(1 / ratio, 2)}× larger than at layer ${layers}.`;
-      else gradText = ` Gradient norms are level across layers (layer ${layers} / layer 1 = ${fmtNumber(ratio, 2)}).`;
-    }
-    setText(diagnosis, `Activation std: ${fmtNumber(s.act_std[0], 3)} at layer 1 → ${fmtNumber(s.act_std[layers - 1], 3)} at layer ${layers}; mean ${fmtNumber(s.act_mean[0], 2)} → ${fmtNumber(s.act_mean[layers - 1], 2)}.${gradText}`);
+    setText(diagnosis, diagnosisText(probe));
+    diagnosis.dataset.signal = layerVerdicts(s).signal?.verdict ?? '';
 
     depthChart(charts.act, probe, first, 'act_mean', 'act_std', layers, run.id);
     depthChart(charts.pre, probe, first, 'pre_mean', 'pre_std', layers, run.id);

@@ -2,8 +2,9 @@
 // pick a lesson, adjust how long its runs train, press Run; the runs train one after the other
 // (each a normal run in the runs table), then the figure that answers the question appears,
 // drawn from the finding (lesson-figures.js). The last finding of each lesson survives reloads.
-import { h, setText, fmtInt, fmtDate, fmtLr, fmtNumber } from '../format.js';
+import { h, setText, fmtInt, fmtDate, fmtLr, fmtNumber, fmtApprox } from '../format.js';
 import { renderFinding } from './lesson-figures.js';
+import { measuredCost, recordsPerEpoch, runSeconds } from './estimate.js';
 
 const STORAGE_KEY = 'selfnorm-lessons-v1';
 const TABS = [
@@ -51,6 +52,17 @@ export function suggestedOptions(backend) {
   return { epochs: 3, max_train_records: 5000, depth: 20, width: 100, why: 'the CPU backend (wasm) trains the chapter\'s 20 × 100 net at a few thousand samples/s: 3 epochs of 5,000 records' };
 }
 
+/** The lesson's training time at the speeds measured here (its LR sweeps not counted), or null. */
+function lessonSeconds(state, lesson, available) {
+  let total = 0;
+  for (const run of lesson.runs) {
+    const cost = measuredCost(state, run);
+    if (!cost) return null;
+    total += runSeconds(cost, run.train.max_epochs, recordsPerEpoch(run.train, available));
+  }
+  return total;
+}
+
 function loadSettings() {
   try {
     return JSON.parse(localStorage.getItem(STORAGE_KEY) ?? 'null') ?? {};
@@ -74,8 +86,20 @@ function numberInput(id, attrs) {
 export function createLessons(container, app) {
   const settings = loadSettings();
   let selected = TABS.some(([name]) => name === settings.lesson) ? settings.lesson : TABS[0][0];
-  const tabButtons = TABS.map(([name, q, title]) => h('button', { class: 'lesson-tab', type: 'button', role: 'tab', 'data-lesson': name, onclick: () => select(name) },
+  const tabButtons = TABS.map(([name, q, title]) => h('button', { class: 'lesson-tab', type: 'button', role: 'tab', id: `lesson-tab-${name}`, 'aria-controls': 'lesson-panel', 'data-lesson': name, onclick: () => select(name) },
     h('span', { class: 'lesson-tab-q' }, q), h('span', { class: 'lesson-tab-title' }, title), h('span', { class: 'lesson-tab-dot', title: 'A finding is stored' })));
+  const tabList = h('div', { class: 'lesson-tabs', role: 'tablist', 'aria-label': 'Lessons' }, ...tabButtons);
+  // Arrow keys move between the tabs (and select), as in any tab list; Tab leaves the list.
+  tabList.addEventListener('keydown', (event) => {
+    const index = tabButtons.indexOf(document.activeElement);
+    if (index < 0) return;
+    const next = { ArrowRight: index + 1, ArrowDown: index + 1, ArrowLeft: index - 1, ArrowUp: index - 1, Home: 0, End: tabButtons.length - 1 }[event.key];
+    if (next === undefined) return;
+    event.preventDefault();
+    const button = tabButtons[(next + tabButtons.length) % tabButtons.length];
+    select(button.dataset.lesson);
+    button.focus();
+  });
   const question = h('h3', { class: 'lesson-question', 'data-testid': 'lesson-question' });
   const runList = h('div', { class: 'lesson-runs', 'data-testid': 'lesson-runs' });
   const shared = h('p', { class: 'lesson-shared', 'data-testid': 'lesson-shared' });
@@ -100,8 +124,8 @@ export function createLessons(container, app) {
 
   container.append(
     h('div', { class: 'panel-head' }, h('h2', {}, 'Lessons'), h('span', { class: 'panel-sub' }, 'The chapter\'s questions 1–7 and exercise 8f, each answered by an experiment: one click, then the figure that shows the answer.')),
-    h('div', { class: 'lesson-tabs', role: 'tablist' }, ...tabButtons),
-    h('div', { class: 'lesson-body' },
+    tabList,
+    h('div', { class: 'lesson-body', id: 'lesson-panel', role: 'tabpanel' },
       h('div', { class: 'lesson-intro' }, question, runList, shared),
       h('div', { class: 'lesson-options' },
         h('div', { class: 'lesson-fields' },
@@ -122,8 +146,17 @@ export function createLessons(container, app) {
   let statusKey = '';
   let backendKey = '';
 
+  /** The selected tab is the one Tab reaches (roving tab index); the others are reached with arrows. */
+  function markSelected() {
+    for (const button of tabButtons) {
+      button.setAttribute('aria-selected', String(button.dataset.lesson === selected));
+      button.tabIndex = button.dataset.lesson === selected ? 0 : -1;
+    }
+  }
+
   function select(name) {
     selected = name;
+    markSelected();
     settings.lesson = name;
     saveSettings(settings);
     figureKey = '';
@@ -247,9 +280,9 @@ export function createLessons(container, app) {
     lastState = state;
     const { catalog, records, active, failure } = state.lessons;
     if (active && active.name !== selected) select(active.name);
+    markSelected();
     for (const button of tabButtons) {
       const name = button.dataset.lesson;
-      button.setAttribute('aria-selected', String(name === selected));
       button.classList.toggle('has-finding', Boolean(records[name]));
       button.classList.toggle('is-running', active?.name === name);
     }
@@ -275,7 +308,7 @@ export function createLessons(container, app) {
     stop.hidden = !active;
     for (const input of Object.values(el)) input.disabled = Boolean(active);
 
-    const sk = JSON.stringify([selected, active && { ...active, options: null }, failure, state.runs.filter((r) => active?.runIds.includes(r.id)).map((r) => [r.status, r.progress?.epoch]), lesson?.runs.map((r) => r.label), el.epochs.value, el.records.value, dataReady, state.phase]);
+    const sk = JSON.stringify([selected, active && { ...active, options: null }, failure, state.runs.filter((r) => active?.runIds.includes(r.id)).map((r) => [r.status, r.progress?.epoch]), lesson?.runs.map((r) => r.label), el.epochs.value, el.records.value, dataReady, state.phase, state.speed?.at, state.runs.length]);
     if (sk !== statusKey) {
       statusKey = sk;
       renderRuns(lesson, active, state);
@@ -290,14 +323,16 @@ export function createLessons(container, app) {
         const records = Number(el.records.value);
         const available = state.data.worker?.loaded?.[0] ?? 0;
         const perEpoch = records > 0 ? Math.min(records, available) : available;
-        setText(status, `${lesson.runs.length} runs × ${el.epochs.value} epoch${el.epochs.value === '1' ? '' : 's'} × ${fmtInt(perEpoch)} records = ${fmtInt(lesson.runs.length * Number(el.epochs.value) * perEpoch)} training samples. Watch each run live in Progress, Learning curves and Per-layer statistics below.`);
+        const time = lessonSeconds(state, lesson, available);
+        setText(status, `${lesson.runs.length} runs × ${el.epochs.value} epoch${el.epochs.value === '1' ? '' : 's'} × ${fmtInt(perEpoch)} records = ${fmtInt(lesson.runs.length * Number(el.epochs.value) * perEpoch)} training samples${time === null ? '' : `, ${fmtApprox(time)} here`}. Watch each run live in Progress, Learning curves and Per-layer statistics below.`);
       } else {
         setText(status, '');
       }
     }
 
     const record = records[selected] ?? null;
-    const fk = `${selected}|${record?.finished ?? 'none'}`;
+    // The placeholder names the lesson's runs: drawn again once the catalog has come.
+    const fk = `${selected}|${record?.finished ?? 'none'}|${Boolean(lesson)}`;
     if (fk !== figureKey) {
       figureKey = fk;
       if (record) {

@@ -1,20 +1,24 @@
 // The LR finder's result: loss against learning rate on a log axis, raw and smoothed, with the
 // suggested rate marked and one click to use it.
-import { h, setText, fmtLr, fmtDuration } from '../format.js';
-import { createChart, axis, colors, verticalMarker, logTicks, logSplits } from '../chart.js';
+import { h, setText, fmtLr, fmtDuration, bringIntoView } from '../format.js';
+import { createChart, axis, colors, verticalMarker, logTicks, logSplits, lastValue } from '../chart.js';
+
+// The legend shows the sweep's last losses, or those under the pointer.
+const lossValue = lastValue((u, v) => (v == null ? '—' : v.toFixed(3)));
 
 export function createLrFinder(container, app) {
   const summary = h('p', { class: 'caption', 'data-testid': 'lr-summary' },
     'Run the LR finder to sweep the learning rate exponentially over a few hundred steps (weights are restored afterwards). ' +
     'The loss falls, flattens, then explodes; a good rate sits about ten times below the bottom of the curve.');
+  const emptyNote = h('span', { class: 'panel-sub' });
   const suggested = h('span', { class: 'lr-suggested', 'data-testid': 'lr-suggested' });
   const apply = h('button', { id: 'btn-lr-apply', class: 'btn btn-primary btn-small', type: 'button', hidden: true }, 'Use it');
   const chartBox = h('div', { class: 'chart' });
   container.append(
-    h('div', { class: 'panel-head' }, h('h2', {}, 'Learning-rate finder'), h('div', { class: 'panel-head-side' }, suggested, apply)),
+    h('div', { class: 'panel-head' }, h('h2', {}, 'Learning-rate finder'), emptyNote, h('div', { class: 'panel-head-side' }, suggested, apply)),
     chartBox, summary);
   const chart = createChart(chartBox, { height: 230, empty: 'No sweep yet.' });
-  let result = null;
+  let result;
   apply.addEventListener('click', () => result && app.applyLr(result.suggested_lr));
 
   return function update(state) {
@@ -23,8 +27,11 @@ export function createLrFinder(container, app) {
       apply.disabled = state.phase !== 'idle';
       return;
     }
+    const fresh = Boolean(r && result !== undefined && r !== result);
     result = r;
     apply.hidden = !r;
+    container.classList.toggle('is-empty', !r);
+    setText(emptyNote, r ? '' : 'Press LR finder (top bar): the loss against the learning rate appears here.');
     if (!r) {
       chart.update(null);
       setText(suggested, '');
@@ -45,8 +52,8 @@ export function createLrFinder(container, app) {
       ],
       series: [
         { label: 'lr', value: (u, v) => (v == null ? '—' : fmtLr(v)) },
-        { label: 'loss', stroke: colors.raw, width: 1, points: { show: false }, value: (u, v) => (v == null ? '—' : v.toFixed(3)) },
-        { label: 'smoothed', stroke: colors.smooth, width: 2, points: { show: false }, value: (u, v) => (v == null ? '—' : v.toFixed(3)) },
+        { label: 'loss', stroke: colors.raw, width: 1, points: { show: false }, value: lossValue },
+        { label: 'smoothed', stroke: colors.smooth, width: 2, points: { show: false }, value: lossValue },
       ],
       cursor: { drag: { x: true, y: false } },
       hooks: { draw: [verticalMarker(() => result?.suggested_lr ?? null, (x) => `suggested ${fmtLr(x)}`)] },
@@ -57,5 +64,7 @@ export function createLrFinder(container, app) {
     setText(summary, `${r.lrs.length} steps from ${fmtLr(r.sweep.min_lr)} to ${fmtLr(r.lrs.at(-1))} in ${fmtDuration(r.seconds)}` +
       `${r.diverged ? '; the sweep stopped early when the loss exploded' : ''}. ` +
       'Suggested rate: a tenth of the rate at the smoothed minimum (Géron\'s rule of thumb). Weights were restored after the sweep.');
+    // The sweep just ended: its chart may be far from the button that started it.
+    if (fresh && !state.lessons.active) bringIntoView(container);
   };
 }

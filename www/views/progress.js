@@ -1,6 +1,6 @@
 // Where the run on view stands: epoch and step, throughput, time per epoch, ETA, early stopping
 // (best epoch, patience left) and the current learning rate.
-import { h, setText, fmtInt, fmtNumber, fmtDuration, fmtRate, fmtLr } from '../format.js';
+import { h, setText, fmtInt, fmtNumber, fmtDuration, fmtRate, fmtLr, bringIntoView } from '../format.js';
 
 export function stopReasonText(stop) {
   if (!stop) return null;
@@ -46,13 +46,20 @@ export function createProgress(container) {
   );
 
   let key = '';
+  let activeRunId = null;
   return function update(state) {
     const run = state.runs.find((r) => r.id === (state.activeRunId ?? state.viewRunId)) ?? null;
+    if (state.activeRunId !== activeRunId) {
+      activeRunId = state.activeRunId;
+      // A run just started from the top bar: show where it goes (a lesson's runs stay in its panel's view).
+      if (run && run.id === activeRunId && !run.lesson) bringIntoView(container);
+    }
     const k = run ? `${run.id}|${run.status}|${run.history.steps.length}|${run.history.epochs.length}|${state.phase}` : 'none';
     if (k === key) return;
     key = k;
     container.dataset.status = run?.status ?? 'none';
-    setText(runName, run ? `${run.name}${run.info ? ` · ${fmtInt(run.info.parameters)} parameters` : ''}` : 'No run yet');
+    container.classList.toggle('is-empty', !run);
+    setText(runName, run ? `${run.name}${run.info ? ` · ${fmtInt(run.info.parameters)} parameters` : ''}` : 'No run yet: press Train, or run a lesson.');
     const reason = stopReasonText(run?.history.stop);
     setText(status, run ? `${STATUS_TEXT[run.status] ?? run.status}${run.status === 'finished' && reason ? `: ${reason}` : ''}` : '');
     status.dataset.status = run?.status ?? '';

@@ -63,13 +63,17 @@ export function createResults(container, app) {
     const testLoaded = Boolean(state.data.worker && state.data.worker.expected[2] > 0 && state.data.worker.loaded[2] === state.data.worker.expected[2]);
     split.options[1].disabled = !testLoaded;
     if (!testLoaded && split.value === 'test') split.value = 'valid';
-    runMc.disabled = !(loaded && state.phase === 'idle');
+    // Without a dropout layer the N passes would all be plain inference.
+    const hasDropout = Boolean(run?.config.model.dropout);
+    runMc.disabled = !(loaded && state.phase === 'idle' && hasDropout);
+    runMc.title = run && !hasDropout ? 'This model has no dropout layer' : '';
     load.hidden = !run || loaded || !run.hasWeights;
     load.disabled = state.phase !== 'idle' || !state.data.worker?.ready_to_train;
     const k = [run?.id, run?.status, run?.results?.valid?.accuracy, run?.results?.validHere?.accuracy, run?.results?.mc?.at, run?.history.epochs.length, loaded, state.phase].join('|');
     if (k === key) return;
     key = k;
-    setText(runName, run?.name ?? '');
+    setText(runName, run?.name ?? 'Accuracy of the best weights appears when a run finishes.');
+    container.classList.toggle('is-empty', !run);
     if (!run) {
       setText(stop, 'Results appear when a run finishes (or stops): the best weights are restored and evaluated.');
       for (const m of [valid, test, best]) { setText(m.value, '—'); setText(m.sub, ''); }
@@ -98,8 +102,9 @@ export function createResults(container, app) {
 
     const dropout = run.config.model.dropout;
     let note = '';
-    if (!dropout) note = 'This model has no dropout layer, so MC Dropout gives the same answer as plain inference. Try the selu-alpha-dropout variant.';
-    if (!loaded) {
+    const withDropout = state.variants.find((v) => v.model.dropout);
+    if (!dropout) note = `MC Dropout is off for this run: its model has no dropout layer, so every pass would be the same plain inference.${withDropout ? ` Train the ${withDropout.label ?? withDropout.name} variant to try it.` : ''}`;
+    if (!loaded && dropout) {
       if (run.hasWeights) note = `${note} Load this run's best weights to run MC Dropout on them.`.trim();
       else if (run.status === 'running' || run.status === 'paused') note = `${note} MC Dropout is available once the run finishes.`.trim();
       else note = `${note} No weights are stored for this run (only finished runs keep theirs).`.trim();

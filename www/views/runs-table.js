@@ -22,7 +22,7 @@ export function createRunsTable(container, app) {
 
   return function update(state) {
     const k = JSON.stringify([state.runs.map((r) => [r.id, r.name, r.status, r.history.epochs.length, r.hasWeights, r.results?.valid?.accuracy, r.results?.test?.accuracy, r.results?.validHere?.accuracy]),
-      state.viewRunId, state.activeRunId, state.loadedRunId, [...state.overlays], state.phase, armed, state.persistent, Boolean(state.data.worker?.ready_to_train)]);
+      state.viewRunId, state.activeRunId, state.loadedRunId, [...state.overlays], state.phase, armed, state.persistent, Boolean(state.data.worker?.ready_to_train), state.variants.length]);
     if (k === key) return;
     key = k;
     count.textContent = state.runs.length ? `${state.runs.length} run${state.runs.length === 1 ? '' : 's'}` : '';
@@ -30,6 +30,7 @@ export function createRunsTable(container, app) {
       ? 'Runs (history, per-layer statistics, results and the best weights) are kept in this browser and survive reloads; a run cut off by a reload is marked interrupted. Export a run to move it to another browser.'
       : 'Runs are kept in memory only (this browser refused IndexedDB): export the ones to keep.';
     const idle = state.phase === 'idle';
+    const labels = new Map(state.variants.map((v) => [v.name, v.label ?? v.name]));
     const head = h('thead', {}, h('tr', {}, ...['', 'Run', 'Variant', 'Status', 'Epochs', 'Best', 'Val acc', 'Test acc', 'Time/epoch', 'Total', 'Compare', ''].map((t) => h('th', {}, t))));
     const rows = [...state.runs].reverse().map((run) => {
       const epochs = run.history.epochs;
@@ -55,18 +56,18 @@ export function createRunsTable(container, app) {
         actions.push(h('button', { class: 'btn btn-small btn-quiet', type: 'button', 'data-action': 'delete', disabled: active, title: active ? 'Stop the run first' : 'Delete this run', onclick: () => { armed = run.id; key = ''; app.invalidate(); setTimeout(() => { if (armed === run.id) { armed = null; key = ''; app.invalidate(); } }, 4000); } }, 'Delete'));
       }
       return h('tr', { class: viewing ? 'is-viewing' : '', 'data-run-id': run.id, 'data-status': run.status, onclick: (e) => { if (e.target.closest('button, input, a')) return; app.viewRun(run.id); } },
-        h('td', {}, view),
+        h('td', { 'data-label': 'View' }, view),
         h('td', { class: 'run-name' }, h('div', {}, run.name, run.imported ? h('span', { class: 'tag' }, 'imported') : null),
           h('div', { class: 'run-meta' }, [fmtDate(run.created), run.dataset, run.backend, ...(run.modified?.length ? [run.modified.join(', ')] : [])].filter(Boolean).join(' · '))),
-        h('td', {}, run.variant),
-        h('td', {}, h('span', { class: 'status-badge', 'data-status': run.status }, run.status)),
-        h('td', { class: 'num' }, String(epochs.length)),
-        h('td', { class: 'num' }, bestEpoch ? String(bestEpoch) : '—'),
-        h('td', { class: 'num' }, valid ? fmtPercent(valid.accuracy, 2) : best ? `(${fmtPercent(best.val_accuracy, 2)})` : '—'),
-        h('td', { class: 'num' }, test ? fmtPercent(test.accuracy, 2) : '—'),
-        h('td', { class: 'num' }, epochs.length ? fmtDuration(epochs.reduce((a, e) => a + e.seconds, 0) / epochs.length) : '—'),
-        h('td', { class: 'num' }, epochs.length ? fmtDuration(total) : '—'),
-        h('td', { class: 'center' }, overlay),
+        h('td', { 'data-label': 'Variant' }, labels.get(run.variant) ?? run.variant),
+        h('td', { 'data-label': 'Status' }, h('span', { class: 'status-badge', 'data-status': run.status }, run.status)),
+        h('td', { class: 'num', 'data-label': 'Epochs' }, String(epochs.length)),
+        h('td', { class: 'num', 'data-label': 'Best epoch' }, bestEpoch ? String(bestEpoch) : '—'),
+        h('td', { class: 'num', 'data-label': 'Val acc' }, valid ? fmtPercent(valid.accuracy, 2) : best ? `(${fmtPercent(best.val_accuracy, 2)})` : '—'),
+        h('td', { class: 'num', 'data-label': 'Test acc' }, test ? fmtPercent(test.accuracy, 2) : '—'),
+        h('td', { class: 'num', 'data-label': 'Time/epoch' }, epochs.length ? fmtDuration(epochs.reduce((a, e) => a + e.seconds, 0) / epochs.length) : '—'),
+        h('td', { class: 'num', 'data-label': 'Total' }, epochs.length ? fmtDuration(total) : '—'),
+        h('td', { class: 'center', 'data-label': 'Compare' }, overlay),
         h('td', { class: 'actions' }, ...actions));
     });
     table.replaceChildren(head, h('tbody', {}, ...(rows.length ? rows : [h('tr', {}, h('td', { colspan: 12, class: 'empty-row' }, 'No runs yet. Pick a variant and press Train.'))])));

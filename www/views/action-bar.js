@@ -1,0 +1,202 @@
+// The bar that stays at the top of the page: the buttons that start, pause and end work (only
+// those that apply now), how long the next run or sweep will take here, and what the worker is
+// doing. The settings it acts on are the run form's (controls.js, through `app.form`).
+import { h, setText, fmtInt, fmtApprox } from '../format.js';
+import { BACKEND_LABELS } from './backend-banner.js';
+import { suggestedOptions } from './lessons.js';
+import { EXERCISE_LENGTH } from './controls.js';
+import { measuredCost, recordsPerEpoch, runSeconds, sweepSeconds, costSource } from './estimate.js';
+
+const PHASE_TEXT = {
+  starting: 'Starting the training worker…',
+  configuring: 'Building the model…',
+  measuring: 'Timing a few training steps…',
+  'lr-finding': 'Running the LR finder (Stop ends the sweep)…',
+  training: 'Training…',
+  pausing: 'Pausing after the current chunk of steps…',
+  paused: 'Paused. Resume, step one more epoch, or stop (restores the best weights and evaluates).',
+  stopping: 'Stopping: restoring the best weights and evaluating…',
+  'saving-weights': 'Saving the best weights…',
+  'loading-weights': 'Loading weights and evaluating…',
+  mc: 'Running MC Dropout…',
+  lesson: 'Running a lesson: its runs train one after the other (see Lessons).',
+  failed: 'The training worker is not available; see the error above.',
+};
+// Phases whose work Stop ends: a run, an LR sweep, MC Dropout (after its current sample count).
+const STOPPABLE = ['training', 'pausing', 'paused', 'lr-finding', 'mc'];
+
+function button(id, text, cls = '', title = null) {
+  return h('button', { id, class: `btn ${cls}`, type: 'button', title }, text);
+}
+
+export function createActionBar(container, app) {
+  const btn = {
+    train: button('btn-train', 'Train', 'btn-primary', 'Train a new run with the settings below'),
+    lrFind: button('btn-lr-find', 'LR finder', '', 'Sweep the learning rate over a few hundred steps to find a good one (weights restored after)'),
+    step: button('btn-step', 'Step one epoch', '', 'Train to the end of the current (or a first) epoch, then pause'),
+    pause: button('btn-pause', 'Pause'),
+    resume: button('btn-resume', 'Resume', 'btn-primary'),
+    stop: button('btn-stop', 'Stop', 'btn-danger', 'End the run (restore the best weights, evaluate) or the LR sweep'),
+  };
+  const length = h('select', { id: 'run-length', 'aria-label': 'Run length' });
+  const estimate = h('span', { class: 'estimate', 'data-testid': 'estimate' });
+  const source = h('span', { class: 'estimate-source', 'data-testid': 'estimate-source' });
+  const measure = button('btn-measure', 'Measure speed', 'btn-small', 'Time a few training steps of this net (weights untouched) to estimate run times');
+  const newcomer = h('a', { class: 'newcomer', href: '#lessons', 'data-testid': 'newcomer' }, 'New here? Start with a lesson ↓');
+  const status = h('p', { class: 'controls-status', 'data-testid': 'controls-status', 'aria-live': 'polite' });
+  const resultsLink = h('a', { href: '#results', class: 'results-link', hidden: true }, 'Results ↓');
+  const error = h('p', { id: 'config-error', class: 'config-error', role: 'alert', hidden: true });
+  container.append(
+    h('div', { class: 'action-row' },
+      h('div', { class: 'action-buttons' }, ...Object.values(btn)),
+      h('label', { class: 'run-length' }, h('span', {}, 'Length'), length),
+      newcomer),
+    h('div', { class: 'action-info' }, estimate, measure, source),
+    h('div', { class: 'action-status' }, status, resultsLink),
+    error);
+
+  // Anchors scroll below the bar, whatever its height (it wraps on narrow screens).
+  new ResizeObserver(() => document.documentElement.style.setProperty('--bar-height', `${container.offsetHeight + 8}px`)).observe(container);
+
+  let lastState = null;
+  /** Runs `action(config)` with the form's settings, or says which setting is wrong. */
+  const withForm = (action) => () => {
+    try {
+      action(app.form.read());
+      error.hidden = true;
+    } catch (e) {
+      error.textContent = `Check the settings: ${e.message}`;
+      error.hidden = false;
+    }
+  };
+  btn.train.addEventListener('click', withForm((config) => app.train(app.form.spec(config))));
+  btn.step.addEventListener('click', () => {
+    // A paused run goes on with its own settings; the form only matters for a new run.
+    if (lastState.phase === 'paused') app.resume({ stepOnly: true });
+    else withForm((config) => app.train(app.form.spec(config), { stepOnly: true }))();
+  });
+  btn.lrFind.addEventListener('click', withForm((config) => app.findLr(config, app.form.sweep())));
+  btn.pause.addEventListener('click', () => app.pause());
+  btn.resume.addEventListener('click', () => app.resume());
+  btn.stop.addEventListener('click', () => app.stop());
+  measure.addEventListener('click', withForm((config) => app.measureSpeed(config)));
+  length.addEventListener('change', () => {
+    const preset = presets(lastState).find((p) => p.key === length.value);
+    if (preset) app.form.setLength(preset);
+  });
+
+  /** The run lengths offered: the backend's quick one and the exercise's. */
+  function presets(state) {
+    const quick = suggestedOptions(state.backend);
+    return [
+      { key: 'quick', name: 'Quick', epochs: quick.epochs, max_train_records: quick.max_train_records, patience: EXERCISE_LENGTH.patience },
+      { key: 'full', name: 'Full exercise', ...EXERCISE_LENGTH },
+    ];
+  }
+
+  function renderLength(state, config, cost, available) {
+    const options = presets(state);
+    const describe = (epochs, maxRecords) => {
+      if (!available) return `${epochs} epoch${epochs === 1 ? '' : 's'}`;
+      const records = recordsPerEpoch({ max_train_records: maxRecords }, available);
+      const time = cost ? `, ${fmtApprox(runSeconds(cost, epochs, records))}` : '';
+      return `${epochs} epoch${epochs === 1 ? '' : 's'} × ${fmtInt(records)} records${time}`;
+    };
+    const train = config?.train;
+    const current = options.find((p) => train && p.epochs === train.max_epochs && p.max_train_records === train.max_train_records);
+    const items = options.map((p) => [p.key, `${p.name}: ${describe(p.epochs, p.max_train_records)}`]);
+    if (!current) items.push(['custom', train ? `Your settings: ${describe(train.max_epochs, train.max_train_records)}` : 'Your settings']);
+    const key = JSON.stringify(items);
+    if (length.dataset.key !== key) {
+      length.dataset.key = key;
+      length.replaceChildren(...items.map(([value, text]) => h('option', { value }, text)));
+    }
+    if (document.activeElement !== length) length.value = current?.key ?? 'custom';
+  }
+
+  function renderEstimate(state, config, cost, available) {
+    measure.hidden = true;
+    if (!config || !available || state.backend.status !== 'ready') {
+      setText(estimate, '');
+      setText(source, '');
+      return;
+    }
+    const backend = BACKEND_LABELS[state.backend.active] ?? state.backend.active;
+    if (!cost) {
+      setText(estimate, `Time on ${backend}: not measured in this browser yet.`);
+      setText(source, '');
+      measure.hidden = false;
+      measure.disabled = state.phase !== 'idle' || Boolean(state.lessons.active);
+      return;
+    }
+    const { train } = config;
+    const records = recordsPerEpoch(train, available);
+    const sweep = safe(() => app.form.sweep());
+    setText(estimate, `Train: ${fmtApprox(runSeconds(cost, train.max_epochs, records))} at most`
+      + (sweep ? ` · LR finder: ${fmtApprox(sweepSeconds(cost, sweep.steps, train.batch_size))}` : '')
+      + (cost.scaled ? ' (from another net\'s speed)' : ''));
+    // Speed does not scale exactly with size (small nets are overhead-bound): offer a measurement.
+    measure.hidden = !cost.scaled;
+    measure.disabled = state.phase !== 'idle' || Boolean(state.lessons.active);
+    setText(source, `${train.max_epochs} epochs × ${fmtInt(records)} records on ${backend}; early stopping may end it sooner. From ${costSource(cost)}.`);
+  }
+
+  function renderButtons(state) {
+    const { phase } = state;
+    const dataReady = Boolean(state.data.worker?.ready_to_train) && state.data.status !== 'error' && state.backend.status === 'ready';
+    // During a lesson the phase is idle only for an instant between two of its runs.
+    const idle = phase === 'idle' && !state.lessons.active;
+    btn.lrFind.disabled = !(dataReady && idle);
+    btn.train.disabled = !(dataReady && idle);
+    btn.step.disabled = !(dataReady && (idle || phase === 'paused'));
+    btn.step.hidden = !(phase === 'idle' || phase === 'paused');
+    btn.pause.disabled = phase !== 'training';
+    btn.pause.hidden = !(phase === 'training' || phase === 'pausing');
+    btn.resume.disabled = phase !== 'paused';
+    btn.resume.hidden = phase !== 'paused';
+    btn.stop.disabled = !STOPPABLE.includes(phase);
+    btn.stop.hidden = !(STOPPABLE.includes(phase) || phase === 'stopping');
+    // A newcomer's first step is a lesson (short, with a stated finding); after that, Train.
+    const fresh = state.runs.length === 0 && Object.keys(state.lessons.records).length === 0;
+    newcomer.hidden = !fresh;
+    btn.train.classList.toggle('btn-primary', !fresh);
+    length.disabled = !idle;
+    return { dataReady, idle };
+  }
+
+  function renderStatus(state, { dataReady, idle }) {
+    const { phase } = state;
+    let text = PHASE_TEXT[phase] ?? '';
+    if (idle) {
+      if (state.backend.status !== 'ready') text = 'Waiting for the training worker…';
+      else if (state.data.consent) text = 'The dataset download waits for your yes in the Dataset panel.';
+      else if (!dataReady) text = state.data.status === 'error' ? 'No dataset: see the error above.' : 'Waiting for the first shards…';
+      else text = 'Ready. Changes apply to the next run.';
+    }
+    const active = state.runs.find((r) => r.id === state.activeRunId);
+    if (active && (phase === 'training' || phase === 'paused')) text = `${active.name}: ${text}`;
+    const viewed = state.runs.find((r) => r.id === state.viewRunId);
+    resultsLink.hidden = !(idle && viewed?.status === 'finished' && !viewed.lesson && Date.now() - (viewed.timings?.finished ?? 0) < 10 * 60_000);
+    if (!resultsLink.hidden) text = `${viewed.name} finished.`;
+    setText(status, text);
+    status.dataset.phase = phase;
+  }
+
+  return function update(state) {
+    lastState = state;
+    const config = app.form ? safe(() => app.form.read()) : null;
+    const cost = config ? measuredCost(state, config) : null;
+    const available = state.data.worker?.expected?.[0] ?? state.data.manifest?.train.records ?? 0;
+    renderLength(state, config, cost, available);
+    renderEstimate(state, config, cost, available);
+    renderStatus(state, renderButtons(state));
+  };
+}
+
+function safe(read) {
+  try {
+    return read();
+  } catch {
+    return null;
+  }
+}
