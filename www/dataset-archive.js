@@ -424,3 +424,32 @@ export async function cacheStore(name, siteUrl) {
     putManifest: (text) => cache.put(manifestKey(base), new Response(text, { headers: { 'Content-Type': 'application/json' } })),
   };
 }
+
+/**
+ * Runs `convertDatasetFiles` in a worker (archive-worker.js) with the same callbacks; resolves
+ * with `{name, seconds}` or rejects with a `DatasetError`.
+ */
+export function convertInWorker(files, { onProgress = () => {}, onNotice = () => {} } = {}) {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./archive-worker.js', import.meta.url), { type: 'module' });
+    const start = performance.now();
+    const end = () => {
+      worker.terminate();
+      return (performance.now() - start) / 1000;
+    };
+    worker.onmessage = ({ data }) => {
+      if (data.type === 'progress') onProgress(data.progress);
+      else if (data.type === 'notice') onNotice(data.text);
+      else if (data.type === 'done') resolve({ name: data.name, seconds: end() });
+      else {
+        end();
+        reject(new DatasetError(data.message, { file: data.file, hint: data.hint }));
+      }
+    };
+    worker.onerror = (event) => {
+      end();
+      reject(new DatasetError(`The conversion stopped: ${event.message ?? 'the worker failed to start'}.`));
+    };
+    worker.postMessage({ files: Array.from(files), siteUrl: document.baseURI });
+  });
+}

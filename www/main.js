@@ -3,6 +3,7 @@
 import { ToWorker, FromWorker } from './protocol.js';
 import { createWorkerClient, WorkerError } from './worker-client.js';
 import { loadDataset, datasetName, DatasetError } from './data-loader.js';
+import { convertInWorker } from './dataset-archive.js';
 import { RunStore, newRun, exportRunFile, parseRunFile } from './store.js';
 import { runLesson, LessonStopped } from './lessons.js';
 import { createBackendBanner } from './views/backend-banner.js';
@@ -38,6 +39,8 @@ const state = {
   lessons: { catalog: [], options: null, records: {}, active: null, failure: null },
   persistent: false,
   interruptedOnLoad: 0,
+  // The dataset being made in the page from the official archive the user picked, if any.
+  conversion: null,
 };
 
 function freshDataState() {
@@ -770,6 +773,44 @@ const app = {
     invalidate();
   },
 
+  /** Whether the page may convert an archive now (not while one converts or a run or lesson goes on). */
+  canConvert() {
+    return state.conversion?.status !== 'running' && ['idle', 'starting', 'failed'].includes(state.phase) && !state.lessons.active;
+  },
+
+  /** Makes the dataset from the official file(s) picked, in the browser, then loads it in place of the current one. */
+  async convertArchive(files) {
+    if (!app.canConvert()) return;
+    const conversion = { status: 'running', files: Array.from(files, (f) => f.name), progress: null, notices: [], error: null, name: null, seconds: null, deferred: false };
+    state.conversion = conversion;
+    invalidate();
+    try {
+      const { name, seconds } = await convertInWorker(files, {
+        onProgress(progress) {
+          conversion.progress = progress;
+          invalidate();
+        },
+        onNotice(text) {
+          conversion.notices.push(text);
+          invalidate();
+        },
+      });
+      Object.assign(conversion, { status: 'done', name, seconds });
+      const url = new URL(location.href);
+      url.searchParams.delete('shards');
+      if (name === 'cifar10') url.searchParams.delete('data');
+      else url.searchParams.set('data', name);
+      history.replaceState(null, '', url);
+      // A run that started meanwhile keeps its dataset; the new one is used from the next load.
+      if (['idle', 'starting', 'failed'].includes(state.phase) && !state.lessons.active) startDataset();
+      else conversion.deferred = true;
+    } catch (error) {
+      Object.assign(conversion, { status: 'error', error: { message: error.message, hint: error.hint ?? null, file: error.file ?? null } });
+      showError(error.message, { hint: error.hint ?? null, during: 'dataset' });
+    }
+    invalidate();
+  },
+
   dismissError,
   invalidate,
 };
@@ -825,6 +866,7 @@ function snapshot() {
     runs: state.runs.map(summary),
     errors: state.errors.map(({ message, hint, fatal, during, kind }) => ({ message, hint, fatal, during, kind })),
     interruptedOnLoad: state.interruptedOnLoad,
+    conversion: state.conversion && { ...state.conversion },
     lessons: {
       catalog: state.lessons.catalog.map((l) => l.name),
       active: state.lessons.active && { name: state.lessons.active.name, index: state.lessons.active.index, total: state.lessons.active.total, step: state.lessons.active.step },

@@ -1,5 +1,6 @@
 // Shared set-up for the end-to-end tests: test datasets (made with the selfnorm CLI), the static
-// server, and headless Chromium (the system's, never a downloaded one).
+// server serving the built site (dist/), and headless Chromium (the system's, never a downloaded
+// one).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, mkdirSync, cpSync } from 'node:fs';
 import { tmpdir, homedir } from 'node:os';
@@ -65,8 +66,12 @@ export function flipByte(dir, file, offset = 1000) {
   writeFileSync(path, bytes);
 }
 
-export async function startServer() {
-  const server = await serve(repoRoot, 0);
+/**
+ * Serves the built site (dist/, from scripts/build-site) and data/ like a plain static host: by
+ * default without the site's _headers, so cross-origin isolation comes from its service worker.
+ */
+export async function startServer(options = {}) {
+  const server = await serve(repoRoot, 0, '127.0.0.1', { headers: false, ...options });
   return { server, url: `http://127.0.0.1:${server.address().port}/` };
 }
 

@@ -1,6 +1,7 @@
 // The dataset as it streams in: overall and per-file progress (bytes fetched and verified, or
 // read from the browser cache), what the worker holds per split, and whether training can start.
 import { h, setText, fmtBytes, fmtInt, fmtDuration } from '../format.js';
+import { createArchiveImport } from './archive-import.js';
 
 const SPLIT_LABEL = { train: 'train', valid: 'valid', test: 'test' };
 
@@ -17,11 +18,13 @@ export function createDatasetPanel(container, app) {
   const list = h('ol', { class: 'shard-list', 'data-testid': 'shard-list' });
   const details = h('details', { class: 'shard-details' }, h('summary', {}, 'Files'), list);
   container.append(h('div', { class: 'panel-head' }, title, name), overallBar, overallText, ready, cacheNotice, errorBox, notices, splits, details);
+  const archive = createArchiveImport(container, app);
   let rows = new Map();
   let filesKey = '';
   let lastStatus = null;
 
   return function update(state) {
+    archive(state);
     const data = state.data;
     setText(name, data.name);
     // The file list is open while files stream in or fail, folded once all are verified.
