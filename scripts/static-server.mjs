@@ -17,16 +17,16 @@ const TYPES = {
 };
 
 /**
- * Starts serving `<root>/<site>` and `<root>/data` on `port`; resolves with the server once
- * listening.
+ * Starts serving `<root>/<site>` and (unless `data` is false) `<root>/data` on `port`; resolves
+ * with the server once listening.
  */
-export function serve(root, port, host = '127.0.0.1', { site = 'dist', headers = true } = {}) {
+export function serve(root, port, host = '127.0.0.1', { site = 'dist', headers = true, data = true } = {}) {
   const siteDir = resolve(root, site);
   if (!existsSync(join(siteDir, 'index.html'))) {
     throw new Error(`${siteDir} has no index.html: run scripts/build-site first`);
   }
   const rules = headers ? headerRules(join(siteDir, '_headers')) : [];
-  const mounts = [['/data/', resolve(root, 'data')], ['/', siteDir]];
+  const mounts = [...(data ? [['/data/', resolve(root, 'data')]] : []), ['/', siteDir]];
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     const [prefix, dir] = mounts.find(([p]) => path.startsWith(p));

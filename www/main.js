@@ -781,7 +781,7 @@ const app = {
   /** Makes the dataset from the official file(s) picked, in the browser, then loads it in place of the current one. */
   async convertArchive(files) {
     if (!app.canConvert()) return;
-    const conversion = { status: 'running', files: Array.from(files, (f) => f.name), progress: null, notices: [], error: null, name: null, seconds: null, deferred: false };
+    const conversion = { status: 'running', files: Array.from(files, (f) => f.name), startedAt: Date.now(), progress: null, notices: [], error: null, name: null, seconds: null, deferred: false };
     state.conversion = conversion;
     invalidate();
     try {
@@ -801,6 +801,8 @@ const app = {
       if (name === 'cifar10') url.searchParams.delete('data');
       else url.searchParams.set('data', name);
       history.replaceState(null, '', url);
+      // The dataset errors shown so far were about the dataset this one replaces.
+      state.errors = state.errors.filter((e) => e.during !== 'dataset');
       // A run that started meanwhile keeps its dataset; the new one is used from the next load.
       if (['idle', 'starting', 'failed'].includes(state.phase) && !state.lessons.active) startDataset();
       else conversion.deferred = true;

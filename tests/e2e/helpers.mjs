@@ -17,7 +17,7 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--enable-unsafe-webgpu', '
 const VIEWPORT = { width: 1440, height: 1000 };
 
 /** The selfnorm CLI: the release build, else the debug one, else built now (release). */
-function cli() {
+export function cli() {
   const target = process.env.CARGO_TARGET_DIR || join(homedir(), '.cache/selfnorm/target');
   for (const profile of ['release', 'debug']) {
     const bin = join(target, profile, 'selfnorm');
@@ -104,7 +104,7 @@ export async function openBrowser() {
 /**
  * The set-up every e2e file shares: before its tests, `prepare()` (test data), the static server
  * and a fresh browser, opened at `path` when given; after them, both closed. Returns the object
- * the hook fills in: `{url, browser, page}`. With `skip`, nothing starts.
+ * the hook fills in: `{url, server, browser, page}`. With `skip`, nothing starts.
  */
 export function useSite({ prepare = () => {}, path = null, skip = false } = {}) {
   const site = {};
@@ -113,6 +113,7 @@ export function useSite({ prepare = () => {}, path = null, skip = false } = {}) 
     if (skip) return;
     prepare();
     ({ server, url: site.url } = await startServer());
+    site.server = server;
     site.browser = await openBrowser();
     site.page = site.browser.page;
     if (path !== null) await site.page.goto(`${site.url}${path}`);

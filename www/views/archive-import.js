@@ -13,7 +13,7 @@ export function createArchiveImport(container, app) {
     if (input.files.length) app.convertArchive(input.files);
     input.value = '';
   });
-  const button = h('button', { type: 'button', class: 'archive-pick', 'data-testid': 'archive-pick', onclick: () => input.click() },
+  const button = h('button', { type: 'button', class: 'btn btn-small archive-pick', 'data-testid': 'archive-pick', onclick: () => input.click() },
     'Use the CIFAR-10 archive on this computer');
   const help = h('p', { class: 'archive-help' },
     'Pick or drop ', h('code', {}, 'cifar-10-binary.tar.gz'), ' as downloaded from ',
