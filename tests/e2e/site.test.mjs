@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
 import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { repoRoot, outputDir, cli, syntheticDataset, waitForState, waitForReady, fillForm, state, startServer, useSite } from './helpers.mjs';
@@ -61,6 +62,31 @@ test('dist/ on a server without COOP/COEP headers: isolated through the service 
   await fillForm(site.page, { depth: 2, width: 16, epochs: 1, 'probe-every': 5 });
   await site.page.click('#btn-train');
   await waitForState(site.page, (s) => s.run?.status === 'finished' && s.phase === 'idle', { what: 'a run', timeout: 60_000 });
+});
+
+test('?shards=URL loads a dataset from another host that allows CORS', async () => {
+  // Another origin serving the prepared folders (what a teacher would host once for a class).
+  const dataDir = join(repoRoot, 'data');
+  const host = createServer((req, res) => {
+    const file = join(dataDir, decodeURIComponent(new URL(req.url, 'http://x').pathname));
+    if (!file.startsWith(dataDir) || !existsSync(file)) {
+      res.writeHead(404, { 'Access-Control-Allow-Origin': '*' }).end();
+      return;
+    }
+    res.writeHead(200, { 'Access-Control-Allow-Origin': '*', 'Content-Type': 'application/octet-stream' }).end(readFileSync(file));
+  });
+  await new Promise((done) => host.listen(0, '127.0.0.1', done));
+  try {
+    const shards = `http://127.0.0.1:${host.address().port}/e2e/`;
+    await site.page.goto(`${site.url}?shards=${encodeURIComponent(shards)}`);
+    const s = await waitForReady(site.page);
+    assert.equal(s.data.name, shards);
+    assert.equal(s.data.verified, s.data.files);
+    assert.equal(s.data.fromCache, 0, 'downloaded from the other host');
+    assert.deepEqual(s.data.expected, [600, 200, 200]);
+  } finally {
+    host.close();
+  }
 });
 
 test('a wrong file gets a message naming it, and the page keeps working', async () => {
