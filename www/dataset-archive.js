@@ -119,7 +119,8 @@ async function convertCifar(file, { openStore, reading, onNotice, onPhase }) {
   const missing = [...spec.train, spec.test].map((n) => `${spec.dir}/${n}`).filter((n) => !seen.has(n));
   if (missing.length) {
     const python = names.some((n) => n.startsWith('cifar-10-batches-py/')) ? ' (this is the Python version of CIFAR-10; the page reads the binary version)' : '';
-    throw notCifar(`it has no ${missing.join(', ')}${python}`);
+    const what = seen.size ? missing.join(', ') : `${spec.dir}/ with data_batch_1.bin … ${spec.test}; its entries: ${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}`;
+    throw notCifar(`it has no ${what}${python}`);
   }
   checkMd5(file.name, md5, spec.md5, 'the official archive', onNotice);
   onPhase('statistics');

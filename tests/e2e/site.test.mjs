@@ -98,7 +98,7 @@ test('a wrong file gets a message naming it, and the page keeps working', async 
   execFileSync('tar', ['czf', join(dir, 'other.tar.gz'), '-C', join(dir, 'not-cifar'), 'readme.txt']);
   const cases = [
     ['notes.tar.gz', /notes\.tar\.gz is not a gzip file/],
-    ['other.tar.gz', /other\.tar\.gz is not the CIFAR-10 binary archive: it has no cifar-10-batches-bin\/data_batch_1\.bin/],
+    ['other.tar.gz', /other\.tar\.gz is not the CIFAR-10 binary archive: it has no cifar-10-batches-bin\/ .*its entries: readme\.txt/],
   ];
   if (existsSync(ARCHIVE)) {
     // The first 2 MB of the real archive: a download cut short.
