@@ -1,20 +1,13 @@
 // The dataset made in the browser from the files its home page distributes: the CIFAR-10 binary
 // archive, or Fashion-MNIST's four IDX files. They are read as a stream (gunzip with
-// DecompressionStream, then tar or IDX), cut into the shards `selfnorm prepare-data` writes, and
-// stored with a manifest in the Cache API, where the data loader finds them.
-//
-// The shards must be byte-identical to the CLI's (crate/src/data/prepare.rs and writer.rs): the
-// first 5,000 training records are the validation split, the rest the train split, the test set is
-// kept whole, 5,000 records a shard; the statistics file holds the train split's per-feature mean
-// then std as little-endian f32, summed in f64 record by record in file order. The end-to-end test
-// of the site checks the sha256 of every file against the CLI's manifest on the same archive.
+// DecompressionStream, then tar or IDX, MD5 on the way), cut into the shards that
+// `selfnorm prepare-data` writes (shard-writer.js), and stored with a manifest in the Cache API,
+// where the data loader finds them.
 import { Md5 } from './md5.js';
 import { TarReader, TarError } from './tar-reader.js';
-import { DatasetError, sha256Hex, cacheKey, manifestKey, datasetBase, CACHE_NAME } from './data-loader.js';
-
-const VALID_RECORDS = 5_000;
-const RECORDS_PER_SHARD = 5_000;
-const STATS_FILE = 'train-stats.bin';
+import { IdxReader } from './idx-reader.js';
+import { shardPlan, ShardWriter, writeStatsAndManifest, VALID_RECORDS } from './shard-writer.js';
+import { DatasetError, cacheKey, manifestKey, datasetBase, CACHE_NAME } from './data-loader.js';
 
 const CIFAR10 = {
   name: 'cifar10',
@@ -125,7 +118,7 @@ async function convertCifar(file, { openStore, reading, onNotice, onPhase }) {
   checkMd5(file.name, md5, spec.md5, 'the official archive', onNotice);
   onPhase('statistics');
   const source = `CIFAR-10 binary archive ${file.name} (md5 ${md5}), converted in the browser; valid = first ${VALID_RECORDS} records of data_batch_1..5, train = the rest, test = test_batch`;
-  return finish(spec, plan, store, source);
+  return writeStatsAndManifest(spec, plan, store, source);
 }
 
 // ---- Fashion-MNIST ----------------------------------------------------------------------------
@@ -188,161 +181,7 @@ async function convertFashion(list, { openStore, reading, onNotice, onPhase }) {
   const testMd5 = await images('testImages', testLabels, plan.test);
   onPhase('statistics');
   const source = `Fashion-MNIST IDX files (image md5 ${trainMd5} ${testMd5}), converted in the browser; valid = first ${VALID_RECORDS} training images, train = the rest, test = t10k`;
-  return finish(spec, plan, store, source);
-}
-
-/** An IDX file's header (magic 0x0000_08NN, then NN big-endian u32 dimensions) and payload. */
-class IdxReader {
-  constructor(name, dims, onPayload) {
-    Object.assign(this, { name, onPayload, header: new Uint8Array(4 + 4 * dims), filled: 0, payload: 0, dims: null });
-  }
-
-  async push(chunk) {
-    let rest = chunk;
-    if (!this.dims) {
-      const n = Math.min(this.header.length - this.filled, chunk.length);
-      this.header.set(chunk.subarray(0, n), this.filled);
-      this.filled += n;
-      rest = chunk.subarray(n);
-      if (this.filled < this.header.length) return;
-      const h = this.header;
-      const dims = (h.length - 4) / 4;
-      if (h[0] !== 0 || h[1] !== 0 || h[2] !== 8 || h[3] !== dims) {
-        throw new DatasetError(`${this.name} is not an IDX file of unsigned bytes with ${dims} dimension(s).`, { file: this.name });
-      }
-      const view = new DataView(h.buffer);
-      this.dims = Array.from({ length: dims }, (_, i) => view.getUint32(4 + 4 * i));
-    }
-    this.payload += rest.length;
-    if (this.payload > this.size()) throw new DatasetError(`${this.name} is longer than its header says (${this.size()} bytes).`, { file: this.name });
-    if (rest.length) await this.onPayload(rest);
-  }
-
-  size() {
-    return this.dims.reduce((a, b) => a * b, 1);
-  }
-
-  finish() {
-    if (!this.dims || this.payload !== this.size()) {
-      throw new DatasetError(`${this.name} is cut short: ${this.dims ? `${this.payload} payload bytes, its header says ${this.size()}` : 'it ends inside its header'}.`, {
-        file: this.name,
-        hint: 'The download was incomplete: download it again.',
-      });
-    }
-  }
-}
-
-// ---- shards, statistics, manifest -------------------------------------------------------------
-
-/** Where each shard's records lie in the training records (`full`) and in the test records. */
-function shardPlan(fullRecords, testRecords, recordBytes) {
-  const shards = (split, start, records) => Array.from({ length: Math.ceil(records / RECORDS_PER_SHARD) }, (_, index) => ({
-    split,
-    index,
-    start: start + index * RECORDS_PER_SHARD,
-    records: Math.min(RECORDS_PER_SHARD, records - index * RECORDS_PER_SHARD),
-    file: `${split}-${String(index).padStart(3, '0')}.bin`,
-  }));
-  return {
-    full: [...shards('valid', 0, VALID_RECORDS), ...shards('train', VALID_RECORDS, fullRecords - VALID_RECORDS)],
-    test: shards('test', 0, testRecords),
-    recordBytes,
-  };
-}
-
-/**
- * Collects a stream of records, given as byte ranges in any order, into the shards of `plan`;
- * a shard is checked, hashed and stored as soon as it is complete, so at most the shards being
- * filled are in memory.
- */
-class ShardWriter {
-  constructor(plan, { recordBytes, classes, describe, store, file }) {
-    this.shards = plan.map((s) => Object.assign(s, { offset: s.start * recordBytes, size: s.records * recordBytes, buffer: null, filled: 0 }));
-    Object.assign(this, { recordBytes, classes, describe, store, file });
-  }
-
-  async write(offset, bytes) {
-    const end = offset + bytes.length;
-    for (const s of this.shards) {
-      const lo = Math.max(offset, s.offset);
-      const hi = Math.min(end, s.offset + s.size);
-      if (lo >= hi) continue;
-      s.buffer ??= new Uint8Array(s.size);
-      s.buffer.set(bytes.subarray(lo - offset, hi - offset), lo - s.offset);
-      s.filled += hi - lo;
-      if (s.filled === s.size) await this.#store(s);
-    }
-  }
-
-  async #store(shard) {
-    const { buffer, records } = shard;
-    for (let r = 0; r < records; r++) {
-      const label = buffer[r * this.recordBytes];
-      if (label >= this.classes) {
-        throw new DatasetError(`${this.file}: ${this.describe(shard.start + r)} has label ${label} (expected 0..${this.classes - 1}); the file does not have the dataset's layout.`, { file: this.file });
-      }
-    }
-    shard.sha256 = await sha256Hex(buffer);
-    await this.store.put(shard, buffer);
-    shard.buffer = null;
-  }
-}
-
-/** Train-split statistics, the statistics file, then the manifest (last: it marks the dataset complete). */
-async function finish(spec, plan, store, source) {
-  const recordBytes = plan.recordBytes;
-  const info = (s) => ({ file: s.file, records: s.records, bytes: s.size, sha256: s.sha256 });
-  const split = (name) => {
-    const shards = [...plan.full, ...plan.test].filter((s) => s.split === name);
-    return { records: shards.reduce((n, s) => n + s.records, 0), shards: shards.map(info) };
-  };
-  const train = split('train');
-  const stats = await trainStats(store, train.shards, recordBytes);
-  const statsInfo = { file: STATS_FILE, bytes: stats.byteLength, sha256: await sha256Hex(stats) };
-  await store.put(statsInfo, stats);
-  // The field order of the CLI's manifest (serde follows the struct's).
-  const manifest = {
-    format: 'selfnorm-shards',
-    version: 1,
-    dataset: spec.name,
-    classes: spec.classes,
-    image_shape: spec.imageShape,
-    record_bytes: recordBytes,
-    train,
-    valid: split('valid'),
-    test: split('test'),
-    standardization: statsInfo,
-    source,
-  };
-  await store.putManifest(JSON.stringify(manifest, null, 2));
-  return { name: spec.name, manifest };
-}
-
-/** Per-feature mean then std of pixels / 255 over the train shards, as little-endian f32. */
-async function trainStats(store, shards, recordBytes) {
-  const d = recordBytes - 1;
-  const sum = new Float64Array(d);
-  const sumSq = new Float64Array(d);
-  let n = 0;
-  for (const shard of shards) {
-    const bytes = new Uint8Array(await store.read(shard));
-    for (let r = 0; r < shard.records; r++) {
-      const base = r * recordBytes + 1;
-      for (let f = 0; f < d; f++) {
-        const x = bytes[base + f] / 255;
-        sum[f] += x;
-        sumSq[f] += x * x;
-      }
-    }
-    n += shard.records;
-  }
-  const out = new DataView(new ArrayBuffer(8 * d));
-  for (let f = 0; f < d; f++) {
-    const mean = sum[f] / n;
-    out.setFloat32(4 * f, mean, true);
-    out.setFloat32(4 * (d + f), Math.sqrt(Math.max(sumSq[f] / n - mean * mean, 0)), true);
-  }
-  return out.buffer;
+  return writeStatsAndManifest(spec, plan, store, source);
 }
 
 // ---- reading ----------------------------------------------------------------------------------
