@@ -64,6 +64,28 @@ test('dist/ on a server without COOP/COEP headers: isolated through the service 
   await waitForState(site.page, (s) => s.run?.status === 'finished' && s.phase === 'idle', { what: 'a run', timeout: 60_000 });
 });
 
+test('a host that reads dist/_headers: isolated from the first load, no reload, assets cached for good', async () => {
+  const { server, url } = await startServer({ headers: true });
+  const page = await site.browser.context.newPage();
+  try {
+    const html = await (await fetch(url)).text();
+    const boot = /src="(assets\/[0-9a-f]{12}\/boot\.js)"/.exec(html)?.[1];
+    assert.ok(boot, 'index.html loads boot.js from the build\'s assets folder');
+    assert.match((await fetch(`${url}${boot}`)).headers.get('cache-control'), /immutable/);
+    let navigations = 0;
+    page.on('framenavigated', (frame) => {
+      if (frame === page.mainFrame()) navigations += 1;
+    });
+    await page.goto(`${url}?data=e2e`);
+    await waitForState(page, (s) => s.data.status === 'complete', { what: 'the dataset' });
+    assert.equal(await page.evaluate(() => self.crossOriginIsolated), true);
+    assert.equal(navigations, 1, 'no reload through the service worker');
+  } finally {
+    await page.close();
+    server.close();
+  }
+});
+
 test('?shards=URL loads a dataset from another host that allows CORS', async () => {
   // Another origin serving the prepared folders (what a teacher would host once for a class).
   const dataDir = join(repoRoot, 'data');
