@@ -775,7 +775,7 @@ const app = {
 
   /** Whether the page may convert an archive now (not while one converts or a run or lesson goes on). */
   canConvert() {
-    return state.conversion?.status !== 'running' && ['idle', 'starting', 'failed'].includes(state.phase) && !state.lessons.active;
+    return state.conversion?.status !== 'running' && datasetReplaceable();
   },
 
   /** Makes the dataset from the official file(s) picked, in the browser, then loads it in place of the current one. */
@@ -804,7 +804,7 @@ const app = {
       // The dataset errors shown so far were about the dataset this one replaces.
       state.errors = state.errors.filter((e) => e.during !== 'dataset');
       // A run that started meanwhile keeps its dataset; the new one is used from the next load.
-      if (['idle', 'starting', 'failed'].includes(state.phase) && !state.lessons.active) startDataset();
+      if (datasetReplaceable()) startDataset();
       else conversion.deferred = true;
     } catch (error) {
       Object.assign(conversion, { status: 'error', error: { message: error.message, hint: error.hint ?? null, file: error.file ?? null } });
@@ -816,6 +816,11 @@ const app = {
   dismissError,
   invalidate,
 };
+
+/** Whether no run or lesson uses the dataset now, so that another may replace it. */
+function datasetReplaceable() {
+  return ['idle', 'starting', 'failed'].includes(state.phase) && !state.lessons.active;
+}
 
 /** The config without the learning rate: an LR finder result applies to runs that match it. */
 function configKey(config) {
