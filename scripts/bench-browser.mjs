@@ -213,7 +213,7 @@ async function firstStep(url) {
 }
 
 vendorTfjs();
-const server = await serve(root, 0);
+const server = await serve(root, 0, '127.0.0.1', { site: 'www' });
 const url = `http://127.0.0.1:${server.address().port}/`;
 try {
   await benchPage(url);

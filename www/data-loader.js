@@ -3,7 +3,9 @@
 // test). Every file's size and SHA-256 are checked against the manifest; verified files go into
 // the Cache API so that a reload starts training without downloading again (cached bytes are
 // verified too). Each verified file is handed over as soon as it is ready, so training can start
-// while the rest streams in.
+// while the rest streams in. The manifest is cached too: offline, or on a host without the
+// dataset, the copy in the browser is used (one made in the page from the official archive by
+// dataset-archive.js is stored the same way).
 
 export const CACHE_NAME = 'selfnorm-data-v1';
 const FORMAT = 'selfnorm-shards';
@@ -27,9 +29,52 @@ export function prepareCommand(name) {
   return `scripts/prepare-data --out data/${name}`;
 }
 
-/** The dataset name from the page's `?data=` parameter (default `cifar10`), checked. */
+/** What to do about dataset `name` being missing or damaged. */
+function remedy(name, what) {
+  if (isUrl(name)) return `Check that ${name} serves manifest.json and the shards, with CORS allowed (Access-Control-Allow-Origin), or host the output of scripts/prepare-data there again.`;
+  const archive = { cifar10: 'the CIFAR-10 archive', 'fashion-mnist': "Fashion-MNIST's four files" }[name];
+  const page = archive ? ` Or, with only a browser: "Use the CIFAR-10 archive on this computer" in the dataset panel converts ${archive} in this page.` : '';
+  return `${what}${page}`;
+}
+
+const isUrl = (name) => name.includes('/');
+
+/** Where dataset `name` lives: `data/<name>/` beside the site, or the URL given as `?shards=`. */
+export function datasetBase(name, siteUrl) {
+  return new URL(isUrl(name) ? name.replace(/\/?$/, '/') : `data/${name}/`, siteUrl);
+}
+
+/** The folder a message names for dataset `name`. */
+const folder = (name) => (isUrl(name) ? name.replace(/\/?$/, '/') : `data/${name}/`);
+
+/** The Cache API key of a verified file: its URL and SHA-256, so another version never matches. */
+export function cacheKey(base, file) {
+  return `${new URL(file.file, base).href}?sha256=${file.sha256}`;
+}
+
+/** The Cache API key of a dataset's manifest (the last one loaded or made in the page). */
+export function manifestKey(base) {
+  return new URL('manifest.json', base).href;
+}
+
+/**
+ * The dataset the page loads: `?shards=URL` (a folder of shards + manifest.json on any host that
+ * allows CORS), else `?data=NAME` (a folder under data/, default `cifar10`), checked.
+ */
 export function datasetName(search = location.search) {
-  const name = new URLSearchParams(search).get('data') || 'cifar10';
+  const params = new URLSearchParams(search);
+  const shards = params.get('shards');
+  if (shards) {
+    let url;
+    try {
+      url = new URL(shards, location.href);
+    } catch {
+      url = null;
+    }
+    if (!url || !/^https?:$/.test(url.protocol)) throw new DatasetError(`"${shards}" is not an http(s) address of a dataset folder (?shards=URL).`);
+    return url.href;
+  }
+  const name = params.get('data') || 'cifar10';
   if (!/^[A-Za-z0-9._-]+$/.test(name) || name.includes('..')) {
     throw new DatasetError(`"${name}" is not a dataset folder name (letters, digits, '.', '_' and '-' only).`);
   }
@@ -38,9 +83,9 @@ export function datasetName(search = location.search) {
 
 /** Checks the fields the loader relies on; the worker checks the rest again (Manifest::parse). */
 export function checkManifest(manifest, name) {
-  const bad = (problem) => new DatasetError(`data/${name}/manifest.json is malformed: ${problem}.`, {
+  const bad = (problem) => new DatasetError(`${folder(name)}manifest.json is malformed: ${problem}.`, {
     file: 'manifest.json',
-    hint: `Delete data/${name}/ and run ${prepareCommand(name)} again.`,
+    hint: remedy(name, `Delete data/${name}/ and run ${prepareCommand(name)} again.`),
   });
   if (!manifest || typeof manifest !== 'object') throw bad('it is not a JSON object');
   if (manifest.format !== FORMAT) throw bad(`format is ${JSON.stringify(manifest.format)}, expected "${FORMAT}"`);
@@ -85,44 +130,17 @@ export async function sha256Hex(buffer) {
  * Rejects with a `DatasetError` (or an `AbortError` when `signal` fires).
  */
 export async function loadDataset(name, { onManifest, onProgress, onFile, onNotice, signal } = {}) {
-  const base = new URL(`data/${name}/`, document.baseURI);
-  const manifestUrl = new URL('manifest.json', base);
-  let response;
-  try {
-    response = await fetch(manifestUrl, { signal, cache: 'no-cache' });
-  } catch (error) {
-    if (error.name === 'AbortError') throw error;
-    throw new DatasetError(`Could not reach data/${name}/manifest.json (${error.message}). Is the site's server still running?`, { file: 'manifest.json' });
-  }
-  if (response.status === 404) {
-    throw new DatasetError(`No prepared dataset "${name}": data/${name}/manifest.json was not found (HTTP 404).`, {
-      file: 'manifest.json',
-      hint: `Run ${prepareCommand(name)} in the repository to download and prepare it, then reload this page.`,
-    });
-  }
-  if (!response.ok) {
-    throw new DatasetError(`data/${name}/manifest.json could not be loaded (HTTP ${response.status} ${response.statusText}).`, { file: 'manifest.json' });
-  }
-  const text = await response.text();
-  let manifest;
-  try {
-    manifest = JSON.parse(text);
-  } catch (error) {
-    throw new DatasetError(`data/${name}/manifest.json is not valid JSON (${error.message}).`, {
-      file: 'manifest.json',
-      hint: `Delete data/${name}/ and run ${prepareCommand(name)} again.`,
-    });
-  }
-  checkManifest(manifest, name);
+  const base = datasetBase(name, document.baseURI);
+  const cache = await openCache(onNotice);
+  const { manifest, text } = await readManifest(name, base, cache, { signal, onNotice });
   const files = loadingOrder(manifest);
   onManifest?.({ manifest, text, files });
 
-  const cache = await openCache(onNotice);
   if (cache) await dropStaleEntries(cache, base, files);
   for (const file of files) {
     signal?.throwIfAborted();
     const url = new URL(file.file, base);
-    const key = `${url.href}?sha256=${file.sha256}`;
+    const key = cacheKey(base, file);
     const start = performance.now();
     const cached = cache ? await readCached(cache, key, file) : null;
     if (cached) {
@@ -141,6 +159,70 @@ export async function loadDataset(name, { onManifest, onProgress, onFile, onNoti
   }
 }
 
+/**
+ * The dataset's manifest, parsed and checked: from the network (then kept in the cache), or the
+ * copy in the cache when the network has none (offline, a host without the dataset, or one that
+ * answers with something else).
+ */
+async function readManifest(name, base, cache, { signal, onNotice }) {
+  const where = `${folder(name)}manifest.json`;
+  const fallback = async (why) => {
+    const text = cache ? await cache.match(manifestKey(base)).then((r) => r?.text(), () => null) : null;
+    if (!text) return null;
+    onNotice?.(`${why}, so the copy of this dataset kept in the browser is used.`);
+    return parseManifest(text, name);
+  };
+  let response;
+  try {
+    response = await fetch(manifestKey(base), { signal, cache: 'no-cache' });
+  } catch (error) {
+    if (error.name === 'AbortError') throw error;
+    const kept = await fallback(`${where} cannot be reached (${error.message})`);
+    if (kept) return kept;
+    throw new DatasetError(`Could not reach ${where} (${error.message}). Is the site's server still running?`, { file: 'manifest.json' });
+  }
+  if (!response.ok) {
+    const kept = await fallback(`The server has no ${where} (HTTP ${response.status})`);
+    if (kept) return kept;
+  }
+  if (response.status === 404) {
+    throw new DatasetError(`No prepared dataset "${name}": ${where} was not found (HTTP 404).`, {
+      file: 'manifest.json',
+      hint: remedy(name, `Run ${prepareCommand(name)} in the repository to download and prepare it, then reload this page.`),
+    });
+  }
+  if (!response.ok) {
+    throw new DatasetError(`${where} could not be loaded (HTTP ${response.status} ${response.statusText}).`, { file: 'manifest.json' });
+  }
+  const text = await response.text();
+  let parsed;
+  try {
+    parsed = parseManifest(text, name);
+  } catch (error) {
+    const kept = await fallback(`${where} is not a dataset manifest`);
+    if (kept) return kept;
+    throw error;
+  }
+  cache?.put(manifestKey(base), new Response(text, { headers: { 'Content-Type': 'application/json' } })).catch(() => {
+    // Without it only the offline start is lost; the shards' own caching reports problems.
+  });
+  return parsed;
+}
+
+function parseManifest(text, name) {
+  let manifest;
+  try {
+    manifest = JSON.parse(text);
+  } catch (error) {
+    throw new DatasetError(`${folder(name)}manifest.json is not valid JSON (${error.message}).`, {
+      file: 'manifest.json',
+      hint: remedy(name, `Delete data/${name}/ and run ${prepareCommand(name)} again.`),
+    });
+  }
+  checkManifest(manifest, name);
+  return { manifest, text };
+}
+
 async function openCache(onNotice) {
   if (!('caches' in self)) {
     onNotice?.('This browser offers no Cache API here (it needs https or localhost), so the dataset is downloaded on every visit.');
@@ -156,7 +238,7 @@ async function openCache(onNotice) {
 
 /** Removes cached versions of this dataset's files that the manifest no longer lists. */
 async function dropStaleEntries(cache, base, files) {
-  const wanted = new Set(files.map((f) => `${new URL(f.file, base).href}?sha256=${f.sha256}`));
+  const wanted = new Set([manifestKey(base), ...files.map((f) => cacheKey(base, f))]);
   try {
     for (const request of await cache.keys()) {
       if (request.url.startsWith(base.href) && !wanted.has(request.url)) await cache.delete(request);
@@ -189,14 +271,14 @@ async function download(url, file, name, { onProgress, signal }) {
     throw new DatasetError(`Downloading ${file.file} failed (${error.message}).`, { file: file.file, hint: 'Check that the server is running, then reload.' });
   }
   if (!response.ok) {
-    throw new DatasetError(`${file.file} is listed in data/${name}/manifest.json but could not be loaded (HTTP ${response.status}).`, {
+    throw new DatasetError(`${file.file} is listed in ${folder(name)}manifest.json but could not be loaded (HTTP ${response.status}).`, {
       file: file.file,
-      hint: `The dataset folder is incomplete: delete data/${name}/ and run ${prepareCommand(name)} again.`,
+      hint: remedy(name, `The dataset folder is incomplete: delete data/${name}/ and run ${prepareCommand(name)} again.`),
     });
   }
   const mismatch = (got) => new DatasetError(`${file.file} has ${got} bytes, but the manifest lists ${file.bytes}.`, {
     file: file.file,
-    hint: `The file is damaged or from another preparation: delete data/${name}/ and run ${prepareCommand(name)} again.`,
+    hint: remedy(name, `The file is damaged or from another preparation: delete data/${name}/ and run ${prepareCommand(name)} again.`),
   });
   const declared = Number(response.headers.get('Content-Length'));
   if (declared && declared !== file.bytes) throw mismatch(declared);
@@ -229,7 +311,7 @@ async function verify(buffer, file, name) {
   if (digest !== file.sha256) {
     throw new DatasetError(`${file.file} failed its SHA-256 check: got ${digest.slice(0, 12)}…, the manifest lists ${file.sha256.slice(0, 12)}….`, {
       file: file.file,
-      hint: `The file is corrupted: delete data/${name}/ and run ${prepareCommand(name)} again.`,
+      hint: remedy(name, `The file is corrupted: delete data/${name}/ and run ${prepareCommand(name)} again.`),
     });
   }
 }

@@ -10,6 +10,7 @@ import { createDatasetFeed } from './app/dataset-feed.js';
 import { createRuns } from './app/runs.js';
 import { createLibrary } from './app/library.js';
 import { createBackend } from './app/backend.js';
+import { createArchive } from './app/archive.js';
 import { installTestHook } from './app/test-hook.js';
 import { createLessons as createLessonRunner } from './lessons.js';
 import { createBackendBanner } from './views/backend-banner.js';
@@ -49,6 +50,7 @@ const lessons = createLessonRunner(ctx, runs);
 const library = createLibrary(ctx);
 const feed = createDatasetFeed(ctx);
 const backend = createBackend(ctx, { runs, lessons, feed });
+const archive = createArchive(ctx, feed);
 
 route.event = ({ runId, job, event }) => {
   if (job === 'sweep') runs.onSweepEvent(event);
@@ -67,6 +69,8 @@ const app = {
   findLr: (config, sweep) => phase.is('idle') && runs.findLr(config, sweep),
   measureSpeed: (config) => runs.measureSpeed(config),
   confirmDownload: () => feed.confirmDownload(),
+  canConvert: () => archive.canConvert(),
+  convertArchive: (files) => archive.convert(files),
   runLesson: (name, options) => lessons.run(name, options),
   listLessons: (options) => lessons.list(options),
   stopLesson: () => runs.stop(),

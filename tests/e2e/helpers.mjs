@@ -1,5 +1,6 @@
 // Shared set-up for the end-to-end tests: test datasets (made with the selfnorm CLI), the static
-// server, and headless Chromium (the system's, never a downloaded one).
+// server serving the built site (dist/), and headless Chromium (the system's, never a downloaded
+// one).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, mkdirSync, cpSync } from 'node:fs';
 import { tmpdir, homedir } from 'node:os';
@@ -16,7 +17,7 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--enable-unsafe-webgpu', '
 const VIEWPORT = { width: 1440, height: 1000 };
 
 /** The selfnorm CLI: the release build, else the debug one, else built now (release). */
-function cli() {
+export function cli() {
   const target = process.env.CARGO_TARGET_DIR || join(homedir(), '.cache/selfnorm/target');
   for (const profile of ['release', 'debug']) {
     const bin = join(target, profile, 'selfnorm');
@@ -65,8 +66,12 @@ export function flipByte(dir, file, offset = 1000) {
   writeFileSync(path, bytes);
 }
 
-export async function startServer() {
-  const server = await serve(repoRoot, 0);
+/**
+ * Serves the built site (dist/, from scripts/build-site) and data/ like a plain static host: by
+ * default without the site's _headers, so cross-origin isolation comes from its service worker.
+ */
+export async function startServer(options = {}) {
+  const server = await serve(repoRoot, 0, '127.0.0.1', { headers: false, ...options });
   return { server, url: `http://127.0.0.1:${server.address().port}/` };
 }
 
@@ -99,7 +104,7 @@ export async function openBrowser() {
 /**
  * The set-up every e2e file shares: before its tests, `prepare()` (test data), the static server
  * and a fresh browser, opened at `path` when given; after them, both closed. Returns the object
- * the hook fills in: `{url, browser, page}`. With `skip`, nothing starts.
+ * the hook fills in: `{url, server, browser, page}`. With `skip`, nothing starts.
  */
 export function useSite({ prepare = () => {}, path = null, skip = false } = {}) {
   const site = {};
@@ -108,6 +113,7 @@ export function useSite({ prepare = () => {}, path = null, skip = false } = {}) 
     if (skip) return;
     prepare();
     ({ server, url: site.url } = await startServer());
+    site.server = server;
     site.browser = await openBrowser();
     site.page = site.browser.page;
     if (path !== null) await site.page.goto(`${site.url}${path}`);

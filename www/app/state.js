@@ -26,6 +26,8 @@ export function createState(params) {
     // IndexedDB), and the lesson being run, if any.
     lessons: { catalog: [], options: null, records: {}, active: null, failure: null },
     persistent: false,
+    // The dataset being made in the page from the official archive the user picked, if any.
+    conversion: null,
     interruptedOnLoad: 0,
   };
 }

@@ -68,6 +68,7 @@ export function installTestHook(state) {
       runs: state.runs.map(runSummary),
       errors: state.errors.map(({ message, hint, fatal, during, kind }) => ({ message, hint, fatal, during, kind })),
       interruptedOnLoad: state.interruptedOnLoad,
+      conversion: state.conversion && { ...state.conversion },
       lessons: lessonsSummary(state.lessons),
     });
   };

@@ -1,6 +1,7 @@
 // The dataset as it streams in: overall and per-file progress (bytes fetched and verified, or
 // read from the browser cache), what the worker holds per split, and whether training can start.
 import { h, setText, fmtBytes, fmtInt, fmtDuration } from '../format.js';
+import { createArchiveImport } from './archive-import.js';
 
 const SPLIT_LABEL = { train: 'train', valid: 'valid', test: 'test' };
 
@@ -20,11 +21,13 @@ export function createDatasetPanel(container, app) {
   const consent = h('div', { class: 'dataset-consent', 'data-testid': 'dataset-consent', hidden: true }, consentText,
     h('button', { id: 'btn-download', class: 'btn btn-primary', type: 'button', onclick: () => app.confirmDownload() }, 'Download it'));
   container.append(h('div', { class: 'panel-head' }, title, name), consent, overallBar, overallText, ready, cacheNotice, errorBox, notices, splits, details);
+  const archive = createArchiveImport(container, app);
   let rows = new Map();
   let filesKey = '';
   let lastStatus = null;
 
   return function update(state) {
+    archive(state);
     const data = state.data;
     setText(name, data.name);
     consent.hidden = !data.consent;

@@ -1,0 +1,62 @@
+// "Use the CIFAR-10 archive on this computer": a file picker and a drop zone (the whole dataset
+// panel) for the dataset's official files, with the conversion's progress, notices and errors.
+import { h, setText, fmtBytes, fmtDuration } from '../format.js';
+
+const PHASE = {
+  reading: 'Reading (gunzip, tar, MD5; each shard checked and hashed)',
+  statistics: "Computing the train split's statistics",
+};
+
+export function createArchiveImport(container, app) {
+  const input = h('input', { type: 'file', accept: '.gz,.tgz,application/gzip', multiple: true, hidden: true, 'data-testid': 'archive-input' });
+  input.addEventListener('change', () => {
+    if (input.files.length) app.convertArchive(input.files);
+    input.value = '';
+  });
+  const button = h('button', { type: 'button', class: 'btn btn-small archive-pick', 'data-testid': 'archive-pick', onclick: () => input.click() },
+    'Use the CIFAR-10 archive on this computer');
+  const help = h('p', { class: 'archive-help' },
+    'Pick or drop ', h('code', {}, 'cifar-10-binary.tar.gz'), ' as downloaded from ',
+    h('a', { href: 'https://www.cs.toronto.edu/~kriz/cifar-10.html', target: '_blank', rel: 'noopener' }, 'the CIFAR-10 page'),
+    " (162 MB), or Fashion-MNIST's four .gz files. The page converts them here and keeps the dataset in this browser; nothing is uploaded.");
+  const bar = h('progress', { max: 1, value: 0, hidden: true, 'data-testid': 'archive-progress', 'aria-label': 'Archive conversion' });
+  const status = h('div', { class: 'archive-status', 'data-testid': 'archive-status', 'aria-live': 'polite' });
+  const notices = h('div', { class: 'archive-notices', 'data-testid': 'archive-notices' });
+  const box = h('div', { class: 'archive-import', 'data-testid': 'archive-import' }, button, input, help, bar, status, notices);
+  container.append(box);
+
+  const hasFiles = (event) => Array.from(event.dataTransfer?.types ?? []).includes('Files');
+  container.addEventListener('dragover', (event) => {
+    if (!hasFiles(event)) return;
+    event.preventDefault();
+    box.dataset.drag = 'true';
+  });
+  container.addEventListener('dragleave', () => delete box.dataset.drag);
+  container.addEventListener('drop', (event) => {
+    if (!hasFiles(event)) return;
+    event.preventDefault();
+    delete box.dataset.drag;
+    app.convertArchive(event.dataTransfer.files);
+  });
+
+  return function update(state) {
+    const c = state.conversion;
+    button.disabled = !app.canConvert();
+    box.dataset.status = c?.status ?? 'none';
+    bar.hidden = c?.status !== 'running';
+    if (c?.progress) {
+      bar.max = Math.max(c.progress.total, 1);
+      bar.value = c.progress.loaded;
+    }
+    let text = '';
+    if (c?.status === 'running') {
+      text = c.progress ? `${PHASE[c.progress.phase]}: ${fmtBytes(c.progress.loaded)} of ${fmtBytes(c.progress.total)}.` : `Starting on ${c.files.join(', ')}…`;
+    } else if (c?.status === 'done') {
+      text = `${c.files.join(', ')} converted in ${fmtDuration(c.seconds)}: the ${c.name} dataset is stored in this browser${c.deferred ? '; reload the page (runs are kept) to train on it' : ''}.`;
+    } else if (c?.status === 'error') {
+      text = c.error.hint ? `${c.error.message} ${c.error.hint}` : c.error.message;
+    }
+    setText(status, text);
+    setText(notices, (c?.notices ?? []).join(' '));
+  };
+}
