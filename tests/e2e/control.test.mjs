@@ -3,7 +3,7 @@
 // history, and the page trains again afterwards.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { syntheticDataset, waitForState, waitForReady, fillForm, useSite } from './helpers.mjs';
+import { syntheticDataset, waitForState, waitForReady, fillForm, useSite, openBrowser } from './helpers.mjs';
 
 const site = useSite({ prepare: () => syntheticDataset('e2e'), path: '?data=e2e' });
 const BIG = { depth: 20, width: 100, 'batch-size': 32, 'probe-every': 0 };
@@ -86,8 +86,12 @@ self.postMessage = (message, transfer) => {
 };
 `;
 
-test('a GPU device lost mid-run: the run keeps its history and best weights, and goes on on the CPU', { timeout: 300_000 }, async () => {
-  const page = site.page;
+test('a GPU device lost mid-run: the run keeps its history and best weights, and goes on on the CPU', { timeout: 300_000 }, async (t) => {
+  // A browser of its own, without the site's service worker, which would fetch worker.js past
+  // the route that prepends the module.
+  const browser = await openBrowser({ serviceWorkers: 'block' });
+  t.after(() => browser.close());
+  const page = browser.page;
   await page.route('**/worker.js', async (route) => {
     const response = await route.fetch();
     await route.fulfill({ response, body: LOSE_DEVICE + (await response.text()) });
