@@ -3,7 +3,8 @@
 import { ToWorker, FromWorker } from './protocol.js';
 import { createWorkerClient, WorkerError } from './worker-client.js';
 import { loadDataset, datasetName, DatasetError } from './data-loader.js';
-import { RunStore, newRun, exportRunFile, parseRunFile } from './store.js';
+import { RunStore, newRun } from './store.js';
+import { exportRunFile, parseRunFile } from './run-file.js';
 import { runLesson, LessonStopped } from './lessons.js';
 import { createBackendBanner } from './views/backend-banner.js';
 import { createDatasetPanel } from './views/dataset-panel.js';
@@ -16,6 +17,7 @@ import { createResults } from './views/results.js';
 import { createRunsTable } from './views/runs-table.js';
 import { createErrors } from './views/errors.js';
 import { createLessons } from './views/lessons.js';
+import { createStorage } from './views/storage.js';
 
 const BACKENDS = ['auto', 'webgpu', 'cpu'];
 const params = new URLSearchParams(location.search);
@@ -104,6 +106,9 @@ async function openStore() {
     return;
   }
   store.onError = (error) => showError(`A run could not be saved in the browser (${error?.message ?? error}). Export it to a file to keep it.`, { kind: 'notice' });
+  store.onQuota = (full, run) => showError(full
+    ? `The browser's storage for this page is full, so ${run ? `the latest history of ${run.name}` : 'the latest weights'} could not be saved: it is kept in memory${run?.status === 'running' ? ' while the run goes on training' : ''} and saved as soon as there is room. Free space under Storage: drop the weights of lesson runs, or delete old runs (export them first to keep a copy).`
+    : 'The browser has room again: every run is saved.', { kind: 'notice' });
   state.interruptedOnLoad = await store.markInterrupted(await runsAliveElsewhere());
   state.runs = await store.list();
   try {
@@ -113,6 +118,18 @@ async function openStore() {
   }
   const latest = state.runs.at(-1);
   if (latest) state.viewRunId = latest.id;
+  ensureHistory(latest);
+  invalidate();
+}
+
+/** Reads a stored run's steps and probes (start-up lists summaries and epochs only). */
+async function ensureHistory(run) {
+  if (!run || run.historyLoaded !== false || !store) return;
+  try {
+    await store.loadHistory(run);
+  } catch (error) {
+    showError(`The history of ${run.name} could not be read from the browser (${error?.message ?? error}).`);
+  }
   invalidate();
 }
 
@@ -149,7 +166,8 @@ function saveNow(run) {
 }
 
 async function putWeights(run, bytes) {
-  if (store) {
+  // A lesson trains several runs: theirs stay in memory only, unless the user asked to keep them.
+  if (store && !(run.lesson && !store.keepLessonWeights)) {
     try {
       await store.putWeights(run.id, bytes);
     } catch (error) {
@@ -712,6 +730,7 @@ const app = {
 
   viewRun(id) {
     state.viewRunId = id;
+    ensureHistory(runById(id));
     invalidate();
   },
 
@@ -740,6 +759,7 @@ const app = {
     const run = runById(id);
     if (!run) return;
     try {
+      await ensureHistory(run);
       const weights = run.hasWeights ? await getWeights(run) : null;
       const blob = new Blob([exportRunFile(run, weights)], { type: 'application/json' });
       const url = URL.createObjectURL(blob);
@@ -768,6 +788,30 @@ const app = {
       }
     }
     invalidate();
+  },
+
+  /** What is stored (see RunStore.usage), or null without storage. */
+  storageUsage: () => store?.usage() ?? Promise.resolve(null),
+
+  /** Drops the stored weights of runs `ids`; their history and results stay. */
+  async dropWeights(ids) {
+    try {
+      await store?.deleteWeights(ids);
+    } catch (error) {
+      showError(`The weights could not be deleted from the browser's storage: ${error.message}`);
+      return;
+    }
+    for (const id of ids) {
+      memoryWeights.delete(id);
+      const run = runById(id);
+      if (run) run.hasWeights = false;
+    }
+    invalidate();
+  },
+
+  keepLessonWeights: () => Boolean(store?.keepLessonWeights),
+  setKeepLessonWeights(keep) {
+    if (store) store.keepLessonWeights = keep;
   },
 
   dismissError,
@@ -851,6 +895,7 @@ views.push(
   createLayerStats($('layer-stats'), app),
   createResults($('results'), app),
   createRunsTable($('runs-table'), app),
+  createStorage($('storage'), app),
 );
 
 window.addEventListener('pagehide', () => store?.flush());
