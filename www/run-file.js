@@ -71,8 +71,11 @@ function arr(item, max, { length = null } = {}) {
   };
 }
 
-/** An object with `fields` (each required unless listed in `optional`, which gives its default). */
-function obj(fields, { optional = {}, nullable = false } = {}) {
+/**
+ * An object with `fields` (each required unless listed in `optional`, which gives its default);
+ * other keys are dropped, or with `rest` kept as checked JSON (a config the worker reads).
+ */
+function obj(fields, { optional = {}, nullable = false, rest = false } = {}) {
   return (v, path, fail) => {
     if (v === null && nullable) return null;
     if (v === null || typeof v !== 'object' || Array.isArray(v)) fail(path, `must be an object${nullable ? ' or null' : ''} (got ${describe(v)})`);
@@ -80,12 +83,14 @@ function obj(fields, { optional = {}, nullable = false } = {}) {
     for (const [key, check] of Object.entries(fields)) {
       const at = path ? `${path}.${key}` : key;
       if (!Object.hasOwn(v, key) || v[key] === undefined) {
-        if (Object.hasOwn(optional, key)) out[key] = structuredClone(optional[key]);
-        else fail(at, 'is missing');
+        if (!Object.hasOwn(optional, key)) fail(at, 'is missing');
+        // An optional field without a default stays absent (the worker fills in its own).
+        if (optional[key] !== undefined) out[key] = structuredClone(optional[key]);
       } else {
         out[key] = check(v[key], at, fail);
       }
     }
+    if (rest) for (const key of Object.keys(v)) if (!Object.hasOwn(fields, key)) out[key] = json(v[key], path ? `${path}.${key}` : key, fail);
     return out;
   };
 }
@@ -100,7 +105,7 @@ function json(v, path, fail, depth = 0) {
 
 // ---- the run's shape ---------------------------------------------------------------------------
 
-const evaluation = obj({ loss: num({ nullable: true }), accuracy: fraction, records: int(), passes: int(), seconds }, { optional: { passes: 1 } });
+const evaluation = obj({ loss: num({ nullable: true }), accuracy: fraction, records: int(), passes: int(), seconds });
 const maybeEvaluation = (v, path, fail) => (v === null ? null : evaluation(v, path, fail));
 
 const epochRecord = obj({
@@ -135,12 +140,12 @@ const model = obj({
   activation: str({ oneOf: ACTIVATIONS }), kernel_init: json, output_init: json, bias_init: num(),
   batch_norm: bool, input_batch_norm: bool,
   dropout: obj({ kind: str({ oneOf: ['standard', 'alpha'] }), rate: num({ min: 0, max: 0.999999 }), placement: str({ oneOf: ['before-output', 'every-hidden'] }) }, { nullable: true }),
-}, { optional: { input_batch_norm: false, dropout: null } });
+}, { optional: { input_batch_norm: undefined, dropout: undefined }, rest: true });
 
 const train = obj({
   lr: num({ min: 0 }), schedule: json, optimizer: json, batch_size: int(1), max_epochs: int(1), patience: int(),
   seed: int(), l1: num({ min: 0 }), readback_every: int(1), probe_every: int(), probe_size: int(), max_train_records: int(),
-}, { optional: { schedule: { kind: 'constant' }, optimizer: { kind: 'nadam' }, seed: 0, l1: 0, readback_every: 25, probe_every: 0, probe_size: 256, max_train_records: 0 } });
+}, { optional: Object.fromEntries(['schedule', 'optimizer', 'seed', 'l1', 'readback_every', 'probe_every', 'probe_size', 'max_train_records'].map((k) => [k, undefined])), rest: true });
 
 const mcResult = obj({ runId: str({ nullable: true }), split: str({ oneOf: ['valid', 'test'] }), plain: evaluation, mc: arr(evaluation, 1000), samples: json, at: time },
   { optional: { runId: null, samples: null, at: null }, nullable: true });
@@ -150,7 +155,7 @@ const run = obj({
   name: str({ min: 1 }),
   variant: str(),
   modified: arr(str(), 100),
-  config: obj({ model, train, preprocessing: str({ nullable: true }) }, { optional: { preprocessing: null } }),
+  config: obj({ model, train, preprocessing: str({ nullable: true }) }, { optional: { preprocessing: undefined }, rest: true }),
   dataset: str({ nullable: true }),
   backend: str({ nullable: true }),
   status: str({ oneOf: STATUSES }),
