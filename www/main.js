@@ -118,7 +118,7 @@ async function openStore() {
   }
   const latest = state.runs.at(-1);
   if (latest) state.viewRunId = latest.id;
-  ensureHistory(latest);
+  await ensureHistory(latest);
   invalidate();
 }
 
