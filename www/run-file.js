@@ -199,7 +199,7 @@ function fromBase64(text, fail) {
 
 /** The text of a run file: config, history (with the per-layer statistics), results, weights. */
 export function exportRunFile(run, weights) {
-  const { historyLoaded, storedBytes, ...record } = run;
+  const { historyLoaded, ...record } = run;
   return JSON.stringify({
     format: RUN_FILE_FORMAT,
     version: RUN_FILE_VERSION,
