@@ -27,6 +27,9 @@ pub const MODEL_KEY: &str = "selfnorm.model";
 const FORMAT_KEY: &str = "format";
 const FORMAT: &str = "selfnorm";
 
+/// Each tensor's dims and values, in the module's visiting order.
+type Tensors = Vec<(Vec<usize>, Vec<f32>)>;
+
 /// Every float tensor of a module with its safetensors name, in visiting order.
 #[derive(Default)]
 struct Collect {
@@ -137,11 +140,7 @@ pub fn from_bytes(model: DenseNet, bytes: &[u8]) -> Result<DenseNet, String> {
 }
 
 /// The values of each tensor `expected` names, checked for dtype and shape.
-fn read_safetensors(
-    bytes: &[u8],
-    model: &DenseNet,
-    expected: &Collect,
-) -> Result<Vec<(Vec<usize>, Vec<f32>)>, String> {
+fn read_safetensors(bytes: &[u8], model: &DenseNet, expected: &Collect) -> Result<Tensors, String> {
     let file = SafeTensors::deserialize(bytes)
         .map_err(|e| format!("not a safetensors weights file ({e})"))?;
     check_activation(bytes, model)?;

@@ -5,10 +5,12 @@
 //! The bytes are untrusted (an imported run file): every count is checked against what the
 //! model expects and every size computed with overflow checks, before anything is allocated.
 
+use super::Tensors;
+
 pub const MAGIC: &[u8; 4] = b"SNW1";
 
 /// The tensors in `bytes`, which must have exactly the shapes in `expected`.
-pub fn parse(bytes: &[u8], expected: &[Vec<usize>]) -> Result<Vec<(Vec<usize>, Vec<f32>)>, String> {
+pub fn parse(bytes: &[u8], expected: &[Vec<usize>]) -> Result<Tensors, String> {
     let mut words = Reader { bytes, at: 0 };
     words.take(MAGIC.len())?;
     let count = words.u32()? as usize;
