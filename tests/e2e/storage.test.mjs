@@ -83,10 +83,13 @@ test('a full disk: the live run trains on, the page says what to free, and all i
   await waitForReady(page);
   const origin = new URL(site.url).origin;
   const cdp = await page.context().newCDPSession(page);
-  // Chromium applies a quota to a database when it opens it: lower it, then reload.
+  // Chromium applies a quota to a database when it opens its files: lower it, leave the app
+  // until the browser has closed them (it keeps them open a few seconds), then come back.
   const { usage } = await cdp.send('Storage.getUsageAndQuota', { origin });
   await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: usage + 40_000 });
-  await page.reload();
+  await page.goto(`${site.url}not-the-app`);
+  await page.waitForTimeout(5000);
+  await page.goto(`${site.url}?data=e2e`);
   await waitForReady(page);
   await fillForm(page, { depth: 8, width: 32, epochs: 14, patience: 50, 'probe-every': 1 });
   await page.click('#btn-train');
