@@ -25,6 +25,7 @@ import { createResults } from './views/results.js';
 import { createRunsTable } from './views/runs-table.js';
 import { createErrors } from './views/errors.js';
 import { createLessons } from './views/lessons.js';
+import { createStorage } from './views/storage.js';
 
 const state = createState(new URLSearchParams(location.search));
 const renderer = createRenderer(state);
@@ -81,6 +82,12 @@ const app = {
   deleteRun: (id) => library.deleteRun(id),
   exportRun: (id) => library.exportRun(id),
   importRuns: (files) => library.importRuns(files),
+  storageUsage: () => persistence.usage(),
+  dropWeights: (ids) => library.dropWeights(ids),
+  keepLessonWeights: () => persistence.keepLessonWeights,
+  setKeepLessonWeights: (keep) => {
+    persistence.keepLessonWeights = keep;
+  },
   restartWorker: (name) => backend.restart(name),
   dismissError: (id) => notices.dismiss(id),
   invalidate,
@@ -101,6 +108,7 @@ renderer.add(
   createLayerStats($('layer-stats'), app),
   createResults($('results'), app),
   createRunsTable($('runs-table'), app),
+  createStorage($('storage'), app),
 );
 
 window.addEventListener('pagehide', () => persistence.flush());

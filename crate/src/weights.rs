@@ -1,74 +1,211 @@
 //! Model weights to bytes and back (CLI `--save`/`--weights`, browser export/import).
 //!
-//! Format: `SNW1`, a u32 tensor count, then per tensor its rank, its dims (u32 each) and its f32
-//! values, all little-endian, in the module's visiting order (kernels, biases, batch norm's γ, β
-//! and running averages). The model's configuration travels beside it as JSON, and a file is
-//! checked against the model it is loaded into, shape by shape.
+//! Format: [safetensors](https://github.com/huggingface/safetensors), so that PyTorch, JAX or
+//! Keras can open our weights and the parsing of untrusted bytes is a well-kept library's. One
+//! F32 tensor per parameter, named after its place in the net: `hidden.3.kernel` (`[inputs,
+//! units]`, Keras's layout; PyTorch's `Linear.weight` is its transpose), `hidden.3.bias`,
+//! `hidden.3.norm.gamma` / `beta` / `running_mean` / `running_var`, `input_norm.*`,
+//! `output.kernel`, `output.bias`. The metadata holds the net's architecture as JSON
+//! (`selfnorm.model`). Files in the older `SNW1` layout still load ([`snw1`]).
+
+mod snw1;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests;
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::tensor::{Tensor, TensorData};
+use safetensors::{Dtype, SafeTensors, tensor::TensorView};
+use serde_json::json;
 
 use crate::error::TrainError;
-use crate::model::DenseNet;
+use crate::model::{DenseNet, DropoutPlacement};
 use crate::readback::read_floats;
 
-const MAGIC: &[u8; 4] = b"SNW1";
+/// The metadata key of the net's architecture.
+pub const MODEL_KEY: &str = "selfnorm.model";
+/// The metadata key naming the writer, so a file says where it came from.
+const FORMAT_KEY: &str = "format";
+const FORMAT: &str = "selfnorm";
 
-struct Collect(Vec<Tensor<1>>, Vec<Vec<usize>>);
+/// Each tensor's dims and values, in the module's visiting order.
+type Tensors = Vec<(Vec<usize>, Vec<f32>)>;
+
+/// Every float tensor of a module with its safetensors name, in visiting order.
+#[derive(Default)]
+struct Collect {
+    path: Vec<String>,
+    names: Vec<String>,
+    dims: Vec<Vec<usize>>,
+    flat: Vec<Tensor<1>>,
+}
 
 impl ModuleVisitor for Collect {
+    fn enter_module(&mut self, name: &str, _container_type: &str) {
+        self.path.push(name.to_owned());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+    }
+
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
         let tensor = param.val();
-        self.1.push(tensor.dims().to_vec());
-        self.0.push(tensor.inner().flatten(0, D - 1));
+        self.names.push(tensor_name(&self.path));
+        self.dims.push(tensor.dims().to_vec());
+        self.flat.push(tensor.inner().flatten(0, D - 1));
     }
 }
 
-/// Serializes every float tensor of `model` (one device readback).
+/// `hidden.3.linear.weight` → `hidden.3.kernel`: the Dense layer is the hidden layer itself,
+/// and Keras's word for its matrix.
+fn tensor_name(path: &[String]) -> String {
+    path.iter()
+        .filter(|part| *part != "linear")
+        .map(|part| if part == "weight" { "kernel" } else { part })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// The architecture a file records, read off the net itself.
+fn architecture(model: &DenseNet) -> serde_json::Value {
+    let first = model.hidden.first();
+    let dims = |p: &Param<Tensor<2>>| p.val().dims();
+    let dropout = first
+        .and_then(|l| l.dropout.as_ref())
+        .map(|d| (d, DropoutPlacement::EveryHidden))
+        .or_else(|| {
+            let d = model.head_dropout.as_ref()?;
+            Some((d, DropoutPlacement::BeforeOutput))
+        })
+        .map(|(d, placement)| json!({ "kind": d.kind, "rate": d.rate, "placement": placement }));
+    json!({
+        "input_dim": first.map(|l| dims(&l.linear.weight)[0]),
+        "classes": dims(&model.output.weight)[1],
+        "depth": model.hidden.len(),
+        "width": first.map(|l| dims(&l.linear.weight)[1]),
+        "activation": first.map(|l| l.activation),
+        "batch_norm": first.is_some_and(|l| l.norm.is_some()),
+        "input_batch_norm": model.input_norm.is_some(),
+        "dropout": dropout,
+    })
+}
+
+/// Serializes every float tensor of `model` as safetensors (one device readback).
 pub async fn to_bytes(model: &DenseNet) -> Result<Vec<u8>, TrainError> {
-    let mut collect = Collect(Vec::new(), Vec::new());
+    let mut collect = Collect::default();
     model.visit(&mut collect);
-    let values = read_floats(Tensor::cat(collect.0, 0)).await?;
-    let mut out = MAGIC.to_vec();
-    out.extend((collect.1.len() as u32).to_le_bytes());
+    let values = read_floats(Tensor::cat(collect.flat, 0)).await?;
+    let mut bytes = Vec::with_capacity(collect.dims.len());
     let mut offset = 0;
-    for dims in &collect.1 {
-        out.extend((dims.len() as u32).to_le_bytes());
-        dims.iter()
-            .for_each(|&d| out.extend((d as u32).to_le_bytes()));
+    for dims in &collect.dims {
         let n: usize = dims.iter().product();
-        values[offset..offset + n]
-            .iter()
-            .for_each(|v| out.extend(v.to_le_bytes()));
+        bytes.push(
+            values[offset..offset + n]
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect::<Vec<u8>>(),
+        );
         offset += n;
     }
-    Ok(out)
+    let views = collect
+        .names
+        .iter()
+        .zip(&collect.dims)
+        .zip(&bytes)
+        .map(|((name, dims), data)| {
+            let view = TensorView::new(Dtype::F32, dims.clone(), data)
+                .map_err(|e| TrainError::Device(format!("tensor {name}: {e}")))?;
+            Ok((name.as_str(), view))
+        })
+        .collect::<Result<Vec<_>, TrainError>>()?;
+    let metadata = [
+        (FORMAT_KEY.to_owned(), FORMAT.to_owned()),
+        (MODEL_KEY.to_owned(), architecture(model).to_string()),
+    ];
+    safetensors::serialize(views, Some(metadata.into_iter().collect()))
+        .map_err(|e| TrainError::Device(format!("writing safetensors: {e}")))
 }
 
-/// Replaces the weights of `model` (which fixes the expected shapes) with those in `bytes`.
+/// Replaces the weights of `model` (which fixes the expected names and shapes) with those in
+/// `bytes`: safetensors, or the older `SNW1` layout.
 pub fn from_bytes(model: DenseNet, bytes: &[u8]) -> Result<DenseNet, String> {
-    let tensors = parse(bytes)?;
-    let mut expected = Collect(Vec::new(), Vec::new());
+    let mut expected = Collect::default();
     model.visit(&mut expected);
-    if expected.1.len() != tensors.len() {
-        return Err(format!(
-            "the weights hold {} tensors but this model has {}: they come from a different architecture",
-            tensors.len(),
-            expected.1.len()
-        ));
-    }
-    if let Some((i, (want, (got, _)))) = expected
-        .1
-        .iter()
-        .zip(&tensors)
-        .enumerate()
-        .find(|(_, (w, (g, _)))| *w != g)
+    let tensors = if bytes.starts_with(snw1::MAGIC) {
+        snw1::parse(bytes, &expected.dims)?
+    } else {
+        read_safetensors(bytes, &model, &expected)?
+    };
+    Ok(model.map(&mut Load(tensors.into_iter())))
+}
+
+/// The values of each tensor `expected` names, checked for dtype and shape.
+fn read_safetensors(bytes: &[u8], model: &DenseNet, expected: &Collect) -> Result<Tensors, String> {
+    let file = SafeTensors::deserialize(bytes)
+        .map_err(|e| format!("not a safetensors weights file ({e})"))?;
+    check_activation(bytes, model)?;
+    if let Some(extra) = file
+        .names()
+        .into_iter()
+        .find(|name| !expected.names.iter().any(|n| n == name))
     {
         return Err(format!(
-            "tensor {i} has shape {got:?} but this model expects {want:?}: different architecture"
+            "the weights hold a tensor \"{extra}\" that this model lacks: they come from a \
+             different architecture"
         ));
     }
-    Ok(model.map(&mut Load(tensors.into_iter())))
+    expected
+        .names
+        .iter()
+        .zip(&expected.dims)
+        .map(|(name, want)| {
+            let view = file.tensor(name).map_err(|_| {
+                format!(
+                    "the weights lack tensor \"{name}\": they come from a different architecture"
+                )
+            })?;
+            if view.dtype() != Dtype::F32 {
+                return Err(format!(
+                    "tensor \"{name}\" is {:?}; selfnorm reads F32 only",
+                    view.dtype()
+                ));
+            }
+            if view.shape() != want.as_slice() {
+                return Err(format!(
+                    "tensor \"{name}\" has shape {:?} but this model expects {want:?}: different \
+                     architecture",
+                    view.shape()
+                ));
+            }
+            let values = view
+                .data()
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect();
+            Ok((want.clone(), values))
+        })
+        .collect()
+}
+
+/// Same shapes do not make the same net: weights trained under another activation would load
+/// and then compute something else.
+fn check_activation(bytes: &[u8], model: &DenseNet) -> Result<(), String> {
+    let (_, metadata) = SafeTensors::read_metadata(bytes).map_err(|e| e.to_string())?;
+    let recorded = metadata
+        .metadata()
+        .as_ref()
+        .and_then(|m| m.get(MODEL_KEY))
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok());
+    let Some(recorded) = recorded else {
+        return Ok(());
+    };
+    let ours = architecture(model);
+    match (&recorded["activation"], &ours["activation"]) {
+        (theirs, mine) if theirs.is_string() && theirs != mine => Err(format!(
+            "the weights were trained with activation {theirs} but this model uses {mine}"
+        )),
+        _ => Ok(()),
+    }
 }
 
 struct Load<I>(I);
@@ -81,95 +218,5 @@ impl<I: Iterator<Item = (Vec<usize>, Vec<f32>)>> ModuleMapper for Load<I> {
             let fresh = Tensor::<D>::from_data(TensorData::new(values, dims), &old.device());
             fresh.set_require_grad(tracked)
         })
-    }
-}
-
-type Parsed = Vec<(Vec<usize>, Vec<f32>)>;
-
-fn parse(bytes: &[u8]) -> Result<Parsed, String> {
-    let mut words = Reader { bytes, at: 0 };
-    if words.take(4)? != MAGIC {
-        return Err("not a selfnorm weights file (no SNW1 header)".into());
-    }
-    let count = words.u32()? as usize;
-    let mut tensors = Vec::with_capacity(count.min(1024));
-    for _ in 0..count {
-        let rank = words.u32()? as usize;
-        let dims: Vec<usize> = (0..rank)
-            .map(|_| words.u32().map(|d| d as usize))
-            .collect::<Result<_, _>>()?;
-        let n: usize = dims.iter().product();
-        let values = words
-            .take(4 * n)?
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect();
-        tensors.push((dims, values));
-    }
-    if words.at != bytes.len() {
-        return Err(format!(
-            "{} unexpected bytes after the last tensor",
-            bytes.len() - words.at
-        ));
-    }
-    Ok(tensors)
-}
-
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
-        let end = self.at.checked_add(n).filter(|&e| e <= self.bytes.len());
-        let end =
-            end.ok_or_else(|| format!("truncated weights file ({} bytes)", self.bytes.len()))?;
-        let slice = &self.bytes[self.at..end];
-        self.at = end;
-        Ok(slice)
-    }
-
-    fn u32(&mut self) -> Result<u32, String> {
-        self.take(4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    }
-}
-
-/// Native only: the tests block on futures with `pollster`.
-#[cfg(all(test, not(target_arch = "wasm32")))]
-mod tests {
-    use super::*;
-    use crate::model::{Mode, ModelConfig};
-    use burn::tensor::Device;
-
-    #[test]
-    fn round_trip_restores_outputs_and_bad_files_are_rejected() {
-        let device = Device::flex();
-        let config = ModelConfig {
-            depth: 3,
-            width: 16,
-            input_dim: 12,
-            batch_norm: true,
-            ..ModelConfig::default()
-        };
-        let a = DenseNet::new(&config, 1, &device).unwrap();
-        let bytes = pollster::block_on(to_bytes(&a)).unwrap();
-        let b = from_bytes(DenseNet::new(&config, 2, &device).unwrap(), &bytes).unwrap();
-        let x = Tensor::<2>::ones([2, 12], &device);
-        assert_eq!(
-            a.forward(x.clone(), Mode::Eval).into_data(),
-            b.forward(x, Mode::Eval).into_data()
-        );
-
-        let other = ModelConfig { width: 8, ..config };
-        let err = from_bytes(DenseNet::new(&other, 0, &device).unwrap(), &bytes)
-            .err()
-            .unwrap();
-        assert!(err.contains("different architecture"), "{err}");
-        let err = from_bytes(DenseNet::new(&config, 0, &device).unwrap(), &bytes[..100])
-            .err()
-            .unwrap();
-        assert!(err.contains("truncated"), "{err}");
     }
 }

@@ -1,7 +1,7 @@
 // The runs kept in this browser: viewing, comparing, deleting, exporting and importing them, and
 // loading a stored run's weights to evaluate it again (plain or with MC Dropout).
 import { Request } from '../protocol.js';
-import { exportRunFile, parseRunFile } from '../store.js';
+import { exportRunFile, parseRunFile } from '../run-file.js';
 import { makeId } from './runs.js';
 
 export function createLibrary(ctx) {
@@ -54,6 +54,22 @@ export function createLibrary(ctx) {
 
     viewRun(id) {
       state.viewRunId = id;
+      store.ensureHistory(runById(id));
+      invalidate();
+    },
+
+    /** Drops the stored weights of runs `ids`; their history and results stay. */
+    async dropWeights(ids) {
+      try {
+        await store.dropWeights(ids);
+      } catch (error) {
+        notices.show(`The weights could not be deleted from the browser's storage: ${error.message}`);
+        return;
+      }
+      for (const id of ids) {
+        const run = runById(id);
+        if (run) run.hasWeights = false;
+      }
       invalidate();
     },
 
@@ -81,6 +97,7 @@ export function createLibrary(ctx) {
       const run = runById(id);
       if (!run) return;
       try {
+        await store.ensureHistory(run);
         const weights = run.hasWeights ? await store.getWeights(run) : null;
         const blob = new Blob([exportRunFile(run, weights)], { type: 'application/json' });
         const url = URL.createObjectURL(blob);

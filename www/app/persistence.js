@@ -31,6 +31,9 @@ export function createPersistence({ state, notices, invalidate }) {
         return;
       }
       store.onError = (error) => notices.show(`A run could not be saved in the browser (${error?.message ?? error}). Export it to a file to keep it.`, { kind: 'notice' });
+      store.onQuota = (full, run) => notices.show(full
+        ? `The browser's storage for this page is full, so ${run ? `the latest history of ${run.name}` : 'the latest weights'} could not be saved: it is kept in memory${run?.status === 'running' ? ' while the run goes on training' : ''} and saved as soon as there is room. Free space under Storage: drop the weights of lesson runs, or delete old runs (export them first to keep a copy).`
+        : 'The browser has room again: every run is saved.', { kind: 'notice' });
       state.interruptedOnLoad = await store.markInterrupted(await runsAliveElsewhere());
       state.runs = await store.list();
       try {
@@ -39,6 +42,18 @@ export function createPersistence({ state, notices, invalidate }) {
         notices.show(`The lessons' findings could not be read from the browser (${error?.message ?? error}).`, { kind: 'notice' });
       }
       state.viewRunId = state.runs.at(-1)?.id ?? null;
+      await this.ensureHistory(state.runs.at(-1));
+      invalidate();
+    },
+
+    /** Reads a stored run's steps and probes (start-up lists summaries and epochs only). */
+    async ensureHistory(run) {
+      if (!run || run.historyLoaded !== false || !store) return;
+      try {
+        await store.loadHistory(run);
+      } catch (error) {
+        notices.show(`The history of ${run.name} could not be read from the browser (${error?.message ?? error}).`);
+      }
       invalidate();
     },
 
@@ -64,7 +79,8 @@ export function createPersistence({ state, notices, invalidate }) {
     },
 
     async putWeights(run, bytes) {
-      if (store) {
+      // A lesson trains several runs: theirs stay in memory only, unless the user asked to keep them.
+      if (store && !(run.lesson && !store.keepLessonWeights)) {
         try {
           await store.putWeights(run.id, bytes);
         } catch (error) {
@@ -82,6 +98,25 @@ export function createPersistence({ state, notices, invalidate }) {
     async getWeights(run) {
       if (memoryWeights.has(run.id)) return memoryWeights.get(run.id).slice(0);
       return store ? store.getWeights(run.id) : null;
+    },
+
+    /** What is stored (see RunStore.usage), or null without storage. */
+    usage() {
+      return store?.usage() ?? Promise.resolve(null);
+    },
+
+    /** Drops the stored weights of runs `ids`; their history and results stay. */
+    async dropWeights(ids) {
+      await store?.deleteWeights(ids);
+      for (const id of ids) memoryWeights.delete(id);
+    },
+
+    get keepLessonWeights() {
+      return Boolean(store?.keepLessonWeights);
+    },
+
+    set keepLessonWeights(keep) {
+      if (store) store.keepLessonWeights = keep;
     },
 
     async putLesson(record) {

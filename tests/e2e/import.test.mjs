@@ -1,0 +1,133 @@
+// Strict run-file import: a real run is trained and exported, then damaged copies of its file
+// (the faults a hand edit, a cut-off download or a crafted file bring) are imported. Each is
+// refused with a message naming the file and the field, nothing of it is stored, and the page
+// keeps working: the other runs still list and render, and the good file still imports, with
+// weights that load into the worker.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { syntheticDataset, waitForState, waitForReady, fillForm, state, useSite } from './helpers.mjs';
+
+const site = useSite({ prepare: () => syntheticDataset('e2e'), path: '?data=e2e' });
+
+const b64 = (bytes) => Buffer.from(bytes).toString('base64');
+
+/** The file's safetensors weights with `edit(header)` applied to its JSON header (same length or padded). */
+function editHeader(weightsB64, edit) {
+  const bytes = Buffer.from(weightsB64, 'base64');
+  const n = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8'));
+  edit(header);
+  let text = JSON.stringify(header);
+  text += ' '.repeat((8 - ((8 + text.length) % 8)) % 8);
+  const out = Buffer.alloc(8 + text.length + bytes.length - 8 - n);
+  out.writeBigUInt64LE(BigInt(text.length), 0);
+  out.write(text, 8, 'utf8');
+  bytes.copy(out, 8 + text.length, 8 + n);
+  return b64(out);
+}
+
+/** SNW1 (the older layout) declaring one tensor of `dims`, and nothing after them. */
+function snw1(dims) {
+  const out = Buffer.alloc(12 + 4 * dims.length);
+  out.write('SNW1', 0, 'latin1');
+  out.writeUInt32LE(1, 4);
+  out.writeUInt32LE(dims.length, 8);
+  dims.forEach((d, i) => out.writeUInt32LE(d, 12 + 4 * i));
+  return b64(out);
+}
+
+/** [file name, `{file}`: damage to the parsed file or `{text}`: to its text, the message expected]. */
+const MALFORMED = [
+  ['name-object.json', { file: (f) => { f.run.name = { first: 'elu' }; } }, /name-object\.json: run\.name must be a string \(got an object\)/],
+  ['null-epoch.json', { file: (f) => { f.run.history.epochs[0] = null; } }, /null-epoch\.json: run\.history\.epochs\[0\] must be an object \(got null\)/],
+  ['string-step.json', { file: (f) => { f.run.history.steps[1] = 'fast'; } }, /run\.history\.steps\[1\] must be an object/],
+  ['null-loss-field.json', { file: (f) => { f.run.history.epochs[0].val_accuracy = null; } }, /run\.history\.epochs\[0\]\.val_accuracy must be a finite number \(got null\)/],
+  ['out-of-range.json', { file: (f) => { f.run.history.epochs[0].val_accuracy = 7; } }, /val_accuracy must be in \[0, 1\] \(got 7\)/],
+  ['probe-shape.json', { file: (f) => { f.run.history.probes[0].stats.dead.push(0.5); } }, /run\.history\.probes\[0\]\.stats\.dead must have \d+ elements/],
+  ['probe-element.json', { file: (f) => { f.run.history.probes[0].stats.grad_norm[0] = 'large'; } }, /stats\.grad_norm\[0\] must be a finite number or null/],
+  ['huge-array.json', { file: (f) => { f.run.history.steps = new Array(2_000_001).fill(0); } }, /run\.history\.steps has 2000001 elements, more than/],
+  ['long-name.json', { file: (f) => { f.run.name = 'x'.repeat(5000); } }, /run\.name must be 1–200 characters long \(got 5000\)/],
+  ['bad-status.json', { file: (f) => { f.run.status = 'excellent'; } }, /run\.status must be one of/],
+  ['no-history.json', { file: (f) => { delete f.run.history; } }, /run\.history is missing/],
+  ['proto-key.json', { text: (text) => text.replace('"run":{', '"run":{"__proto__":{"polluted":true},') }, /proto-key\.json: run\.__proto__ is a key a run file never has/],
+  ['truncated-base64.json', { file: (f) => { f.weights.bytes = f.weights.bytes.slice(0, -3); } }, /weights\.bytes is not valid base64/],
+  ['huge-dims.json', { file: (f) => { f.weights.bytes = editHeader(f.weights.bytes, (h) => { h['hidden.0.kernel'].shape = [2 ** 32, 2 ** 32]; }); } }, /weights \(safetensors\) give tensor "hidden\.0\.kernel" the shape \[4294967296,4294967296\], too large to exist/],
+  ['negative-dims.json', { file: (f) => { f.weights.bytes = editHeader(f.weights.bytes, (h) => { h['output.bias'].shape = [-4]; }); } }, /tensor "output\.bias" the shape \[-4\]; dimensions must be whole numbers/],
+  ['wrong-offsets.json', { file: (f) => { f.weights.bytes = editHeader(f.weights.bytes, (h) => { h['output.bias'].data_offsets[1] += 4; }); } }, /tensor "output\.bias" the offsets/],
+  ['snw1-huge-dims.json', { file: (f) => { f.weights = { encoding: 'base64', format: 'SNW1', bytes: snw1([0xffffffff, 0xffffffff]) }; } }, /weights \(SNW1\) give tensor 0 the dimensions \[4294967295, 4294967295\], more than the file holds/],
+  ['not-json.json', { text: (text) => text.slice(0, 1000) }, /not-json\.json is not a selfnorm run file \(not JSON/],
+];
+
+let exported = null;
+let trained = null;
+
+test('a trained run exports to a file that imports back', async () => {
+  await waitForReady(site.page);
+  await fillForm(site.page, { depth: 4, width: 32, epochs: 2, 'probe-every': 3 });
+  await site.page.click('#btn-train');
+  const s = await waitForState(site.page, (st) => st.run?.status === 'finished' && st.run.hasWeights && st.phase === 'idle', { what: 'the run', timeout: 90_000 });
+  trained = s.run;
+  const [download] = await Promise.all([
+    site.page.waitForEvent('download'),
+    site.page.locator(`#runs-table tr[data-run-id="${trained.id}"] [data-action="export"]`).click(),
+  ]);
+  exported = await readFile(await download.path(), 'utf8');
+  const file = JSON.parse(exported);
+  assert.equal(file.weights.format, 'safetensors');
+  const weights = Buffer.from(file.weights.bytes, 'base64');
+  const header = JSON.parse(weights.subarray(8, 8 + Number(weights.readBigUInt64LE(0))).toString('utf8'));
+  assert.deepEqual(header['hidden.0.kernel'].shape, [3072, 32], 'kernels are named by layer, [inputs, units]');
+  assert.equal(JSON.parse(header.__metadata__['selfnorm.model']).depth, 4);
+});
+
+test('each malformed run file is refused with its file and field named, and nothing breaks', async () => {
+  assert.ok(exported, 'the first test exported a run');
+  const before = await state(site.page);
+  for (const [name, damage, message] of MALFORMED) {
+    let text;
+    if (damage.text) text = damage.text(exported);
+    else {
+      const file = JSON.parse(exported);
+      damage.file(file);
+      text = JSON.stringify(file);
+    }
+    await site.page.setInputFiles('#import-file', { name, mimeType: 'application/json', buffer: Buffer.from(text) });
+    const s = await waitForState(site.page, (st, n) => st.errors.some((e) => e.message.includes(n)), { arg: name, what: `the answer to ${name}` });
+    const last = s.errors.find((e) => e.message.includes(name));
+    assert.match(last.message, /^Import failed: /, name);
+    assert.match(last.message, message, name);
+    assert.equal(s.runs.length, before.runs.length, `${name} adds no run`);
+  }
+  assert.equal(await site.page.evaluate(() => ({}).polluted), undefined, 'no prototype was touched');
+
+  // The page still works: the table lists the trained run, its curves and results render.
+  await site.page.locator(`#runs-table tr[data-run-id="${trained.id}"]`).click();
+  const s = await waitForState(site.page, (st, id) => st.viewRunId === id, { arg: trained.id, what: 'the trained run on view' });
+  assert.equal(s.runs.length, before.runs.length);
+  assert.match(await site.page.locator(`#runs-table tr[data-run-id="${trained.id}"]`).innerText(), /finished/);
+  assert.match(await site.page.locator('#results').innerText(), /Finished/);
+  await site.page.locator('#curves-loss .u-legend').waitFor({ timeout: 5000 });
+  assert.deepEqual(site.browser.problems, [], 'no page or console errors');
+
+  // A reload finds the same runs: none of the bad files was stored.
+  await site.page.reload();
+  const after = await waitForReady(site.page);
+  assert.deepEqual(after.runs.map((r) => r.id), before.runs.map((r) => r.id));
+});
+
+test('the good file still imports, keeps its history, and its weights load into the worker', async () => {
+  const before = await state(site.page);
+  await site.page.setInputFiles('#import-file', { name: 'good.json', mimeType: 'application/json', buffer: Buffer.from(exported) });
+  const s = await waitForState(site.page, (st, n) => st.runs.length === n + 1 && st.runs.at(-1).hasWeights, { arg: before.runs.length, what: 'the import' });
+  const imported = s.runs.at(-1);
+  assert.equal(imported.imported, true);
+  const original = JSON.parse(exported).run;
+  assert.equal(imported.epochs, original.history.epochs.length);
+  assert.equal(imported.steps, original.history.steps.length);
+  assert.equal(imported.probes, original.history.probes.length);
+  await site.page.locator(`#runs-table tr[data-run-id="${imported.id}"] [data-action="load"]`).click();
+  const loaded = await waitForState(site.page, (st, id) => st.loadedRunId === id && st.phase === 'idle', { arg: imported.id, what: 'the imported weights to load' });
+  assert.equal(loaded.errors.filter((e) => !/^Import failed/.test(e.message)).length, 0, 'the weights loaded without an error');
+  assert.deepEqual(site.browser.problems, []);
+});
