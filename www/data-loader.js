@@ -1,4 +1,4 @@
-// Fetches a prepared dataset (DESIGN decision 8): manifest.json, then the standardization file and
+// Fetches a prepared dataset: manifest.json, then the standardization file and
 // the shards in the order training needs them (stats, valid, train-000, the other train shards,
 // test). Every file's size and SHA-256 are checked against the manifest; verified files go into
 // the Cache API so that a reload starts training without downloading again (cached bytes are
