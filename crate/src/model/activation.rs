@@ -32,8 +32,8 @@ impl Activation {
 
     pub fn forward<const D: usize>(self, x: Tensor<D>) -> Tensor<D> {
         match self {
-            Activation::Elu => activation::elu(x, 1.0),
-            Activation::Selu => activation::selu(x),
+            Activation::Elu => elu(x, 1.0),
+            Activation::Selu => elu(x, SELU_ALPHA).mul_scalar(SELU_LAMBDA),
             Activation::Relu => activation::relu(x),
             Activation::LeakyRelu => activation::leaky_relu(x, LEAKY_RELU_SLOPE),
             Activation::Tanh => activation::tanh(x),
@@ -50,6 +50,31 @@ impl Activation {
             Activation::Tanh => Some(pre.abs().greater_elem(2.0)),
             Activation::Sigmoid => Some(pre.abs().greater_elem(3.0)),
             Activation::Relu | Activation::LeakyRelu => None,
+        }
+    }
+
+    /// The function and its derivative at `x`, in f64 from their formulas: the reference that
+    /// the tensor version is checked against. At 0 the derivative is the left one, as PyTorch's.
+    pub fn at(self, x: f64) -> (f64, f64) {
+        let (alpha, lambda, slope) = (SELU_ALPHA, SELU_LAMBDA, LEAKY_RELU_SLOPE);
+        match self {
+            Activation::Elu if x > 0.0 => (x, 1.0),
+            Activation::Elu => (x.exp_m1(), x.exp()),
+            Activation::Selu if x > 0.0 => (lambda * x, lambda),
+            Activation::Selu => (lambda * alpha * x.exp_m1(), lambda * alpha * x.exp()),
+            Activation::Relu if x > 0.0 => (x, 1.0),
+            Activation::Relu => (0.0, 0.0),
+            Activation::LeakyRelu if x > 0.0 => (x, 1.0),
+            Activation::LeakyRelu => (slope * x, slope),
+            Activation::Tanh => (x.tanh(), 1.0 - x.tanh().powi(2)),
+            Activation::Sigmoid => {
+                let s = if x >= 0.0 {
+                    1.0 / (1.0 + (-x).exp())
+                } else {
+                    x.exp() / (1.0 + x.exp())
+                };
+                (s, s * (1.0 - s))
+            }
         }
     }
 
@@ -79,5 +104,52 @@ impl std::str::FromStr for Activation {
                     names.join(", ")
                 )
             })
+    }
+}
+
+/// exp's input never goes below this: e⁻⁸⁰ ≈ 1.8e-35 is still a normal f32, and ELU's negative
+/// branch there is −α to f32 precision, so no backend evaluates exp outside f32's range.
+const EXP_FLOOR: f64 = -80.0;
+
+/// ELU (Clevert et al. 2016), x for x > 0 and α·(eˣ − 1) below, as one sum with no branch:
+/// relu(x) + α·(exp(clamp(x, −80, 0)) − 1). Burn's `elu` and `selu` take exp of every input
+/// and select a branch after; past x ≈ 88 exp is +∞, and the select's backward sends the
+/// unselected branch a zero gradient that exp's backward multiplies by that +∞: 0·∞ = NaN.
+/// Here each term's gradient is finite for every finite x, on every backend.
+fn elu<const D: usize>(x: Tensor<D>, alpha: f64) -> Tensor<D> {
+    let negative = x
+        .clone()
+        .clamp(EXP_FLOOR, 0.0)
+        .exp()
+        .sub_scalar(1.0)
+        .mul_scalar(alpha);
+    activation::relu(x) + negative
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::activation_check::{INPUTS, cycled, mismatches};
+    use burn::tensor::Device;
+
+    #[test]
+    fn every_activation_and_its_derivative_match_the_formula_from_minus_to_plus_1e4() {
+        let device = Device::flex();
+        let mut errors = Vec::new();
+        for activation in Activation::ALL {
+            for n in [1, 7, 8, 64, 100_000] {
+                for shift in 0..INPUTS.len() {
+                    let inputs = cycled(n, shift);
+                    let found = pollster::block_on(mismatches(activation, &inputs, &device, 1e-5));
+                    errors.extend(found.unwrap());
+                }
+            }
+        }
+        assert!(
+            errors.is_empty(),
+            "{} mismatches; the first: {:#?}",
+            errors.len(),
+            &errors[..errors.len().min(8)]
+        );
     }
 }

@@ -60,7 +60,7 @@ enum Command {
     LrSearch {
         #[command(flatten)]
         run: RunOptions,
-        #[arg(long, value_delimiter = ',', default_values_t = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3])]
+        #[arg(long, value_delimiter = ',', default_values_t = [1e-5, 3e-5, 5e-5, 1e-4, 3e-4, 5e-4, 7e-4, 1e-3, 3e-3])]
         candidates: Vec<f64>,
         /// Copy the JSON lines to this file.
         #[arg(long)]
