@@ -41,17 +41,19 @@ pub async fn value_and_derivative(
     Ok((value.to_vec(), derivative.to_vec()))
 }
 
+/// Relative error allowed (absolute below 1): f32 rounding, with room for a GPU's `exp`.
+const TOLERANCE: f64 = 1e-5;
+
 /// Every input where the value or the derivative is not finite or is off the formula by more
-/// than f32 rounding allows (`tolerance` relative, absolute below 1); empty when all match.
+/// than [`TOLERANCE`]; empty when all match.
 pub async fn mismatches(
     activation: Activation,
     inputs: &[f32],
     device: &Device,
-    tolerance: f64,
 ) -> Result<Vec<String>, TrainError> {
     let (value, derivative) = value_and_derivative(activation, inputs, device).await?;
     let off = |got: f32, want: f64| {
-        !got.is_finite() || (got as f64 - want).abs() > tolerance * want.abs().max(1.0)
+        !got.is_finite() || (got as f64 - want).abs() > TOLERANCE * want.abs().max(1.0)
     };
     Ok(inputs
         .iter()
@@ -67,4 +69,22 @@ pub async fn mismatches(
             })
         })
         .collect())
+}
+
+/// [`mismatches`] of every activation on each of `tensors`, as one report.
+pub async fn check_every_activation(tensors: &[Vec<f32>], device: &Device) -> Result<(), String> {
+    let mut errors = Vec::new();
+    for activation in Activation::ALL {
+        for inputs in tensors {
+            let found = mismatches(activation, inputs, device).await;
+            errors.extend(found.map_err(|e| e.to_string())?);
+        }
+    }
+    match errors.len() {
+        0 => Ok(()),
+        n => Err(format!(
+            "{n} mismatches; the first: {:#?}",
+            &errors[..n.min(8)]
+        )),
+    }
 }

@@ -191,10 +191,22 @@ mod tests {
             momentum_decay: 1.0,
             ..Nadam::default()
         };
-        assert!((legacy.mu(1) - 0.450_073_5).abs() < 1e-7, "{}", legacy.mu(1));
+        assert!(
+            (legacy.mu(1) - 0.450_073_5).abs() < 1e-7,
+            "{}",
+            legacy.mu(1)
+        );
         assert!((keras3.mu(1) - 0.468).abs() < 1e-12, "{}", keras3.mu(1));
         // After 100 steps: 0.9·(1 − ½·0.96^100) = 0.892408, against 0.9·(1 − ½·0.96^0.4) = 0.457288.
-        assert!((keras3.mu(100) - 0.892_408).abs() < 1e-6, "{}", keras3.mu(100));
-        assert!((legacy.mu(100) - 0.457_288).abs() < 1e-6, "{}", legacy.mu(100));
+        assert!(
+            (keras3.mu(100) - 0.892_408).abs() < 1e-6,
+            "{}",
+            keras3.mu(100)
+        );
+        assert!(
+            (legacy.mu(100) - 0.457_288).abs() < 1e-6,
+            "{}",
+            legacy.mu(100)
+        );
     }
 }
