@@ -32,8 +32,8 @@ impl Activation {
 
     pub fn forward<const D: usize>(self, x: Tensor<D>) -> Tensor<D> {
         match self {
-            Activation::Elu => elu(x, 1.0),
-            Activation::Selu => elu(x, SELU_ALPHA).mul_scalar(SELU_LAMBDA),
+            Activation::Elu => scaled_elu(x, 1.0, 1.0),
+            Activation::Selu => scaled_elu(x, SELU_ALPHA, SELU_LAMBDA),
             Activation::Relu => activation::relu(x),
             Activation::LeakyRelu => activation::leaky_relu(x, LEAKY_RELU_SLOPE),
             Activation::Tanh => activation::tanh(x),
@@ -111,25 +111,28 @@ impl std::str::FromStr for Activation {
 /// branch there is −α to f32 precision, so no backend evaluates exp outside f32's range.
 const EXP_FLOOR: f64 = -80.0;
 
-/// ELU (Clevert et al. 2016), x for x > 0 and α·(eˣ − 1) below, as one sum with no branch:
-/// relu(x) + α·(exp(clamp(x, −80, 0)) − 1). Burn's `elu` and `selu` take exp of every input
-/// and select a branch after; past x ≈ 88 exp is +∞, and the select's backward sends the
-/// unselected branch a zero gradient that exp's backward multiplies by that +∞: 0·∞ = NaN.
-/// Here each term's gradient is finite for every finite x, on every backend.
-fn elu<const D: usize>(x: Tensor<D>, alpha: f64) -> Tensor<D> {
+/// λ·ELU_α(x) (Clevert et al. 2016; SELU is λ = 1.0507, α = 1.6733): λx for x > 0 and
+/// λα·(eˣ − 1) below, as one sum with no branch: λ·relu(x) + λα·(exp(clamp(x, −80, 0)) − 1).
+/// Burn's `elu` and `selu` take exp of every input and select a branch after; past x ≈ 88 exp
+/// is +∞, and the select's backward sends the unselected branch a zero gradient that exp's
+/// backward multiplies by that +∞: 0·∞ = NaN. Here every term's gradient is finite for every
+/// finite x, on every backend; for |x| < 80 both passes give Burn's values bit for bit (the
+/// same operations in the same order, plus exact zeros).
+fn scaled_elu<const D: usize>(x: Tensor<D>, alpha: f64, lambda: f64) -> Tensor<D> {
     let negative = x
         .clone()
         .clamp(EXP_FLOOR, 0.0)
         .exp()
         .sub_scalar(1.0)
-        .mul_scalar(alpha);
-    activation::relu(x) + negative
+        .mul_scalar(alpha * lambda);
+    activation::relu(x).mul_scalar(lambda) + negative
 }
 
 #[cfg(all(test, not(target_family = "wasm")))]
 mod tests {
+    use super::*;
     use crate::model::activation_check::{INPUTS, check_every_activation, cycled};
-    use burn::tensor::Device;
+    use burn::tensor::{Device, Distribution};
 
     /// Each size on its own tensor, every input in every position: fewer elements than a SIMD
     /// register holds (1, 7), exactly one register (8), several (64), and a batch's worth.
@@ -140,5 +143,27 @@ mod tests {
             .flat_map(|n| (0..INPUTS.len()).map(move |shift| cycled(n, shift)))
             .collect();
         pollster::block_on(check_every_activation(&tensors, &Device::flex())).unwrap();
+    }
+
+    /// Where Burn's own versions are finite (|x| < 88) ours must give the same numbers, so that
+    /// runs made with Burn's stand: equal bits, forward and backward, on a batch of ±50.
+    #[test]
+    fn elu_and_selu_equal_burns_bit_for_bit_where_burns_are_finite() {
+        let device = Device::flex().autodiff();
+        device.seed(7);
+        let x = Tensor::<2>::random([256, 100], Distribution::Uniform(-50.0, 50.0), &device);
+        let burn: [fn(Tensor<2>) -> Tensor<2>; 2] = [|x| activation::elu(x, 1.0), activation::selu];
+        for (ours, theirs) in [Activation::Elu, Activation::Selu].into_iter().zip(burn) {
+            let run = |f: &dyn Fn(Tensor<2>) -> Tensor<2>| {
+                let x = x.clone().require_grad();
+                let y = f(x.clone());
+                let grads = y.clone().square().sum().backward();
+                (y.inner().into_data(), x.grad(&grads).unwrap().into_data())
+            };
+            let (y, g) = run(&|x| ours.forward(x));
+            let (want_y, want_g) = run(&theirs);
+            assert_eq!(y, want_y, "{ours:?} forward");
+            assert_eq!(g, want_g, "{ours:?} gradient");
+        }
     }
 }
