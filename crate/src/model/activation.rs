@@ -36,7 +36,7 @@ impl Activation {
             Activation::Selu => scaled_elu(x, SELU_ALPHA, SELU_LAMBDA),
             Activation::Relu => activation::relu(x),
             Activation::LeakyRelu => activation::leaky_relu(x, LEAKY_RELU_SLOPE),
-            Activation::Tanh => activation::tanh(x),
+            Activation::Tanh => activation::tanh(x.clamp(-TANH_LIMIT, TANH_LIMIT)),
             Activation::Sigmoid => activation::sigmoid(x),
         }
     }
@@ -106,6 +106,11 @@ impl std::str::FromStr for Activation {
             })
     }
 }
+
+/// tanh's input is kept within ±20, where tanh is already ±1 in f32 (and its derivative 0):
+/// WebGPU's `tanh` may be computed from exponentials, and SwiftShader's returns NaN past
+/// |x| ≈ 88, forward and backward.
+const TANH_LIMIT: f64 = 20.0;
 
 /// exp's input never goes below this: e⁻⁸⁰ ≈ 1.8e-35 is still a normal f32, and ELU's negative
 /// branch there is −α to f32 precision, so no backend evaluates exp outside f32's range.
