@@ -15,6 +15,8 @@ function summarize(name, events) {
   if (!run || !end) return null;
   const epochs = events.filter((e) => e.event === 'epoch').map((e) => e.record);
   const best = epochs[end.best_epoch - 1];
+  // Géron's 1cycle figure is the last of 15 epochs (no early stopping): keep both bases.
+  const last = epochs.at(-1);
   return {
     variant: name,
     lr: run.train.lr,
@@ -24,6 +26,8 @@ function summarize(name, events) {
     val_loss: end.valid.loss,
     val_accuracy: end.valid.accuracy,
     best_epoch_val_accuracy: best?.val_accuracy ?? null,
+    last_epoch_val_loss: last?.val_loss ?? null,
+    last_epoch_val_accuracy: last?.val_accuracy ?? null,
     test_accuracy: end.test.accuracy,
     test_loss: end.test.loss,
     seconds_per_epoch: end.seconds_per_epoch,

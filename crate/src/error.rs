@@ -15,11 +15,13 @@ pub enum TrainError {
     #[error(transparent)]
     Data(#[from] DataError),
     #[error(
-        "the training loss became {loss} at epoch {epoch}, step {step}: the run diverged. \
+        "the {which} loss became {loss} at epoch {epoch}, step {step}: the run diverged. \
          Lower the learning rate (try the LR finder), lower the momentum, or add batch norm; \
          the history up to here is kept"
     )]
     NonFinite {
+        /// `training` or `validation`.
+        which: &'static str,
         epoch: usize,
         step: usize,
         loss: f32,

@@ -144,10 +144,13 @@ fn read_safetensors(bytes: &[u8], model: &DenseNet, expected: &Collect) -> Resul
     let file = SafeTensors::deserialize(bytes)
         .map_err(|e| format!("not a safetensors weights file ({e})"))?;
     check_activation(bytes, model)?;
+    // The file's names come in no fixed order: name a kernel first (it says which layer is extra),
+    // then the alphabetically first, so the message is the same every time.
     if let Some(extra) = file
         .names()
         .into_iter()
-        .find(|name| !expected.names.iter().any(|n| n == name))
+        .filter(|name| !expected.names.iter().any(|n| n == *name))
+        .min_by_key(|name| (!name.ends_with(".kernel"), name.to_string()))
     {
         return Err(format!(
             "the weights hold a tensor \"{extra}\" that this model lacks: they come from a \

@@ -38,6 +38,7 @@ export function createControls(container, app) {
     maxRecords: number('max-records', { min: 0, step: 100, value: EXERCISE_LENGTH.max_train_records }),
     optimizer: select('optimizer', [['nadam', 'Nadam'], ['adam', 'Adam'], ['sgd', 'SGD']]),
     momentum: number('momentum', { min: 0, max: 0.999, step: 0.05, value: 0.9 }),
+    nadamSchedule: select('nadam-schedule', [['legacy', '0.96^(0.004·t): tf.keras ≤ 2.10 (the book), PyTorch'], ['keras3', '0.96^t: Keras ≥ 2.11, Keras 3']]),
     nesterov: h('input', { id: 'nesterov', type: 'checkbox', checked: true }),
     schedule: select('schedule', [['constant', 'constant'], ['one-cycle', '1cycle']]),
     lr: h('input', { id: 'lr', type: 'text', inputmode: 'decimal', value: '5e-5', spellcheck: false, autocomplete: 'off' }),
@@ -59,6 +60,7 @@ export function createControls(container, app) {
   const initValueField = field('value', el.initValue, { cls: 'when-constant' });
   const momentumField = field('momentum', el.momentum, { cls: 'when-sgd' });
   const nesterovField = h('label', { class: 'check when-sgd' }, el.nesterov, ' Nesterov');
+  const nadamScheduleField = field('Nadam momentum schedule', el.nadamSchedule, { cls: 'when-nadam', wide: true });
   const dropoutFields = [field('rate', el.dropoutRate, { cls: 'when-dropout' }), field('placement', el.dropoutPlacement, { cls: 'when-dropout', wide: true })];
   const lrField = h('label', { class: 'field field-wide' }, h('span', { class: 'field-label' }, 'learning rate'), el.lr, lrHint);
   const probeField = h('label', { class: 'field field-wide' }, h('span', { class: 'field-label' }, 'probe layers every (steps)'), el.probeEvery, probeHint);
@@ -78,7 +80,7 @@ export function createControls(container, app) {
         field('train records per epoch', el.maxRecords, { hint: '0 = all', wide: true }))),
     h('fieldset', {}, h('legend', {}, 'Optimization'),
       h('div', { class: 'grid-2' },
-        field('optimizer', el.optimizer), field('schedule', el.schedule), momentumField, nesterovField, lrField,
+        field('optimizer', el.optimizer), field('schedule', el.schedule), momentumField, nesterovField, nadamScheduleField, lrField,
         field('batch size', el.batchSize), field('max epochs', el.epochs))),
     h('details', { class: 'advanced', 'data-testid': 'advanced-settings' }, h('summary', {}, 'Advanced: patience, seed, probes, LR sweep'),
       h('div', { class: 'grid-2' },
@@ -156,7 +158,7 @@ export function createControls(container, app) {
     };
     const optimizer = el.optimizer.value === 'sgd'
       ? { kind: 'sgd', momentum: Number(el.momentum.value), nesterov: el.nesterov.checked }
-      : { kind: el.optimizer.value };
+      : el.optimizer.value === 'nadam' ? { kind: 'nadam', momentum_schedule: el.nadamSchedule.value } : { kind: el.optimizer.value };
     if (optimizer.kind === 'sgd' && !(optimizer.momentum >= 0 && optimizer.momentum < 1)) throw new Error('SGD momentum must be in [0, 1).');
     const probeEvery = parseInteger(el.probeEvery, 'the probe interval', 0);
     const train = {
@@ -200,6 +202,7 @@ export function createControls(container, app) {
   function syncVisibility() {
     form.classList.toggle('is-constant', el.kernelInit.value === 'constant');
     form.classList.toggle('is-sgd', el.optimizer.value === 'sgd');
+    form.classList.toggle('is-nadam', el.optimizer.value === 'nadam');
     form.classList.toggle('has-dropout', el.dropoutKind.value !== 'none');
     const v = currentVariant();
     setText(variantTitle, v ? v.title : '');

@@ -1,6 +1,7 @@
 //! The chapter-11 dense net family and the layers Burn lacks (alpha dropout, explicit modes).
 
 pub mod activation;
+pub mod activation_check;
 pub mod config;
 pub mod dropout;
 pub mod init;

@@ -6,7 +6,7 @@ mod state;
 #[cfg(test)]
 mod test_support;
 
-pub use nadam::Nadam;
+pub use nadam::{Nadam, NadamSchedule};
 pub use sgd::Sgd;
 
 use burn::optim::{AdamConfig, ModuleOptimizer};
@@ -18,7 +18,11 @@ use crate::error::ConfigError;
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum OptimizerConfig {
     /// The exercise's optimizer, with Keras's defaults.
-    Nadam,
+    Nadam {
+        /// Absent from configs written before the option existed: those ran the legacy one.
+        #[serde(default)]
+        momentum_schedule: NadamSchedule,
+    },
     /// Burn's Adam with Keras's ε = 1e-7 (Burn scales ε by √(1 − β₂ᵗ) as PyTorch does).
     Adam,
     Sgd {
@@ -39,7 +43,11 @@ impl OptimizerConfig {
 
     pub fn init(&self) -> ModuleOptimizer {
         match *self {
-            OptimizerConfig::Nadam => Nadam::default().init(),
+            OptimizerConfig::Nadam { momentum_schedule } => Nadam {
+                momentum_decay: momentum_schedule.momentum_decay(),
+                ..Nadam::default()
+            }
+            .init(),
             OptimizerConfig::Adam => AdamConfig::new().with_epsilon(1e-7).init(),
             OptimizerConfig::Sgd { momentum, nesterov } => Sgd { momentum, nesterov }.init(),
         }
@@ -47,7 +55,12 @@ impl OptimizerConfig {
 
     pub fn name(&self) -> String {
         match self {
-            OptimizerConfig::Nadam => "nadam".into(),
+            OptimizerConfig::Nadam {
+                momentum_schedule: NadamSchedule::Legacy,
+            } => "nadam".into(),
+            OptimizerConfig::Nadam {
+                momentum_schedule: NadamSchedule::Keras3,
+            } => "nadam(keras3 momentum schedule)".into(),
             OptimizerConfig::Adam => "adam".into(),
             OptimizerConfig::Sgd {
                 momentum,
@@ -60,5 +73,28 @@ impl OptimizerConfig {
                 format!("sgd(momentum={momentum}, nesterov)")
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nadam_configs_without_a_schedule_still_parse_as_the_legacy_one() {
+        let old: OptimizerConfig = serde_json::from_str(r#"{"kind":"nadam"}"#).unwrap();
+        let keras3: OptimizerConfig =
+            serde_json::from_str(r#"{"kind":"nadam","momentum_schedule":"keras3"}"#).unwrap();
+        assert_eq!(
+            (old, keras3),
+            (
+                OptimizerConfig::Nadam {
+                    momentum_schedule: NadamSchedule::Legacy
+                },
+                OptimizerConfig::Nadam {
+                    momentum_schedule: NadamSchedule::Keras3
+                }
+            )
+        );
     }
 }

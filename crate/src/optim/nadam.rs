@@ -1,25 +1,54 @@
 use burn::optim::{LearningRate, ModuleOptimizer, Optimizer, RecordState, StateSink, StateSource};
 use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
 
 use super::state::{put_scalar, put_tensor, take_scalar, take_tensor};
 
-/// Nadam (Dozat 2016): Adam with Nesterov momentum, with the Keras/TF2 semantics — the momentum
-/// schedule μ_t = β₁·(1 − ½·0.96^(0.004·t)) and ε added outside the square root. This is
-/// exactly PyTorch's `NAdam(momentum_decay=4e-3)`.
+/// Nadam (Dozat 2016): Adam with Nesterov momentum, with Keras's semantics — ε added outside the
+/// square root, and the momentum schedule μ_t = β₁·(1 − ½·0.96^(ψ·t)) at step t.
+///
+/// The schedule is where Keras versions differ. With ψ = 0.004 (the default) this is legacy
+/// tf.keras's Nadam (TensorFlow ≤ 2.10, the one the book's 2nd edition ran), and exactly
+/// PyTorch's `NAdam(momentum_decay=4e-3)`: μ_t starts at 0.45 and climbs slowly (0.81 at step
+/// 10⁴, seven epochs of CIFAR-10 at batch 32). Keras ≥ 2.11 and Keras 3 compute `0.96 ** t`,
+/// i.e. ψ = 1: μ_t passes 0.89 by step 100. See [`NadamSchedule`].
 #[derive(Clone, Debug)]
 pub struct Nadam {
     pub beta_1: f64,
     pub beta_2: f64,
     pub epsilon: f64,
+    /// ψ in the momentum schedule (PyTorch's `momentum_decay`).
+    pub momentum_decay: f64,
 }
 
 impl Default for Nadam {
-    /// Keras's defaults.
+    /// Keras's defaults, with legacy tf.keras's schedule.
     fn default() -> Self {
         Self {
             beta_1: 0.9,
             beta_2: 0.999,
             epsilon: 1e-7,
+            momentum_decay: NadamSchedule::Legacy.momentum_decay(),
+        }
+    }
+}
+
+/// Which Keras Nadam's momentum schedule to follow (see [`Nadam`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NadamSchedule {
+    /// μ_t = β₁·(1 − ½·0.96^(0.004·t)): legacy tf.keras (TF ≤ 2.10) and PyTorch.
+    #[default]
+    Legacy,
+    /// μ_t = β₁·(1 − ½·0.96^t): Keras ≥ 2.11 and Keras 3.
+    Keras3,
+}
+
+impl NadamSchedule {
+    pub fn momentum_decay(self) -> f64 {
+        match self {
+            NadamSchedule::Legacy => 0.004,
+            NadamSchedule::Keras3 => 1.0,
         }
     }
 }
@@ -58,7 +87,7 @@ impl Nadam {
     }
 
     fn mu(&self, t: usize) -> f64 {
-        self.beta_1 * (1.0 - 0.5 * 0.96f64.powf(0.004 * t as f64))
+        self.beta_1 * (1.0 - 0.5 * 0.96f64.powf(self.momentum_decay * t as f64))
     }
 }
 
@@ -129,5 +158,55 @@ mod tests {
     fn nadam_matches_pytorch() {
         let got = run_steps(Nadam::default().init(), 0.01, 5);
         assert_close(&got, &crate::optim::test_support::NADAM_REFERENCE);
+    }
+
+    /// Reference: Keras 3.15.1 (JAX backend), whose `Nadam.update_step` computes
+    /// `u_t = beta_1 * (1.0 - 0.5 * ops.power(0.96, local_step))` with `local_step = iterations + 1`,
+    /// on the same problem:
+    /// ```python
+    /// import os; os.environ["KERAS_BACKEND"] = "jax"
+    /// import numpy as np, keras
+    /// w = keras.Variable(np.array([0.5, -1.0, 2.0, 0.0], dtype="float32"))
+    /// c = np.array([1.0, 2.0, -3.0, 0.5], dtype="float32")
+    /// opt = keras.optimizers.Nadam(learning_rate=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-7)
+    /// for step in range(5):
+    ///     opt.apply([np.asarray(w.numpy()) ** 2 + c], [w])   # grad = w² + c
+    ///     print([float(v) for v in w.numpy()])
+    /// ```
+    #[test]
+    fn nadam_with_the_keras3_schedule_matches_keras_3() {
+        let nadam = Nadam {
+            momentum_decay: NadamSchedule::Keras3.momentum_decay(),
+            ..Nadam::default()
+        };
+        let got = run_steps(nadam.init(), 0.01, 5);
+        assert_close(&got, &crate::optim::test_support::NADAM_KERAS3_REFERENCE);
+    }
+
+    #[test]
+    fn the_two_schedules_start_at_their_formulas_values() {
+        // By hand: 0.9·(1 − ½·0.96^0.004) = 0.450073 and 0.9·(1 − ½·0.96) = 0.468.
+        let legacy = Nadam::default();
+        let keras3 = Nadam {
+            momentum_decay: 1.0,
+            ..Nadam::default()
+        };
+        assert!(
+            (legacy.mu(1) - 0.450_073_5).abs() < 1e-7,
+            "{}",
+            legacy.mu(1)
+        );
+        assert!((keras3.mu(1) - 0.468).abs() < 1e-12, "{}", keras3.mu(1));
+        // After 100 steps: 0.9·(1 − ½·0.96^100) = 0.892408, against 0.9·(1 − ½·0.96^0.4) = 0.457288.
+        assert!(
+            (keras3.mu(100) - 0.892_408).abs() < 1e-6,
+            "{}",
+            keras3.mu(100)
+        );
+        assert!(
+            (legacy.mu(100) - 0.457_288).abs() < 1e-6,
+            "{}",
+            legacy.mu(100)
+        );
     }
 }

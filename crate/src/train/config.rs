@@ -39,7 +39,9 @@ impl Default for TrainConfig {
         Self {
             lr: 5e-5,
             schedule: Schedule::Constant,
-            optimizer: OptimizerConfig::Nadam,
+            optimizer: OptimizerConfig::Nadam {
+                momentum_schedule: Default::default(),
+            },
             batch_size: 32,
             max_epochs: 100,
             patience: 20,

@@ -184,6 +184,37 @@ fn a_diverging_run_stops_with_a_clear_error_and_keeps_its_history() {
 }
 
 #[test]
+fn a_non_finite_validation_loss_stops_the_run_as_diverged() {
+    // One step per epoch at an absurd rate: that step's training loss is taken before the
+    // update and is finite, the weights it leaves are not, so the first validation is.
+    let data = data(200, 64.0);
+    let cfg = TrainConfig {
+        optimizer: OptimizerConfig::Sgd {
+            momentum: 0.0,
+            nesterov: false,
+        },
+        batch_size: 200,
+        readback_every: 1,
+        ..config(1e30, 3)
+    };
+    let mut t = trainer(&data, &small_model(), &cfg);
+    let err = run(&mut t, &data).unwrap_err();
+    let TrainError::NonFinite {
+        which, epoch, step, ..
+    } = err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!((which, epoch, step), ("validation", 1, 1));
+    assert!(err.to_string().contains("validation loss"), "{err}");
+    let h = t.history();
+    assert!(h.steps[0].loss.is_finite(), "{:?}", h.steps);
+    assert_eq!(h.epochs.len(), 1, "the epoch is kept");
+    assert!(!h.epochs[0].val_loss.is_finite());
+    assert!(matches!(h.stop, Some(StopReason::Diverged { .. })));
+}
+
+#[test]
 fn every_variant_trains_a_step_and_bn_and_dropout_variants_learn() {
     let data = data(1000, 32.0);
     for variant in crate::variants::all() {

@@ -192,7 +192,7 @@ impl Trainer {
         let values = read_many(losses).await?;
         let (step_losses, right) = values.split_at(sizes.len());
         if let Some((k, &loss)) = step_losses.iter().enumerate().find(|(_, l)| !l.is_finite()) {
-            return Err(self.diverged(self.step - sizes.len() + k + 1, loss));
+            return Err(self.diverged("training", self.step - sizes.len() + k + 1, loss));
         }
         let samples: usize = sizes.iter().sum();
         let loss_sum: f64 = step_losses
@@ -250,8 +250,9 @@ impl Trainer {
         (loss.inner(), right)
     }
 
-    fn diverged(&mut self, step: usize, loss: f32) -> TrainError {
+    fn diverged(&mut self, which: &'static str, step: usize, loss: f32) -> TrainError {
         let error = TrainError::NonFinite {
+            which,
             epoch: self.epoch,
             step,
             loss,
@@ -282,11 +283,10 @@ impl Trainer {
         };
         self.history.epochs.push(record.clone());
         self.order.clear();
-        let verdict = if valid.loss.is_finite() {
-            self.early.update(self.epoch, valid.loss)
-        } else {
-            Verdict::Wait(0)
-        };
+        if !valid.loss.is_finite() {
+            return Err(self.diverged("validation", self.step, valid.loss as f32));
+        }
+        let verdict = self.early.update(self.epoch, valid.loss);
         if verdict == Verdict::Improved {
             self.best = Some(self.model.snapshot());
             self.history.best_epoch = self.epoch;

@@ -9,7 +9,7 @@ use selfnorm::error::ConfigError;
 use selfnorm::model::{
     Activation, DropoutConfig, DropoutKind, DropoutPlacement, KernelInit, ModelConfig,
 };
-use selfnorm::optim::OptimizerConfig;
+use selfnorm::optim::{NadamSchedule, OptimizerConfig};
 use selfnorm::train::{Schedule, TrainConfig};
 use selfnorm::variants::{Variant, variant};
 
@@ -64,6 +64,10 @@ pub struct RunOptions {
     pub preprocessing: Option<PreprocessingChoice>,
     #[arg(long)]
     pub optimizer: Option<OptimizerChoice>,
+    /// Nadam's momentum schedule: legacy (0.96^(0.004·t): tf.keras ≤ 2.10, the book, PyTorch)
+    /// or keras3 (0.96^t: Keras ≥ 2.11 and Keras 3).
+    #[arg(long, default_value = "legacy")]
+    pub nadam_schedule: NadamScheduleChoice,
     /// SGD momentum.
     #[arg(long, default_value_t = 0.9)]
     pub momentum: f64,
@@ -106,6 +110,12 @@ pub enum PreprocessingChoice {
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum NadamScheduleChoice {
+    Legacy,
+    Keras3,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum OptimizerChoice {
     Nadam,
     Adam,
@@ -143,7 +153,12 @@ impl RunOptions {
                 Schedule::Constant
             },
             optimizer: match o.optimizer.unwrap_or(OptimizerChoice::Nadam) {
-                OptimizerChoice::Nadam => OptimizerConfig::Nadam,
+                OptimizerChoice::Nadam => OptimizerConfig::Nadam {
+                    momentum_schedule: match o.nadam_schedule {
+                        NadamScheduleChoice::Legacy => NadamSchedule::Legacy,
+                        NadamScheduleChoice::Keras3 => NadamSchedule::Keras3,
+                    },
+                },
                 OptimizerChoice::Adam => OptimizerConfig::Adam,
                 OptimizerChoice::Sgd => OptimizerConfig::Sgd {
                     momentum: o.momentum,
