@@ -198,15 +198,18 @@ fn a_non_finite_validation_loss_stops_the_run_as_diverged() {
         ..config(1e30, 3)
     };
     let mut t = trainer(&data, &small_model(), &cfg);
-    let err = run(&mut t, &data).unwrap_err();
-    let TrainError::NonFinite {
-        which, epoch, step, ..
-    } = err
+    let report = run(&mut t, &data).unwrap();
+    let StopReason::Diverged {
+        epoch,
+        step,
+        ref message,
+    } = report.stop
     else {
-        panic!("{err:?}")
+        panic!("{:?}", report.stop)
     };
-    assert_eq!((which, epoch, step), ("validation", 1, 1));
-    assert!(err.to_string().contains("validation loss"), "{err}");
+    assert_eq!((epoch, step), (1, 1));
+    assert!(message.contains("validation loss"), "{message}");
+    assert_eq!(report.valid, None);
     let h = t.history();
     assert!(h.steps[0].loss.is_finite(), "{:?}", h.steps);
     assert_eq!(h.epochs.len(), 1, "the epoch is kept");
