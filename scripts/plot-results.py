@@ -39,15 +39,23 @@ def learning_curves(runs):
     fig.savefig(OUT / "learning-curves.png", dpi=120)
 
 
+def restored_label(events, probe):
+    """The final probe measures the restored best weights, not those of the last step: say so.
+    Logs written before probes carried `weights` take the best epoch from their `end` line."""
+    weights = probe.get("weights") or {}
+    best = weights.get("epoch") or next((e["best_epoch"] for e in events if e["event"] == "end"), None)
+    return f"end: restored best epoch {best}" if best else f"end (epoch {probe['epoch']:.0f})"
+
+
 def layer_stats(runs):
     pairs = [name for name in ("elu-he", "selu-lecun") if name in runs]
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=False)
     for name, style in zip(pairs, ["-", "-"]):
         probes = [e for e in runs[name] if e["event"] == "probe"]
-        for probe, when, alpha in ((probes[0], "start", 0.45), (probes[-1], "end", 1.0)):
+        for probe, when, alpha in ((probes[0], "at initialization", 0.45), (probes[-1], None, 1.0)):
             stats = probe["stats"]
             depth = range(1, len(stats["act_mean"]) + 1)
-            label = f"{name}, {when} (epoch {probe['epoch']:.0f})"
+            label = f"{name}, {when or restored_label(runs[name], probe)}"
             axes[0].plot(depth, stats["act_mean"], style, marker="o", ms=3, alpha=alpha, label=label)
             axes[1].plot(depth, stats["act_std"], style, marker="o", ms=3, alpha=alpha, label=label)
     axes[0].axhline(0, color="k", lw=0.8)

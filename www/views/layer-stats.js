@@ -55,7 +55,10 @@ function diagnosisText(probe) {
   const layers = s.act_std.length;
   const { signal, gradient } = layerVerdicts(s);
   const initial = probe.step === 0;
-  const when = initial ? 'At initialization (before any training step)' : `After ${fmtInt(probe.step)} steps (epoch ${fmtNumber(probe.epoch, 3)})`;
+  const restored = probe.weights?.kind === 'restored-best';
+  const when = initial ? 'At initialization (before any training step)'
+    : restored ? `After the run: the restored weights of its best epoch (${probe.weights.epoch})`
+      : `After ${fmtInt(probe.step)} steps (epoch ${fmtNumber(probe.epoch, 3)})`;
   const parts = [`${when}:`];
   if (signal) {
     const rule = initial ? `healthy within ×${SIGNAL_FACTOR} either way, vanishing below 1/${SIGNAL_FACTOR}, exploding above ${SIGNAL_FACTOR}` : `level within ×${SIGNAL_FACTOR} either way`;
@@ -198,7 +201,8 @@ export function createLayerStats(container, app) {
     const probe = probes[index];
     const first = probes[0];
     const layers = probe.stats.act_std.length;
-    setText(probeLabel, `${index + 1} of ${probes.length} · step ${fmtInt(probe.step)} · epoch ${fmtNumber(probe.epoch, 3)}${selected === null ? ' (latest)' : ''}`);
+    const weights = probe.weights?.kind === 'restored-best' ? ` · restored best epoch ${probe.weights.epoch}` : '';
+    setText(probeLabel, `${index + 1} of ${probes.length} · step ${fmtInt(probe.step)} · epoch ${fmtNumber(probe.epoch, 3)}${weights}${selected === null ? ' (latest)' : ''}`);
     const s = probe.stats;
     setText(diagnosis, diagnosisText(probe));
     diagnosis.dataset.signal = layerVerdicts(s).signal?.verdict ?? '';
