@@ -3,7 +3,11 @@
 // history, and the page trains again afterwards.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { syntheticDataset, waitForState, waitForReady, fillForm, useSite, openBrowser } from './helpers.mjs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serve } from '../../scripts/static-server.mjs';
+import { repoRoot, syntheticDataset, waitForState, waitForReady, fillForm, useSite, openBrowser } from './helpers.mjs';
 
 const site = useSite({ prepare: () => syntheticDataset('e2e'), path: '?data=e2e' });
 const BIG = { depth: 20, width: 100, 'batch-size': 32, 'probe-every': 0 };
@@ -52,7 +56,8 @@ test('Stop ends MC Dropout after the current sample count', { timeout: 180_000 }
 test('Stop ends a lesson during its run: the runs so far stay, no finding is made', { timeout: 180_000 }, async () => {
   const before = (await waitForState(site.page, (st) => st.phase === 'idle')).runs.length;
   await site.page.locator('[data-lesson="activations"]').click();
-  await site.page.fill('#lesson-epochs', '3');
+  // Long enough that the Stop lands in the middle of the first run.
+  await site.page.fill('#lesson-epochs', '50');
   await site.page.click('#btn-lesson-run');
   await waitForState(site.page, (st) => st.lessons.active && st.run?.status === 'running' && st.run.steps >= 2, { what: 'the lesson\'s first run', timeout: 90_000 });
   await site.page.click('#btn-lesson-stop');
@@ -67,7 +72,7 @@ test('Stop ends a lesson during its run: the runs so far stay, no finding is mad
   await trainsAfterwards(site.page);
 });
 
-// Prepended to worker.js: keeps the WebGPU device the wasm module asks for and destroys it right
+// Prepended to the built site's worker.js: keeps the WebGPU device the wasm module asks for and destroys it right
 // after the first time the worker sends a run's best weights, i.e. mid-run, after epoch 1.
 const LOSE_DEVICE = `
 let kept = null;
@@ -86,18 +91,32 @@ self.postMessage = (message, transfer) => {
 };
 `;
 
+/** A copy of dist/ whose worker.js starts with LOSE_DEVICE, and data/; returns its folder. */
+function siteLosingTheDevice() {
+  const root = mkdtempSync(join(tmpdir(), 'selfnorm-lose-device-'));
+  cpSync(join(repoRoot, 'dist'), join(root, 'dist'), { recursive: true });
+  symlinkSync(join(repoRoot, 'data'), join(root, 'data'));
+  const assets = join(root, 'dist', 'assets');
+  for (const version of readdirSync(assets)) {
+    const worker = join(assets, version, 'worker.js');
+    writeFileSync(worker, LOSE_DEVICE + readFileSync(worker, 'utf8'));
+  }
+  return root;
+}
+
 test('a GPU device lost mid-run: the run keeps its history and best weights, and goes on on the CPU', { timeout: 300_000 }, async (t) => {
-  // A browser of its own, without the site's service worker, which would fetch worker.js past
-  // the route that prepends the module.
-  const browser = await openBrowser({ serviceWorkers: 'block' });
-  t.after(() => browser.close());
-  const page = browser.page;
-  await page.route('**/worker.js', async (route) => {
-    const response = await route.fetch();
-    await route.fulfill({ response, body: LOSE_DEVICE + (await response.text()) });
+  const root = siteLosingTheDevice();
+  const server = await serve(root, 0, '127.0.0.1', { headers: false });
+  const url = `http://127.0.0.1:${server.address().port}/`;
+  const browser = await openBrowser();
+  t.after(async () => {
+    await browser.close();
+    server.close();
+    rmSync(root, { recursive: true, force: true });
   });
+  const page = browser.page;
   syntheticDataset('e2e-tiny', { train: 100, valid: 50, test: 50, shardRecords: 50 });
-  await page.goto(`${site.url}?data=e2e-tiny&backend=webgpu`);
+  await page.goto(`${url}?data=e2e-tiny&backend=webgpu`);
   let s = await waitForReady(page, 90_000);
   assert.equal(s.backend.active, 'webgpu');
   await fillForm(page, { depth: 2, width: 16, epochs: 4, 'probe-every': 0, 'batch-size': 32, patience: 4 });
@@ -108,7 +127,6 @@ test('a GPU device lost mid-run: the run keeps its history and best weights, and
   assert.ok(lost.epochs >= 1, 'the epochs before the loss are kept');
   assert.equal(lost.hasWeights, true, 'the best weights so far are kept');
   assert.match(await page.locator('#error').innerText(), /continue it on the CPU backend/);
-  await page.unroute('**/worker.js');
   await page.locator('[data-testid="continue-cpu"]').click();
   s = await waitForState(page, (st) => st.backend.active === 'cpu' && st.runs.some((r) => r.name.endsWith('(continued)') && r.status === 'finished') && st.phase === 'idle', { what: 'the run continued on the CPU', timeout: 120_000 });
   assert.equal(s.runs.find((r) => r.id === lost.id).status, 'interrupted', 'the lost run stays as it was');

@@ -76,14 +76,13 @@ export async function startServer(options = {}) {
 }
 
 /** A fresh browser profile: `{context, page, close}`; `persistent` keeps IndexedDB and the cache across reloads. */
-export async function openBrowser({ serviceWorkers = 'allow' } = {}) {
+export async function openBrowser() {
   const profile = mkdtempSync(join(tmpdir(), 'selfnorm-e2e-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: CHROMIUM_ARGS,
     viewport: VIEWPORT,
     acceptDownloads: true,
-    serviceWorkers,
   });
   const page = context.pages()[0] ?? (await context.newPage());
   const problems = [];
