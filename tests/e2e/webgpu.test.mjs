@@ -15,12 +15,14 @@ test('WebGPU, when forced, trains a tiny model', { timeout: 240_000 }, async () 
   const banner = await site.page.locator('#backend-banner').innerText();
   assert.match(banner, /WebGPU/);
   if (s.backend.adapter?.software) assert.match(banner, /software/i);
-  await fillForm(site.page, { depth: 2, width: 16, epochs: 1, 'probe-every': 2, 'batch-size': 32 });
+  // SELU on standardized inputs learns this synthetic set in two epochs (the CLI reaches 100 %).
+  await site.page.selectOption('#variant', 'selu-lecun');
+  await fillForm(site.page, { depth: 2, width: 16, epochs: 2, lr: '3e-3', 'probe-every': 2, 'batch-size': 32 });
   await site.page.click('#btn-train');
   s = await waitForState(site.page, (st) => st.run?.status === 'finished' && st.phase === 'idle', { what: 'the WebGPU run', timeout: 200_000 });
-  assert.equal(s.run.epochs, 1);
+  assert.equal(s.run.epochs, 2);
   assert.ok(s.run.probes >= 2);
-  assert.ok(s.run.valAccuracy >= 0);
+  assert.ok(s.run.valAccuracy > 0.5, `validation accuracy ${s.run.valAccuracy}, chance is 0.1`);
   assert.equal(s.runs.at(-1).status, 'finished');
 });
 
