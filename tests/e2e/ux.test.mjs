@@ -132,7 +132,7 @@ test('Stop is offered during an LR sweep, and the sweep\'s chart is brought into
   await site.page.waitForFunction(() => {
     const r = document.querySelector('#lr-finder').getBoundingClientRect();
     return r.top >= 0 && r.top < innerHeight / 2;
-  }, null, { timeout: 5000 });
+  }, null, { timeout: 15_000 });
   assert.equal(await site.page.locator('#btn-stop').isVisible(), false);
   assert.deepEqual(await smallText(site.page, 13), [], 'no text under 13 px');
   assert.ok(await site.page.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize)) >= 15, 'body text ≥ 15 px');
