@@ -144,6 +144,7 @@ test('a run exports to a file and imports back, overlaid on the curves', async (
   const path = await download.path();
   const file = JSON.parse(await readFile(path, 'utf8'));
   assert.equal(file.format, 'selfnorm-run');
+  assert.deepEqual(file.run.config.train.optimizer, { kind: 'nadam', momentum_schedule: 'legacy' }, "the form's Nadam schedule travels with the run");
   assert.equal(file.run.history.epochs.length, run.epochs);
   assert.ok(file.run.history.probes.length > 0, 'per-layer statistics travel with the run');
   assert.ok(file.weights?.bytes.length > 1000, 'the best weights travel too');
