@@ -6,7 +6,9 @@
 // wasm glue (a scratch copy of the site whose worker.js imports it first).
 // Prints one JSON line per epoch and backend (the last sample of that epoch), then a summary
 // line per backend; every sample goes to target/memory/<backend>.jsonl.
-//   MEMORY_BACKENDS=cpu,webgpu  MEMORY_EPOCHS=30  MEMORY_EPOCHS_WEBGPU=<same>  CHROMIUM=/usr/bin/chromium
+//   MEMORY_BACKENDS=cpu,webgpu  MEMORY_EPOCHS=30  MEMORY_EPOCHS_WEBGPU=<same>
+//   MEMORY_MAX_RECORDS=0 (train records per epoch, 0: all 600; fewer gives more epochs per minute)
+//   CHROMIUM=/usr/bin/chromium
 // Needs the built site (scripts/build-web) and the selfnorm CLI (for the synthetic set).
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,7 +50,7 @@ async function measure(url, backend, epochs) {
     });
     const ready = await waitForReady(page, 120_000);
     if (ready.backend.active !== backend) throw new Error(`asked for ${backend}, the page runs ${ready.backend.active}`);
-    await fillForm(page, { depth: 20, width: 100, epochs, patience: epochs, 'batch-size': 32 });
+    await fillForm(page, { depth: 20, width: 100, epochs, patience: epochs, 'batch-size': 32, 'max-records': Number(env.MEMORY_MAX_RECORDS || 0) });
     const started = Date.now();
     await page.click('#btn-train');
     await waitForState(page, (s) => s.run?.status === 'finished' && s.phase === 'idle', { what: `${epochs} epochs on ${backend}`, timeout: 3 * 3600_000 });
