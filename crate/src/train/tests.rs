@@ -142,17 +142,34 @@ fn lr_finder_returns_a_loss_per_step_and_restores_weights() {
     assert_eq!(progress.step, 10);
 }
 
-#[test]
-fn a_diverging_run_stops_with_a_clear_error_and_keeps_its_history() {
-    let data = data(600, 64.0);
-    let cfg = TrainConfig {
+/// SGD without momentum, a loss readback after every step: divergence shows at once.
+fn plain_sgd(config: TrainConfig) -> TrainConfig {
+    TrainConfig {
         optimizer: OptimizerConfig::Sgd {
             momentum: 0.0,
             nesterov: false,
         },
         readback_every: 1,
-        ..config(1e12, 2)
-    };
+        ..config
+    }
+}
+
+/// The epoch, step and message of a diverged run's stop reason.
+fn divergence(report: &RunReport) -> (usize, usize, &str) {
+    match &report.stop {
+        StopReason::Diverged {
+            epoch,
+            step,
+            message,
+        } => (*epoch, *step, message),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_diverging_run_stops_with_a_clear_error_and_keeps_its_history() {
+    let data = data(600, 64.0);
+    let cfg = plain_sgd(config(1e12, 2));
     let mut t = trainer(
         &data,
         &ModelConfig {
@@ -162,14 +179,7 @@ fn a_diverging_run_stops_with_a_clear_error_and_keeps_its_history() {
         &cfg,
     );
     let report = run(&mut t, &data).unwrap();
-    let StopReason::Diverged {
-        epoch,
-        step,
-        ref message,
-    } = report.stop
-    else {
-        panic!("{:?}", report.stop)
-    };
+    let (epoch, step, message) = divergence(&report);
     assert_eq!(epoch, 1);
     assert!(step >= 2);
     assert!(message.contains("Lower the learning rate"));
@@ -189,24 +199,12 @@ fn a_non_finite_validation_loss_stops_the_run_as_diverged() {
     // update and is finite, the weights it leaves are not, so the first validation is.
     let data = data(200, 64.0);
     let cfg = TrainConfig {
-        optimizer: OptimizerConfig::Sgd {
-            momentum: 0.0,
-            nesterov: false,
-        },
         batch_size: 200,
-        readback_every: 1,
-        ..config(1e30, 3)
+        ..plain_sgd(config(1e30, 3))
     };
     let mut t = trainer(&data, &small_model(), &cfg);
     let report = run(&mut t, &data).unwrap();
-    let StopReason::Diverged {
-        epoch,
-        step,
-        ref message,
-    } = report.stop
-    else {
-        panic!("{:?}", report.stop)
-    };
+    let (epoch, step, message) = divergence(&report);
     assert_eq!((epoch, step), (1, 1));
     assert!(message.contains("validation loss"), "{message}");
     assert_eq!(report.valid, None);
