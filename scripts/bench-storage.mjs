@@ -39,6 +39,7 @@ function scratchSite() {
   mkdirSync(www);
   mkdirSync(join(dir, 'data'));
   copyFileSync(join(root, 'www/store.js'), join(www, 'store.js'));
+  copyFileSync(join(root, 'www/store-layout.js'), join(www, 'store-layout.js'));
   writeFileSync(join(www, 'store-before.js'), oldStoreSource());
   copyFileSync(join(root, 'scripts/bench-storage-page.js'), join(www, 'bench-storage-page.js'));
   writeFileSync(join(www, 'index.html'), '<!doctype html><meta charset="utf-8"><title>storage bench</title>');
