@@ -14,7 +14,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync,
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { serve } from './static-server.mjs';
-import { syntheticDataset, openBrowser, waitForReady, waitForState, fillForm } from '../tests/e2e/helpers.mjs';
+import { chromium } from 'playwright-core';
+import { syntheticDataset, waitForReady, waitForState, fillForm } from '../tests/e2e/helpers.mjs';
 
 const root = resolve(new URL('..', import.meta.url).pathname);
 const env = process.env;
@@ -34,6 +35,27 @@ function scratchSite() {
   writeFileSync(join(www, 'worker.js'), `import './memory-probe.js';\n${readFileSync(join(root, 'www/worker.js'), 'utf8')}`);
   symlinkSync(join(root, 'data'), join(dir, 'data'));
   return dir;
+}
+
+/** Headless Chromium as the e2e tests start it, plus `gc()` for the probe. */
+async function openBrowser() {
+  const profile = mkdtempSync(join(tmpdir(), 'selfnorm-memory-profile-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run', '--js-flags=--expose-gc'],
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const problems = [];
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  return {
+    page,
+    problems,
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
 }
 
 async function measure(url, backend, epochs) {
@@ -74,7 +96,7 @@ function report(backend, epochs, { samples, seconds, adapter }) {
     const last = samples.filter((s) => s.epochs === e).at(-1);
     if (!last) continue;
     perEpoch.push(last);
-    emit('memory-epoch', { backend, epoch: e, wasm_mb: mb(last.wasmBytes), gpu_buffers: last.gpu.live, gpu_mb: mb(last.gpu.liveBytes), gpu_created: last.gpu.created });
+    emit('memory-epoch', { backend, epoch: e, wasm_mb: mb(last.wasmBytes), gpu_buffers: last.gpu.live, gpu_mb: mb(last.gpu.liveBytes), gpu_created: last.gpu.created, gpu_collected: last.gpu.collected });
   }
   const first = perEpoch[0];
   const final = perEpoch.at(-1);
