@@ -68,7 +68,7 @@ export function newRun({ id, name, variant, modified, config, dataset, backend, 
   };
 }
 
-const isQuota = (error) => error?.name === 'QuotaExceededError' || /quota/i.test(error?.message ?? '');
+export const isQuota = (error) => error?.name === 'QuotaExceededError' || /quota/i.test(error?.message ?? '');
 
 export class RunStore {
   constructor(db) {

@@ -144,17 +144,20 @@ fn read_safetensors(bytes: &[u8], model: &DenseNet, expected: &Collect) -> Resul
     let file = SafeTensors::deserialize(bytes)
         .map_err(|e| format!("not a safetensors weights file ({e})"))?;
     check_activation(bytes, model)?;
-    // The file's names come in no fixed order: name a kernel first (it says which layer is extra),
-    // then the alphabetically first, so the message is the same every time.
-    if let Some(extra) = file
+    let mut extra: Vec<&str> = file
         .names()
         .into_iter()
-        .filter(|name| !expected.names.iter().any(|n| n == *name))
-        .min_by_key(|name| (!name.ends_with(".kernel"), name.to_string()))
-    {
+        .filter(|name| !expected.names.iter().any(|n| n == name))
+        .collect();
+    if !extra.is_empty() {
+        // The header is a map: sorted, so that the message is the same every time.
+        extra.sort_unstable();
         return Err(format!(
-            "the weights hold a tensor \"{extra}\" that this model lacks: they come from a \
-             different architecture"
+            "the weights hold {} tensors that this model lacks (\"{}\"{}): they come from a \
+             different architecture",
+            extra.len(),
+            extra[..extra.len().min(3)].join("\", \""),
+            if extra.len() > 3 { ", …" } else { "" }
         ));
     }
     expected

@@ -1,6 +1,6 @@
 // Runs kept in the browser (store.js) and the Web Locks that tell other tabs which runs this
 // tab is training. Weights that cannot be stored stay in memory until the page closes.
-import { RunStore } from '../store.js';
+import { RunStore, isQuota } from '../store.js';
 
 // A tab holds a Web Lock named after each run it is training, so that a page opened meanwhile
 // (another tab) does not mistake that run for one a reload cut off.
@@ -85,7 +85,8 @@ export function createPersistence({ state, notices, invalidate }) {
           await store.putWeights(run.id, bytes);
         } catch (error) {
           memoryWeights.set(run.id, bytes);
-          notices.show(`The weights of ${run.name} could not be saved in the browser (${error.message}); they are kept until the page closes. Export the run to keep them.`, { kind: 'notice' });
+          // A full disk is the store's to report: it saves them once there is room.
+          if (!isQuota(error)) notices.show(`The weights of ${run.name} could not be saved in the browser (${error.message}); they are kept until the page closes. Export the run to keep them.`, { kind: 'notice' });
         }
       } else {
         memoryWeights.set(run.id, bytes);

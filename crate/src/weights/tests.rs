@@ -194,7 +194,7 @@ fn round_trip_restores_outputs_and_mismatches_are_rejected() {
         &bytes,
     );
     assert!(
-        err.contains("\"hidden.2.kernel\" that this model lacks"),
+        err.contains("6 tensors that this model lacks (\"hidden.2.bias\", \"hidden.2.kernel\""),
         "{err}"
     );
     let err = reject(
