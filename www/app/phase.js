@@ -5,15 +5,16 @@
 const NEXT = {
   starting: ['idle'],
   idle: ['configuring', 'lr-finding', 'measuring', 'lesson', 'loading-weights', 'mc'],
-  configuring: ['training', 'idle', 'lesson'],
-  training: ['pausing', 'stopping', 'saving-weights', 'paused', 'idle', 'lesson'],
-  pausing: ['paused', 'stopping', 'saving-weights', 'idle', 'lesson'],
-  paused: ['training', 'stopping', 'idle', 'lesson'],
-  stopping: ['saving-weights', 'idle', 'lesson'],
-  'saving-weights': ['idle', 'lesson'],
-  'lr-finding': ['stopping', 'idle', 'lesson'],
+  configuring: ['training', 'idle'],
+  training: ['pausing', 'stopping', 'saving-weights', 'paused', 'idle'],
+  pausing: ['paused', 'stopping', 'saving-weights', 'idle'],
+  paused: ['training', 'stopping', 'idle'],
+  stopping: ['saving-weights', 'idle'],
+  'saving-weights': ['idle'],
+  'lr-finding': ['stopping', 'idle'],
   measuring: ['idle'],
-  lesson: ['configuring', 'training', 'lr-finding', 'stopping', 'idle'],
+  // A lesson's runs, sweeps and measurements all happen inside its one request.
+  lesson: ['idle'],
   'loading-weights': ['idle'],
   mc: ['idle'],
   failed: ['idle'],
@@ -31,10 +32,6 @@ export function createPhase(state, invalidate) {
       state.phase = next;
       invalidate();
       return true;
-    },
-    /** The phase between requests: idle, or 'lesson' while a lesson runs its runs one by one. */
-    rest() {
-      this.to(state.lessons.active ? 'lesson' : 'idle');
     },
     is(...phases) {
       return phases.includes(state.phase);

@@ -78,7 +78,7 @@ export function createRuns(ctx) {
     } catch (error) {
       if (error.kind !== 'restarted') notices.show(`The best weights of ${run.name} could not be saved: ${error.message}`);
     } finally {
-      if (phase.is('saving-weights')) phase.rest();
+      if (phase.is('saving-weights')) phase.to('idle');
     }
   }
 
@@ -120,11 +120,11 @@ export function createRuns(ctx) {
         // A stop sent while the pause was on its way still ends the run.
         if (!phase.is('stopping')) phase.to('paused');
       } else if (phase.is('training', 'pausing', 'stopping')) {
-        phase.rest();
+        phase.to('idle');
       }
     } catch (error) {
       await failed(run.id, error);
-      if (!error.fatal) phase.rest();
+      if (!error.fatal) phase.to('idle');
     }
   }
 
@@ -149,7 +149,7 @@ export function createRuns(ctx) {
         return run;
       } catch {
         // The worker's error is on the page already.
-        if (phase.is('configuring')) phase.rest();
+        if (phase.is('configuring')) phase.to('idle');
         return null;
       }
     },
@@ -190,7 +190,7 @@ export function createRuns(ctx) {
         return null;
       } finally {
         state.lrFinderProgress = null;
-        if (phase.is('lr-finding', 'stopping')) phase.rest();
+        if (phase.is('lr-finding', 'stopping')) phase.to('idle');
       }
     },
 
@@ -202,7 +202,7 @@ export function createRuns(ctx) {
       } catch {
         // The worker's error is on the page already.
       } finally {
-        if (phase.is('measuring')) phase.rest();
+        if (phase.is('measuring')) phase.to('idle');
       }
     },
 
