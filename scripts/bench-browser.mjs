@@ -9,7 +9,11 @@
 //     warm-ups are rounded up to 1 + 25k, see www/bench/main.js)
 //   BENCH_GPU_INFER_PASSES=1           BENCH_CPU_INFER_PASSES=3
 //   BENCH_GPU_INFER_BATCHES=32         BENCH_CPU_INFER_BATCHES=32,256   (settings that time inference)
+//   BENCH_COUNT_STEPS=2,7   (timed steps of the two extra runs that count WebGPU calls per step on
+//     the WebGPU workers, see www/bench/main.js; 'none': no counting)
 //   BENCH_DATA=bench (data/<name>/ for the first-step timing; empty: skip it)
+// Only the WebGPU work counts, at batch 32 (a few minutes):
+//   BENCH_SYSTEMS=selfnorm:webgpu,tfjs:webgpu BENCH_BATCHES=32 BENCH_DATA= node scripts/bench-browser.mjs
 //   BENCH_BROWSER_TIMEOUT_S=900        CHROMIUM=/usr/bin/chromium
 import { cpSync, mkdirSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,7 +49,11 @@ const config = {
   steps: { gpu: parseSteps(env.BENCH_GPU_STEPS || '32:1+12,256:1+4'), cpu: parseSteps(env.BENCH_CPU_STEPS || '32:26+100,256:26+25') },
   infer_passes: { gpu: Number(env.BENCH_GPU_INFER_PASSES || 1), cpu: Number(env.BENCH_CPU_INFER_PASSES || 3) },
   infer_batches: { gpu: list(env.BENCH_GPU_INFER_BATCHES, ['32']).map(Number), cpu: list(env.BENCH_CPU_INFER_BATCHES, ['32', '256']).map(Number) },
+  count_steps: env.BENCH_COUNT_STEPS === 'none' ? null : list(env.BENCH_COUNT_STEPS, ['2', '7']).map(Number),
 };
+if (config.count_steps && !(config.count_steps.length === 2 && config.count_steps[0] >= 1 && config.count_steps[1] > config.count_steps[0])) {
+  throw new Error(`bad BENCH_COUNT_STEPS '${env.BENCH_COUNT_STEPS}' (expected N,M with 1 ≤ N < M, e.g. 2,7; or 'none')`);
+}
 const dataName = env.BENCH_DATA ?? 'bench';
 const deadline = Date.now() + Number(env.BENCH_BROWSER_TIMEOUT_S || 900) * 1000;
 

@@ -22,6 +22,44 @@ const mb = (bytes) => (bytes == null ? '–' : `${(bytes / 1e6).toFixed(2)} MB`)
 const where = (row) => (row.where === 'native' ? 'native' : 'browser');
 const label = (row) => `${where(row)} ${row.backend}`;
 
+// Projected real-GPU step time. On a real GPU a net this small is bound by the fixed cost of each
+// dispatch, not by its arithmetic; the assumptions: 30 µs per dispatch (the order of WebGPU's
+// per-dispatch API cost on native drivers) and the FLOPs at 1 TFLOP/s, nothing overlapped.
+const DISPATCH_S = 30e-6;
+const FLOP_PER_S = 1e12;
+const PROJECTION = 'projected real-GPU step time (assumption: 30 µs per dispatch + FLOPs at 1 TFLOP/s)';
+/** Weights of the bench net, 3072 → 20 × Dense(100) → Dense(10), the same in both systems. */
+const WEIGHTS = 3072 * 100 + 19 * 100 * 100 + 100 * 10;
+/** FLOPs of one forward pass over `batch` samples: a multiply and an add per weight and sample. */
+const forwardFlops = (batch) => 2 * batch * WEIGHTS;
+/** Forward and backward (input and weight gradients) ≈ 3 forward passes. */
+const stepFlops = (batch) => 3 * forwardFlops(batch);
+const projectedSeconds = (dispatches, flops) => dispatches * DISPATCH_S + flops / FLOP_PER_S;
+const INFER_BATCH = 1000;
+
+/** WebGPU calls per training step and inference pass (rows counted by the bench page). */
+function workTable(rows) {
+  const counted = rows.filter((r) => r.dispatches_per_step != null || r.count_error);
+  if (!counted.length) return [];
+  const num = (x) => (x == null || !Number.isFinite(x) ? '–' : x.toLocaleString('en-US', { maximumFractionDigits: 1 }));
+  const ms = (s) => `${(s * 1e3).toFixed(2)} ms`;
+  const lines = ['WebGPU work per training step (and per inference pass at batch 1,000), counted in the bench workers: ' +
+    '(count of a run with M timed steps − count with N) / (M − N).', '',
+    `| system | variant | batch | dispatches | passes | submits (command buffers) | maps | uploads | per inference pass: dispatches / submits / maps / uploads | measured SwiftShader step (samples/s) | ${PROJECTION} (samples/s) | inference pass: projected |`,
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'];
+  for (const r of counted) {
+    if (r.count_error) {
+      lines.push(`| ${r.system} ${r.backend} | ${r.variant} | ${r.batch} | count failed: ${r.count_error} | | | | | | | | |`);
+      continue;
+    }
+    const projected = projectedSeconds(r.dispatches_per_step, stepFlops(r.batch));
+    const inferProjected = projectedSeconds(r.dispatches_per_infer, forwardFlops(INFER_BATCH));
+    const measured = r.train_samples_per_s > 0 ? `${ms(r.batch / r.train_samples_per_s)} (${int(r.train_samples_per_s)})` : '–';
+    lines.push(`| ${r.system} ${r.backend} | ${r.variant} | ${r.batch} | ${num(r.dispatches_per_step)} | ${num(r.passes_per_step)} | ${num(r.submits_per_step)} (${num(r.command_buffers_per_step)}) | ${num(r.maps_per_step)} | ${num(r.uploads_per_step)} | ${[r.dispatches_per_infer, r.submits_per_infer, r.maps_per_infer, r.uploads_per_infer].map(num).join(' / ')} | ${measured} | ${ms(projected)} (${int(r.batch / projected)}) | ${ms(inferProjected)} |`);
+  }
+  return ['', ...lines];
+}
+
 const out = [];
 out.push('| selfnorm on | variant | batch | train/s | peer | peer train/s | train ratio (target) | infer/s | peer infer/s | infer ratio |');
 out.push('|---|---|---|---:|---|---:|---:|---:|---:|---:|');
@@ -32,6 +70,7 @@ for (const r of paired) {
 }
 for (const row of rows.filter((r) => r.error)) out.push(`| ${label(row)} (${row.system}) | ${row.variant ?? ''} | ${row.batch ?? ''} | error: ${row.error} | | | | | | |`);
 for (const note of events.filter((e) => e.event === 'note')) out.push(`\nNote: ${note.text}`);
+out.push(...workTable(rows));
 
 out.push('');
 const targets = [];

@@ -21,6 +21,12 @@ const DEFAULTS = {
   infer_passes: { gpu: 1, cpu: 3 },
   /** The training batch sizes whose settings also time inference (it does not depend on them). */
   infer_batches: { gpu: [32], cpu: [32, 256] },
+  /**
+   * [N, M] timed steps of the two extra runs that count WebGPU work per training step on the
+   * WebGPU workers: (count(M) − count(N)) / (M − N), everything else equal (see countWork);
+   * null: not counted.
+   */
+  count_steps: [2, 7],
   /** Seconds one setting may take before its worker is given up. */
   setting_timeout_s: 600,
 };
@@ -205,6 +211,32 @@ function render() {
   $('info').replaceChildren(...lines.map((text) => Object.assign(document.createElement('p'), { textContent: text })));
 }
 
+// ---- WebGPU work per step ---------------------------------------------------------------------
+
+/**
+ * The WebGPU calls of one training step and of one inference pass (batch 1,000), as differences
+ * between runs that differ only in their timed steps (N vs M) or timed inference passes (1 vs 2):
+ * model set-up, warm-up, the readbacks and the untimed inference pass cancel out.
+ */
+async function countWork(worker, variant, batch) {
+  const [n, m] = config.count_steps;
+  const run = async (steps, inferPasses) => {
+    const { row } = await worker.request('run', { config: { variant, batch, warmup_steps: 1, steps, infer_passes: inferPasses } });
+    if (!row.gpu_counts) throw new Error('the worker counted no WebGPU calls (no WebGPU in the worker?)');
+    return row.gpu_counts;
+  };
+  const short = await run(n, 1);
+  const long = await run(m, 1);
+  const moreInference = await run(n, 2);
+  const fields = { count_steps: [n, m], count_infer_passes: [1, 2] };
+  // gpu_counts' names (gpu-count.js) → dispatches_per_step, dispatches_per_infer, …
+  for (const key of Object.keys(short)) {
+    fields[`${key}_per_step`] = (long[key] - short[key]) / (m - n);
+    fields[`${key}_per_infer`] = moreInference[key] - short[key];
+  }
+  return fields;
+}
+
 // ---- the run ---------------------------------------------------------------------------------
 
 async function main() {
@@ -244,7 +276,12 @@ async function main() {
           const { row } = await worker.request('run', { config: setting });
           // Without timed passes there is no inference figure (selfnorm still runs its untimed one).
           if (!inferPasses) row.infer_samples_per_s = null;
-          rows.push({ where: 'browser', ...row, warmup_steps: warmup, steps, infer_passes: inferPasses, seconds: (performance.now() - start) / 1000 });
+          const seconds = (performance.now() - start) / 1000;
+          if (worker.backend === 'webgpu' && config.count_steps) {
+            status(`${worker.system} ${worker.backend}: ${variant}, batch ${batch}: counting WebGPU calls…`);
+            Object.assign(row, await countWork(worker, variant, batch).catch((error) => ({ count_error: error.message })));
+          }
+          rows.push({ where: 'browser', ...row, warmup_steps: warmup, steps, infer_passes: inferPasses, seconds });
         } catch (error) {
           rows.push({ where: 'browser', system: worker.system, backend: worker.backend, variant, batch, error: error.message });
           if (/no answer/.test(error.message)) {

@@ -1,7 +1,9 @@
 // Bench worker for selfnorm: one wasm instance, one session on the backend named in the URL
 // (?backend=webgpu|cpu), reused for every setting; a wasm instance can create only one WebGPU
 // device. Protocol (shared with tfjs-worker.js, see main.js): 'init' → 'ready', 'run' → 'result',
-// 'memory' → 'memory'; failures answer 'error'.
+// 'memory' → 'memory'; failures answer 'error'. A result row carries `gpu_counts`, the WebGPU calls
+// its run made (gpu-count.js, evaluated before the wasm glue).
+import './gpu-count.js';
 import init, { createSession } from '../pkg/selfnorm.js';
 
 const backend = new URL(self.location.href).searchParams.get('backend') ?? 'cpu';
@@ -20,8 +22,8 @@ const handlers = {
     return { type: 'ready', backend: session.backend(), threads: 1, ...memory() };
   },
   async run({ config }) {
-    const row = await session.bench(config);
-    return { type: 'result', row: { ...row, threads: 1, ...memory() } };
+    const { result: row, gpu_counts } = await self.gpuCount.during(() => session.bench(config));
+    return { type: 'result', row: { ...row, threads: 1, ...memory(), gpu_counts } };
   },
   memory() {
     return { type: 'memory', ...memory() };

@@ -4,8 +4,9 @@
 //
 // The workload is selfnorm's: 3072 → 20 × Dense(100) → Dense(10), softmax cross-entropy, Keras
 // init (He/LeCun normal, truncated, zero biases; Glorot uniform output), BN momentum 0.99 and
-// epsilon 1e-3. TF.js has no Nadam, so the optimizer is Adam with Keras's epsilon.
-importScripts('../vendor/tfjs/tf.es2017.min.js', '../vendor/tfjs/tf-backend-webgpu.es2017.min.js', '../vendor/tfjs/tf-backend-wasm.es2017.min.js');
+// epsilon 1e-3. TF.js has no Nadam, so the optimizer is Adam with Keras's epsilon. A result row
+// carries `gpu_counts`, the WebGPU calls its run made (gpu-count.js, loaded before TF.js).
+importScripts('gpu-count.js', '../vendor/tfjs/tf.es2017.min.js', '../vendor/tfjs/tf-backend-webgpu.es2017.min.js', '../vendor/tfjs/tf-backend-wasm.es2017.min.js');
 
 const backend = new URL(self.location.href).searchParams.get('backend') ?? 'wasm';
 const INPUT = 3072;
@@ -159,7 +160,8 @@ const handlers = {
     return { type: 'ready', backend: tf.getBackend(), threads, simd, tfjs_version: tf.version.tfjs, ...memory() };
   },
   async run({ config }) {
-    return { type: 'result', row: await bench(config) };
+    const { result: row, gpu_counts } = await self.gpuCount.during(() => bench(config));
+    return { type: 'result', row: { ...row, gpu_counts } };
   },
   memory() {
     return { type: 'memory', ...memory() };
