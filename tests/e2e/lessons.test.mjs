@@ -24,7 +24,8 @@ test('the lessons panel lists the seven lessons with their questions', async () 
   assert.deepEqual(s.lessons.catalog, ['symmetry', 'zero-bias', 'activations', 'momentum', 'sparsity', 'dropout-cost', 'one-cycle']);
   assert.equal(await site.page.locator('.lesson-tab').count(), 7);
   await site.page.click('.lesson-tab[data-lesson="activations"]');
-  assert.match(await site.page.locator('[data-testid="lesson-question"]').innerText(), /SELU vs ReLU/);
+  // The panel draws the chosen lesson on the next animation frame.
+  await site.page.locator('[data-testid="lesson-question"]', { hasText: /SELU vs ReLU/ }).waitFor({ timeout: 5000 });
   assert.equal(await site.page.locator('[data-testid="lesson-runs"] .lesson-run-chip').count(), 6);
   // Defaults suited to the backend: auto picks the CPU here, which takes the chapter's 20 × 100 net.
   assert.equal(s.backend.active, 'cpu');
