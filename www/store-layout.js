@@ -1,7 +1,7 @@
 // The run store's layout in IndexedDB (see store.js): a run's history as appended chunks, its
 // summary record, and the migration of version-2 databases (whole runs in one record) into it.
 
-export const CHUNK_ITEMS = 500;
+const CHUNK_ITEMS = 500;
 export const KINDS = ['epochs', 'steps', 'probes'];
 export const storeOf = (kind) => (kind === 'epochs' ? 'epochs' : 'series');
 
@@ -68,7 +68,7 @@ export function fromSummary(record) {
 export const emptyStored = () => ({ counts: { epochs: 0, steps: 0, probes: 0 }, lastStart: {}, bytes: { history: 0, weights: 0 } });
 
 /** Splits a version-2 record (the whole run) into a summary and its chunks. */
-export function migrateRun(tx, run, weightBytes) {
+function migrateRun(tx, run, weightBytes) {
   const history = run.history ?? {};
   const stored = emptyStored();
   stored.bytes.weights = weightBytes;
@@ -85,7 +85,7 @@ export function migrateRun(tx, run, weightBytes) {
 }
 
 /** Calls `visit(cursor)` for each record of `store`, then `end()`. */
-export function eachRecord(store, visit, end) {
+function eachRecord(store, visit, end) {
   store.openCursor().onsuccess = (event) => {
     const cursor = event.target.result;
     if (!cursor) return end();

@@ -4,7 +4,7 @@
 // `onError`.
 import { Request, Message } from './protocol.js';
 
-export class WorkerError extends Error {
+class WorkerError extends Error {
   constructor(message, { kind = 'error', fatal = false, runId = null, request = null } = {}) {
     super(message);
     this.name = 'WorkerError';

@@ -11,7 +11,7 @@ export function makeId() {
 }
 
 /** The config without the learning rate: an LR finder result applies to runs that match it. */
-export function configKey(config) {
+function configKey(config) {
   return JSON.stringify({ ...config, train: { ...config.train, lr: null } });
 }
 

@@ -2,7 +2,7 @@
 // and only the app's modules write.
 import { datasetName } from '../data-loader.js';
 
-export const BACKENDS = ['auto', 'webgpu', 'cpu'];
+const BACKENDS = ['auto', 'webgpu', 'cpu'];
 
 export function createState(params) {
   const requested = BACKENDS.includes(params.get('backend')) ? params.get('backend') : 'auto';

@@ -49,12 +49,6 @@ pub struct RunReport {
     pub seconds: f64,
 }
 
-impl RunReport {
-    pub fn diverged(&self) -> bool {
-        matches!(self.stop, StopReason::Diverged { .. })
-    }
-}
-
 impl Trainer {
     /// Does the next piece of the run (a probe, a chunk of steps, an epoch's end, the final probe
     /// or the final evaluation) and says what it did. A diverging loss ends the run with a
