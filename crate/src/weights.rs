@@ -136,7 +136,7 @@ pub fn from_bytes(model: DenseNet, bytes: &[u8]) -> Result<DenseNet, String> {
     } else {
         read_safetensors(bytes, &model, &expected)?
     };
-    Ok(model.map(&mut Load(tensors.into_iter())))
+    Ok(load(model, tensors.into_iter()))
 }
 
 /// The values of each tensor `expected` names, checked for dtype and shape.
@@ -212,6 +212,15 @@ fn check_activation(bytes: &[u8], model: &DenseNet) -> Result<(), String> {
         )),
         _ => Ok(()),
     }
+}
+
+/// `model` with every float parameter replaced, in visiting order, by `tensors`' values (whose
+/// dims must be the parameters').
+pub(crate) fn load(
+    model: DenseNet,
+    tensors: impl Iterator<Item = (Vec<usize>, Vec<f32>)>,
+) -> DenseNet {
+    model.map(&mut Load(tensors))
 }
 
 struct Load<I>(I);
