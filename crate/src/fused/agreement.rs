@@ -6,9 +6,10 @@ use burn::tensor::Device;
 
 use super::StepPath;
 use super::step::parameter_tensors;
-use crate::data::{Dataset, Preprocessing};
+use crate::data::{Dataset, Preprocessing, SyntheticSpec};
 use crate::error::TrainError;
-use crate::model::{DenseNet, ModelConfig};
+use crate::model::{Activation, DenseNet, KernelInit, ModelConfig};
+use crate::optim::{NadamSchedule, OptimizerConfig};
 use crate::readback::read_many;
 use crate::train::{TrainConfig, Trainer};
 
@@ -106,4 +107,145 @@ async fn parameters(model: &DenseNet) -> Result<Vec<Vec<f32>>, TrainError> {
             head.to_vec()
         })
         .collect())
+}
+
+/// A configuration the fused step must agree with the generic one on, and how closely.
+pub struct Case {
+    pub name: String,
+    /// Synthetic images of this shape, and how many train records (the chunk's batches).
+    pub image_shape: [usize; 3],
+    pub records: usize,
+    pub model: ModelConfig,
+    pub train: TrainConfig,
+    /// Bounds on the chunk's mean loss's and the parameters' relative errors.
+    pub loss_tolerance: f64,
+    pub change_tolerance: f64,
+}
+
+impl Case {
+    /// Runs the case on `device`; an error says by how much it missed.
+    pub async fn check(&self, device: &Device) -> Result<Agreement, String> {
+        let data = SyntheticSpec {
+            image_shape: self.image_shape,
+            train: self.records,
+            valid: 64,
+            test: 0,
+            noise: 32.0,
+            ..SyntheticSpec::default()
+        }
+        .generate();
+        let got = agreement(&data, &self.model, &self.train, device)
+            .await
+            .map_err(|e| format!("{}: {e}", self.name))?;
+        if got.worst_loss_error() <= self.loss_tolerance
+            && got.worst_change_error() <= self.change_tolerance
+        {
+            return Ok(got);
+        }
+        Err(format!(
+            "{}: losses {:?}, relative errors per tensor {:?}",
+            self.name, got.losses, got.change_error
+        ))
+    }
+}
+
+fn net(depth: usize, width: usize, activation: Activation, init: KernelInit) -> ModelConfig {
+    ModelConfig {
+        depth,
+        width,
+        activation,
+        kernel_init: init,
+        ..ModelConfig::default()
+    }
+}
+
+/// Plain SGD at a rate of 2²⁰ (exact in f32): one step moves each weight by −2²⁰·g, which
+/// dwarfs the weight, so the change is the gradient to f32 precision.
+fn gradient_probe(batch: usize) -> TrainConfig {
+    TrainConfig {
+        lr: (1u64 << 20) as f64,
+        optimizer: OptimizerConfig::Sgd {
+            momentum: 0.0,
+            nesterov: false,
+        },
+        batch_size: batch,
+        readback_every: 1,
+        ..TrainConfig::default()
+    }
+}
+
+/// Every activation's loss and gradients on a small net. Summation order is the only
+/// difference: a dot product of K float32 terms is off by about √K·2⁻²⁴ relative (K = 64:
+/// 5e-7), compounded over four layers of backprop.
+pub fn activation_cases() -> Vec<Case> {
+    Activation::ALL
+        .into_iter()
+        .map(|activation| Case {
+            name: format!("gradients, {}", activation.name()),
+            image_shape: [1, 8, 8],
+            records: 64,
+            model: net(4, 24, activation, KernelInit::HeNormal),
+            train: gradient_probe(16),
+            loss_tolerance: 1e-5,
+            change_tolerance: 1e-4,
+        })
+        .collect()
+}
+
+/// The exercise's net (20 × 100 on 3,072 inputs) at batch 32: K up to 3,072 (3.3e-6 per dot
+/// product) and twenty layers of backprop.
+pub fn exercise_cases() -> Vec<Case> {
+    [
+        (Activation::Elu, KernelInit::HeNormal),
+        (Activation::Selu, KernelInit::LecunNormal),
+    ]
+    .into_iter()
+    .map(|(activation, init)| Case {
+        name: format!("gradients, 20 × 100 {}", activation.name()),
+        image_shape: [3, 32, 32],
+        records: 64,
+        model: net(20, 100, activation, init),
+        train: gradient_probe(32),
+        loss_tolerance: 1e-5,
+        change_tolerance: 1e-3,
+    })
+    .collect()
+}
+
+/// Four steps of each optimizer (three full batches of 16 and a short one of 2): the updated
+/// parameters agree to the gradients' precision.
+pub fn optimizer_cases() -> Vec<Case> {
+    [
+        OptimizerConfig::Nadam {
+            momentum_schedule: NadamSchedule::Legacy,
+        },
+        OptimizerConfig::Nadam {
+            momentum_schedule: NadamSchedule::Keras3,
+        },
+        OptimizerConfig::Sgd {
+            momentum: 0.9,
+            nesterov: false,
+        },
+        OptimizerConfig::Sgd {
+            momentum: 0.9,
+            nesterov: true,
+        },
+    ]
+    .into_iter()
+    .map(|optimizer| Case {
+        name: format!("updates, {}", optimizer.name()),
+        image_shape: [1, 8, 8],
+        records: 50,
+        model: net(3, 24, Activation::Elu, KernelInit::HeNormal),
+        train: TrainConfig {
+            lr: 1e-2,
+            optimizer,
+            batch_size: 16,
+            readback_every: 4,
+            ..TrainConfig::default()
+        },
+        loss_tolerance: 1e-4,
+        change_tolerance: 1e-3,
+    })
+    .collect()
 }

@@ -198,7 +198,7 @@ impl FusedStep {
         assert!(rows > 0 && rows <= self.plan.batch, "batch of {rows} rows");
         assert!(
             self.pending.len() < self.out_slots,
-            "read the losses back at least every {} steps",
+            "reserve room for {} more steps' losses first",
             self.out_slots
         );
         self.client.write(&self.acts, Bytes::from_elems(inputs));
@@ -211,6 +211,21 @@ impl FusedStep {
         self.backward(rows);
         self.update(rows);
         self.pending.push(rows);
+    }
+
+    /// Room for `steps` more losses before the next [`FusedStep::read_losses`].
+    pub fn reserve(&mut self, steps: usize) {
+        let needed = self.pending.len() + steps;
+        if needed > self.out_slots {
+            assert!(
+                self.pending.is_empty(),
+                "read the losses back before reserving"
+            );
+            self.out_slots = needed;
+            self.out = self
+                .client
+                .create_from_slice(f32::as_bytes(&vec![0.0; 2 * needed]));
+        }
     }
 
     /// Loss and number right of every step since the last call, in order.

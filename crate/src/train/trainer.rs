@@ -294,6 +294,7 @@ impl Trainer {
         self.fused_reload = false;
         let batches = self.chunk_batches(total_steps);
         let fused = self.fused.as_mut().expect("made above");
+        fused.reserve(batches.len());
         let mut sizes = Vec::new();
         for (indices, lr) in batches {
             let mut inputs = Vec::new();

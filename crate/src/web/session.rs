@@ -13,6 +13,7 @@ use crate::bench::{self, BenchConfig};
 use crate::data::{Dataset, Manifest, Preprocessing, SplitKind, SyntheticSpec};
 use crate::error::{ConfigError, TrainError};
 use crate::eval::Evaluation;
+use crate::fused::StepPath;
 use crate::lessons::{LessonOptions, LessonRunner};
 use crate::model::ModelConfig;
 use crate::train::{LrSweepConfig, TrainConfig, Trainer};
@@ -31,6 +32,8 @@ struct RunInfo {
     model: ModelConfig,
     parameters: usize,
     steps_per_epoch: usize,
+    /// Which implementation takes the run's steps (the page says so).
+    step: StepPath,
 }
 
 #[derive(Serialize)]
@@ -237,6 +240,7 @@ fn new_trainer(
         model: trainer.model_config.clone(),
         parameters: trainer.model_config.parameter_count(),
         steps_per_epoch: trainer.steps_per_epoch(data),
+        step: trainer.step_path().clone(),
     };
     Ok((trainer, info))
 }

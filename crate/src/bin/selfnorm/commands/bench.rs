@@ -20,6 +20,9 @@ pub struct BenchArgs {
     infer_passes: usize,
     #[arg(long, default_value = "cpu")]
     backend: BackendKind,
+    /// Train with the generic autodiff step even where the fused one applies (wgpu).
+    #[arg(long)]
+    generic_step: bool,
 }
 
 impl BenchArgs {
@@ -34,6 +37,7 @@ impl BenchArgs {
                     warmup_steps: self.warmup,
                     steps: self.steps,
                     infer_passes: self.infer_passes,
+                    fused: !self.generic_step,
                 };
                 let data = bench::bench_data(&config);
                 let result = block_on(bench::run(&config, &data, &device, self.backend.name()))?;
