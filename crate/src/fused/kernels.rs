@@ -7,14 +7,18 @@
 
 use cubecl::prelude::*;
 
-/// Side of the square tiles the matmul kernels stage through workgroup memory: 16 × 16 = 256
-/// invocations, the WebGPU default limit per workgroup.
-pub const TILE: u32 = 16;
-const TILE_AREA: usize = (TILE * TILE) as usize;
+/// Each invocation of the matmul kernels computes a BLOCK × BLOCK block of outputs in
+/// registers, reading its operands straight from storage: no workgroup memory and no barriers.
+/// Measured on CPU-emulated adapters (SwiftShader, lavapipe), where a barrier is a fiber switch
+/// per invocation group, 16 × 16 shared-memory tiles were 4× slower per multiply-add than this;
+/// on a GPU the caches serve these small operands.
+pub const BLOCK: usize = 4;
+/// Invocations per workgroup side (GROUP × GROUP) of the 2-D matmul kernels.
+pub const GROUP: u32 = 8;
 /// Invocations of the one-workgroup loss kernel.
 pub const LOSS_UNITS: u32 = 256;
 /// Invocations per workgroup of the update kernel.
-pub const UPDATE_UNITS: u32 = 256;
+pub const UPDATE_UNITS: u32 = 64;
 
 /// Activation codes, shared with [`crate::model::Activation`] through [`super::plan::act_code`].
 pub const ELU: u32 = 0;
@@ -87,7 +91,7 @@ fn derivative(z: f32, a: f32, #[comptime] act: u32) -> f32 {
 }
 
 /// One dense layer: `Z = A_in · W + b` for `rows` samples, and `A = act(Z)` for a hidden layer.
-/// Workgroup (x, y) computes the 16 × 16 tile of outputs at columns x, rows y.
+/// Invocation (x, y) computes the block at columns `BLOCK·x…`, rows `BLOCK·y…`.
 #[cube(launch)]
 #[allow(clippy::too_many_arguments)]
 pub fn forward(
@@ -105,49 +109,54 @@ pub fn forward(
     #[comptime] hidden: bool,
 ) {
     let (rows, d_in, d_out) = (rows as usize, d_in as usize, d_out as usize);
-    let (w_off, in_off) = (w_off as usize, in_off as usize);
-    let tile = TILE as usize;
-    let tx = UNIT_POS_X as usize;
-    let ty = UNIT_POS_Y as usize;
-    let row = CUBE_POS_Y as usize * tile + ty;
-    let col = CUBE_POS_X as usize * tile + tx;
-    let mut a_tile = Shared::new_slice(TILE_AREA);
-    let mut w_tile = Shared::new_slice(TILE_AREA);
-    let mut sum = 0.0f32;
-    let mut k0 = 0usize;
-    while k0 < d_in {
-        let ka = k0 + tx;
-        let kw = k0 + ty;
-        let mut a = 0.0f32;
-        if row < rows && ka < d_in {
-            a = acts[in_off + row * d_in + ka];
-        }
-        let mut w = 0.0f32;
-        if kw < d_in && col < d_out {
-            w = params[w_off + kw * d_out + col];
-        }
-        a_tile[ty * tile + tx] = a;
-        w_tile[ty * tile + tx] = w;
-        sync_cube();
+    let r0 = (CUBE_POS_Y * GROUP + UNIT_POS_Y) as usize * BLOCK;
+    let c0 = (CUBE_POS_X * GROUP + UNIT_POS_X) as usize * BLOCK;
+    if r0 < rows && c0 < d_out {
+        // Rows and columns past the edge read the last valid one; their sums are not stored.
+        let mut a_at = Array::<usize>::new(BLOCK);
+        let mut w_at = Array::<usize>::new(BLOCK);
         #[unroll]
-        for k in 0..TILE as usize {
-            sum += a_tile[ty * tile + k] * w_tile[k * tile + tx];
+        for i in 0..BLOCK {
+            a_at[i] = in_off as usize + usize::min(r0 + i, rows - 1) * d_in;
+            w_at[i] = w_off as usize + usize::min(c0 + i, d_out - 1);
         }
-        sync_cube();
-        k0 += tile;
-    }
-    if row < rows && col < d_out {
-        let z = sum + params[b_off as usize + col];
-        acts[z_off as usize + row * d_out + col] = z;
-        if comptime![hidden] {
-            acts[a_off as usize + row * d_out + col] = activate(z, act);
+        let mut acc = Array::<f32>::new(BLOCK * BLOCK);
+        let mut a = Array::<f32>::new(BLOCK);
+        let mut w = Array::<f32>::new(BLOCK);
+        for k in 0..d_in {
+            #[unroll]
+            for i in 0..BLOCK {
+                a[i] = acts[a_at[i] + k];
+                w[i] = params[w_at[i] + k * d_out];
+            }
+            #[unroll]
+            for i in 0..BLOCK {
+                #[unroll]
+                for j in 0..BLOCK {
+                    acc[i * BLOCK + j] += a[i] * w[j];
+                }
+            }
+        }
+        #[unroll]
+        for i in 0..BLOCK {
+            #[unroll]
+            for j in 0..BLOCK {
+                let (r, c) = (r0 + i, c0 + j);
+                if r < rows && c < d_out {
+                    let z = acc[i * BLOCK + j] + params[b_off as usize + c];
+                    acts[z_off as usize + r * d_out + c] = z;
+                    if comptime![hidden] {
+                        acts[a_off as usize + r * d_out + c] = activate(z, act);
+                    }
+                }
+            }
         }
     }
 }
 
 /// The input gradient of dense layer l, with the previous layer's activation derivative folded
-/// in: `dZ_prev = act'(Z_prev) ⊙ (dZ · Wᵀ)`. Workgroup (x, y) computes the 16 × 16 tile of
-/// `dZ_prev` at units x, rows y.
+/// in: `dZ_prev = act'(Z_prev) ⊙ (dZ · Wᵀ)`. Invocation (x, y) computes the block at units
+/// `BLOCK·x…`, rows `BLOCK·y…`.
 #[cube(launch)]
 #[allow(clippy::too_many_arguments)]
 pub fn backward(
@@ -165,43 +174,46 @@ pub fn backward(
     #[comptime] act: u32,
 ) {
     let (rows, d_in, d_out) = (rows as usize, d_in as usize, d_out as usize);
-    let (w_off, g_off) = (w_off as usize, g_off as usize);
-    let tile = TILE as usize;
-    let tx = UNIT_POS_X as usize;
-    let ty = UNIT_POS_Y as usize;
-    let row = CUBE_POS_Y as usize * tile + ty;
-    let unit = CUBE_POS_X as usize * tile + tx;
-    let mut g_tile = Shared::new_slice(TILE_AREA);
-    let mut w_tile = Shared::new_slice(TILE_AREA);
-    let mut sum = 0.0f32;
-    let mut j0 = 0usize;
-    while j0 < d_out {
-        let jg = j0 + tx;
-        let jw = j0 + ty;
-        let mut g = 0.0f32;
-        if row < rows && jg < d_out {
-            g = grads[g_off + row * d_out + jg];
-        }
-        // Wᵀ[jw, unit] = W[unit, jw]
-        let mut w = 0.0f32;
-        if jw < d_out && unit < d_in {
-            w = params[w_off + unit * d_out + jw];
-        }
-        g_tile[ty * tile + tx] = g;
-        w_tile[ty * tile + tx] = w;
-        sync_cube();
+    let r0 = (CUBE_POS_Y * GROUP + UNIT_POS_Y) as usize * BLOCK;
+    let u0 = (CUBE_POS_X * GROUP + UNIT_POS_X) as usize * BLOCK;
+    if r0 < rows && u0 < d_in {
+        let mut g_at = Array::<usize>::new(BLOCK);
+        let mut w_at = Array::<usize>::new(BLOCK);
         #[unroll]
-        for j in 0..TILE as usize {
-            sum += g_tile[ty * tile + j] * w_tile[j * tile + tx];
+        for i in 0..BLOCK {
+            g_at[i] = g_off as usize + usize::min(r0 + i, rows - 1) * d_out;
+            w_at[i] = w_off as usize + usize::min(u0 + i, d_in - 1) * d_out;
         }
-        sync_cube();
-        j0 += tile;
-    }
-    if row < rows && unit < d_in {
-        let at = row * d_in + unit;
-        let z = acts[prev_z_off as usize + at];
-        let a = acts[prev_a_off as usize + at];
-        grads[prev_g_off as usize + at] = sum * derivative(z, a, act);
+        let mut acc = Array::<f32>::new(BLOCK * BLOCK);
+        let mut g = Array::<f32>::new(BLOCK);
+        let mut w = Array::<f32>::new(BLOCK);
+        for j in 0..d_out {
+            #[unroll]
+            for i in 0..BLOCK {
+                g[i] = grads[g_at[i] + j];
+                w[i] = params[w_at[i] + j];
+            }
+            #[unroll]
+            for i in 0..BLOCK {
+                #[unroll]
+                for u in 0..BLOCK {
+                    acc[i * BLOCK + u] += g[i] * w[u];
+                }
+            }
+        }
+        #[unroll]
+        for i in 0..BLOCK {
+            #[unroll]
+            for u in 0..BLOCK {
+                let (r, unit) = (r0 + i, u0 + u);
+                if r < rows && unit < d_in {
+                    let at = r * d_in + unit;
+                    let z = acts[prev_z_off as usize + at];
+                    let a = acts[prev_a_off as usize + at];
+                    grads[prev_g_off as usize + at] = acc[i * BLOCK + u] * derivative(z, a, act);
+                }
+            }
+        }
     }
 }
 
@@ -274,14 +286,16 @@ pub fn softmax_cross_entropy(
     }
 }
 
-/// Entries per layer in the layout table that [`update`] reads: `w_off, b_off, d_in, d_out,
-/// in_off, g_off` (see [`super::plan::Plan::table`]).
-pub const LAYOUT_STRIDE: u32 = 6;
+/// Entries per layer in the layout table that [`update`] reads: `first_item, w_off, b_off,
+/// d_in, d_out, in_off, g_off` (see [`super::plan::Plan::table`]).
+pub const LAYOUT_STRIDE: u32 = 7;
 
-/// Every parameter in one dispatch: each invocation computes its parameter's gradient over the
-/// batch (`Σ_b A_in[b, i]·dZ[b, j]` for a kernel entry, `Σ_b dZ[b, j]` for a bias) and applies the optimizer's update to it and to its state.
-/// Nadam's scalars `s`: β₁, 1 − β₁, β₂, 1 − β₂, the moment and gradient coefficients and ε
-/// (see [`crate::optim::Nadam`]); SGD's: the learning rate and the momentum.
+/// Every parameter in one dispatch. The work items of a layer are its kernel's BLOCK × BLOCK
+/// blocks, then its bias in runs of BLOCK; an invocation computes its item's gradients over the
+/// batch (`Σ_b A_in[b, i]·dZ[b, j]` for a kernel entry, `Σ_b dZ[b, j]` for a bias) and applies
+/// the optimizer's update to them and to their state. Nadam's scalars: β₁, 1 − β₁, β₂, 1 − β₂,
+/// the moment and gradient coefficients and ε (see [`crate::optim::Nadam`]); SGD's: minus the
+/// learning rate, and the momentum.
 #[cube(launch)]
 #[allow(clippy::too_many_arguments)]
 pub fn update(
@@ -297,54 +311,119 @@ pub fn update(
     #[comptime] optimizer: u32,
 ) {
     let stride = LAYOUT_STRIDE as usize;
-    let p = (CUBE_POS_Y as usize * CUBE_COUNT_X as usize + CUBE_POS_X as usize)
-        * UPDATE_UNITS as usize
+    let q = (CUBE_POS_Y * CUBE_COUNT_X + CUBE_POS_X) as usize * UPDATE_UNITS as usize
         + UNIT_POS_X as usize;
-    let total = total as usize;
-    if p < total {
+    let layers = layers as usize;
+    let last_item = layout[layers * stride] as usize;
+    if q < last_item {
         let mut l = 0usize;
-        while l + 1 < layers as usize && layout[(l + 1) * stride] as usize <= p {
+        while l + 1 < layers && layout[(l + 1) * stride] as usize <= q {
             l += 1;
         }
         let e = l * stride;
-        let w_off = layout[e] as usize;
-        let b_off = layout[e + 1] as usize;
-        let d_in = layout[e + 2] as usize;
-        let d_out = layout[e + 3] as usize;
-        let in_off = layout[e + 4] as usize;
-        let g_off = layout[e + 5] as usize;
-        let w = params[p];
-        let mut g = 0.0f32;
-        if p < b_off {
-            let k = p - w_off;
-            let i = k / d_out;
-            let j = k % d_out;
-            for b in 0..rows as usize {
-                g += acts[in_off + b * d_in + i] * grads[g_off + b * d_out + j];
+        let local = q - layout[e] as usize;
+        let d_in = layout[e + 3] as usize;
+        let d_out = layout[e + 4] as usize;
+        let col_blocks = d_out.div_ceil(BLOCK);
+        let weight_items = d_in.div_ceil(BLOCK) * col_blocks;
+        let g_off = layout[e + 6] as usize;
+        let rows = rows as usize;
+        if local < weight_items {
+            let i0 = (local / col_blocks) * BLOCK;
+            let j0 = (local % col_blocks) * BLOCK;
+            let in_off = layout[e + 5] as usize;
+            let mut acc = Array::<f32>::new(BLOCK * BLOCK);
+            let mut a = Array::<f32>::new(BLOCK);
+            let mut g = Array::<f32>::new(BLOCK);
+            for b in 0..rows {
+                #[unroll]
+                for i in 0..BLOCK {
+                    a[i] = acts[in_off + b * d_in + usize::min(i0 + i, d_in - 1)];
+                    g[i] = grads[g_off + b * d_out + usize::min(j0 + i, d_out - 1)];
+                }
+                #[unroll]
+                for i in 0..BLOCK {
+                    #[unroll]
+                    for j in 0..BLOCK {
+                        acc[i * BLOCK + j] += a[i] * g[j];
+                    }
+                }
+            }
+            let w_off = layout[e + 1] as usize;
+            #[unroll]
+            for i in 0..BLOCK {
+                #[unroll]
+                for j in 0..BLOCK {
+                    if i0 + i < d_in && j0 + j < d_out {
+                        let p = w_off + (i0 + i) * d_out + j0 + j;
+                        apply(
+                            params,
+                            state,
+                            scalars,
+                            p,
+                            total as usize,
+                            acc[i * BLOCK + j],
+                            optimizer,
+                        );
+                    }
+                }
             }
         } else {
-            let j = p - b_off;
-            for b in 0..rows as usize {
-                g += grads[g_off + b * d_out + j];
+            let j0 = (local - weight_items) * BLOCK;
+            let mut acc = Array::<f32>::new(BLOCK);
+            for b in 0..rows {
+                #[unroll]
+                for j in 0..BLOCK {
+                    acc[j] += grads[g_off + b * d_out + usize::min(j0 + j, d_out - 1)];
+                }
+            }
+            let b_off = layout[e + 2] as usize;
+            #[unroll]
+            for j in 0..BLOCK {
+                if j0 + j < d_out {
+                    apply(
+                        params,
+                        state,
+                        scalars,
+                        b_off + j0 + j,
+                        total as usize,
+                        acc[j],
+                        optimizer,
+                    );
+                }
             }
         }
-        if comptime![optimizer == NADAM] {
-            let m = scalars[0] * state[p] + scalars[1] * g;
-            let v = scalars[2] * state[total + p] + scalars[3] * (g * g);
-            state[p] = m;
-            state[total + p] = v;
-            params[p] = w - (scalars[4] * m + scalars[5] * g) / (f32::sqrt(v) + scalars[6]);
-        } else if comptime![optimizer == SGD] {
-            params[p] = w + g * scalars[0];
+    }
+}
+
+/// The optimizer's update of parameter `p` with gradient `g` (see [`update`]).
+#[cube]
+fn apply(
+    params: &mut [f32],
+    state: &mut [f32],
+    scalars: &[f32],
+    p: usize,
+    total: usize,
+    g: f32,
+    #[comptime] optimizer: u32,
+) {
+    let w = params[p];
+    if comptime![optimizer == NADAM] {
+        let m = scalars[0] * state[p] + scalars[1] * g;
+        let v = scalars[2] * state[total + p] + scalars[3] * (g * g);
+        state[p] = m;
+        state[total + p] = v;
+        params[p] = w - (scalars[4] * m + scalars[5] * g) / (f32::sqrt(v) + scalars[6]);
+    } else if comptime![optimizer == SGD] {
+        params[p] = w + g * scalars[0];
+    } else {
+        let step = g * scalars[0];
+        let velocity = state[p] * scalars[1] + step;
+        state[p] = velocity;
+        if comptime![optimizer == SGD_NESTEROV] {
+            params[p] = w + (velocity * scalars[1] + step);
         } else {
-            let step = g * scalars[0];
-            let velocity = state[p] * scalars[1] + step;
-            state[p] = velocity;
-            if comptime![optimizer == SGD_NESTEROV] {
-                params[p] = w + (velocity * scalars[1] + step);
-            } else {
-                params[p] = w + velocity;
-            }
+            params[p] = w + velocity;
         }
     }
 }

@@ -3,7 +3,7 @@
 use cubecl::prelude::*;
 use cubecl::server::Handle;
 
-use super::kernels::{self, LOSS_UNITS, TILE, UPDATE_UNITS};
+use super::kernels::{self, BLOCK, GROUP, LOSS_UNITS, UPDATE_UNITS};
 use super::plan::act_code;
 use super::step::FusedStep;
 
@@ -16,8 +16,9 @@ fn buffer(handle: &Handle, floats: usize) -> BufferArg {
     unsafe { BufferArg::from_raw_parts(handle.clone(), floats.max(1)) }
 }
 
-fn tiles(n: usize) -> u32 {
-    n.div_ceil(TILE as usize) as u32
+/// Workgroups along a dimension of `n` outputs (BLOCK per invocation, GROUP per workgroup).
+fn groups(n: usize) -> u32 {
+    n.div_ceil(BLOCK).div_ceil(GROUP as usize) as u32
 }
 
 impl FusedStep {
@@ -27,8 +28,8 @@ impl FusedStep {
         for (l, layer) in self.plan.layers.iter().enumerate() {
             kernels::forward::launch(
                 &self.client,
-                CubeCount::Static(tiles(layer.d_out), tiles(rows), 1),
-                CubeDim::new_2d(TILE, TILE),
+                CubeCount::Static(groups(layer.d_out), groups(rows), 1),
+                CubeDim::new_2d(GROUP, GROUP),
                 buffer(&self.params, self.plan.params),
                 buffer(&self.acts, self.plan.acts),
                 rows as u32,
@@ -73,8 +74,8 @@ impl FusedStep {
             let (prev, layer) = (&pair[0], &pair[1]);
             kernels::backward::launch(
                 &self.client,
-                CubeCount::Static(tiles(layer.d_in), tiles(rows), 1),
-                CubeDim::new_2d(TILE, TILE),
+                CubeCount::Static(groups(layer.d_in), groups(rows), 1),
+                CubeDim::new_2d(GROUP, GROUP),
                 buffer(&self.params, self.plan.params),
                 buffer(&self.acts, self.plan.acts),
                 buffer(&self.grads, self.plan.grads),
@@ -93,7 +94,7 @@ impl FusedStep {
 
     pub(super) fn update(&self, rows: usize) {
         let total = self.plan.params;
-        let groups = total.div_ceil(UPDATE_UNITS as usize) as u32;
+        let groups = self.plan.update_items().div_ceil(UPDATE_UNITS as usize) as u32;
         let (x, y) = (groups.min(MAX_GROUPS), groups.div_ceil(MAX_GROUPS));
         kernels::update::launch(
             &self.client,
@@ -103,7 +104,7 @@ impl FusedStep {
             buffer(&self.state, total * self.optimizer.state_per_parameter()),
             buffer(&self.acts, self.plan.acts),
             buffer(&self.grads, self.plan.grads),
-            unsafe { BufferArg::from_raw_parts(self.layout.clone(), self.plan.layers.len() * 6) },
+            unsafe { BufferArg::from_raw_parts(self.layout.clone(), self.plan.table().len()) },
             buffer(&self.scalars, 8),
             self.plan.layers.len() as u32,
             rows as u32,

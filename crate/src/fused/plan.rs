@@ -10,7 +10,7 @@
 
 use crate::model::{Activation, ModelConfig};
 
-use super::kernels::{self, LAYOUT_STRIDE};
+use super::kernels::{self, BLOCK, LAYOUT_STRIDE};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Layer {
@@ -82,16 +82,25 @@ impl Plan {
         }
     }
 
-    /// The per-layer table [`kernels::update`] reads to find a parameter's layer.
+    /// The per-layer table [`kernels::update`] reads to find its work item's layer, then the
+    /// number of items.
     pub fn table(&self) -> Vec<u32> {
-        let table: Vec<u32> = self
-            .layers
-            .iter()
-            .flat_map(|l| [l.w_off, l.b_off, l.d_in, l.d_out, l.in_off, l.g_off])
-            .map(|v| v as u32)
-            .collect();
+        let mut first = 0;
+        let mut table: Vec<u32> = Vec::new();
+        for l in &self.layers {
+            table.extend(
+                [first, l.w_off, l.b_off, l.d_in, l.d_out, l.in_off, l.g_off].map(|v| v as u32),
+            );
+            first += update_items(l);
+        }
         debug_assert_eq!(table.len(), self.layers.len() * LAYOUT_STRIDE as usize);
+        table.push(first as u32);
         table
+    }
+
+    /// Invocations of [`kernels::update`].
+    pub fn update_items(&self) -> usize {
+        self.layers.iter().map(update_items).sum()
     }
 
     /// Dispatches of one training step: a forward per layer, the loss, a backward per hidden
@@ -99,6 +108,12 @@ impl Plan {
     pub fn dispatches(&self) -> usize {
         2 * self.layers.len() + 1
     }
+}
+
+/// A layer's work items in [`kernels::update`]: its kernel's blocks, then its bias's runs.
+fn update_items(l: &Layer) -> usize {
+    let col_blocks = l.d_out.div_ceil(BLOCK);
+    l.d_in.div_ceil(BLOCK) * col_blocks + col_blocks
 }
 
 /// The kernels' code for an activation.
