@@ -17,6 +17,8 @@ pub const BLOCK: usize = 4;
 pub const GROUP: u32 = 8;
 /// Invocations of the one-workgroup loss kernel.
 pub const LOSS_UNITS: u32 = 256;
+/// Invocations per workgroup of the batch-norm kernels (one per feature).
+pub const NORM_UNITS: u32 = 64;
 /// Invocations per workgroup of the update kernel.
 pub const UPDATE_UNITS: u32 = 64;
 
@@ -27,6 +29,8 @@ pub const RELU: u32 = 2;
 pub const LEAKY_RELU: u32 = 3;
 pub const TANH: u32 = 4;
 pub const SIGMOID: u32 = 5;
+/// No activation: the input batch norm's output, and the gradient that reaches it.
+pub const IDENTITY: u32 = 6;
 
 /// Optimizer codes for [`update`].
 pub const NADAM: u32 = 0;
@@ -58,6 +62,8 @@ fn activate(z: f32, #[comptime] act: u32) -> f32 {
         a = select(z > 0.0, z, z * LEAKY_SLOPE);
     } else if comptime![act == TANH] {
         a = f32::tanh(f32::clamp(z, -TANH_LIMIT, TANH_LIMIT));
+    } else if comptime![act == IDENTITY] {
+        a = z;
     } else {
         a = 1.0 / (1.0 + f32::exp(-f32::clamp(z, -TANH_LIMIT * 4.0, TANH_LIMIT * 4.0)));
     }
@@ -84,6 +90,8 @@ fn derivative(z: f32, a: f32, #[comptime] act: u32) -> f32 {
         d = select(z > 0.0, 1.0, LEAKY_SLOPE);
     } else if comptime![act == TANH] {
         d = select(f32::abs(z) <= TANH_LIMIT, 1.0 - a * a, 0.0);
+    } else if comptime![act == IDENTITY] {
+        d = 1.0;
     } else {
         d = a * (1.0 - a);
     }
@@ -290,8 +298,9 @@ pub fn softmax_cross_entropy(
 /// d_in, d_out, in_off, g_off` (see [`super::plan::Plan::table`]).
 pub const LAYOUT_STRIDE: u32 = 7;
 
-/// Every parameter in one dispatch. The work items of a layer are its kernel's BLOCK × BLOCK
-/// blocks, then its bias in runs of BLOCK; an invocation computes its item's gradients over the
+/// Every parameter in one dispatch. The work items of a dense layer are its kernel's BLOCK ×
+/// BLOCK blocks, then its bias in runs of BLOCK, and after every dense layer's, one item per
+/// batch-norm parameter; an invocation computes its item's gradients over the
 /// batch (`Σ_b A_in[b, i]·dZ[b, j]` for a kernel entry, `Σ_b dZ[b, j]` for a bias) and applies
 /// the optimizer's update to them and to their state. Nadam's scalars: β₁, 1 − β₁, β₂, 1 − β₂,
 /// the moment and gradient coefficients and ε (see [`crate::optim::Nadam`]); SGD's: minus the
@@ -305,9 +314,11 @@ pub fn update(
     grads: &[f32],
     layout: &[u32],
     scalars: &[f32],
+    norm_grads: &[f32],
     layers: u32,
     rows: u32,
     total: u32,
+    norm_off: u32,
     #[comptime] optimizer: u32,
 ) {
     let stride = LAYOUT_STRIDE as usize;
@@ -315,7 +326,23 @@ pub fn update(
         + UNIT_POS_X as usize;
     let layers = layers as usize;
     let last_item = layout[layers * stride] as usize;
-    if q < last_item {
+    let total = total as usize;
+    if q >= last_item {
+        // Batch norm's γ and β, whose gradients `norm_backward` computed: they follow the
+        // dense layers' parameters, in the same order as their gradients.
+        let p = norm_off as usize + q - last_item;
+        if p < total {
+            apply(
+                params,
+                state,
+                scalars,
+                p,
+                total,
+                norm_grads[p - norm_off as usize],
+                optimizer,
+            );
+        }
+    } else {
         let mut l = 0usize;
         while l + 1 < layers && layout[(l + 1) * stride] as usize <= q {
             l += 1;
@@ -424,6 +451,113 @@ fn apply(
             params[p] = w + (velocity * scalars[1] + step);
         } else {
             params[p] = w + velocity;
+        }
+    }
+}
+
+/// Batch norm in training mode, one invocation per feature (column): the batch's mean and
+/// biased variance of `input`, `x̂ = (x − mean)/√(var + ε)` into `xhat`, `y = γ·x̂ + β` into
+/// `y` (which may be `input`'s own region: a column is read whole before it is written), and
+/// `act(y)` into `a` when `with_activation`; `1/√(var + ε)` into `stats` for the backward pass, and the
+/// running averages moved by `momentum` (the new batch's weight, as the generic path's).
+#[cube(launch)]
+#[allow(clippy::too_many_arguments)]
+pub fn norm_forward(
+    params: &[f32],
+    running: &mut [f32],
+    acts: &mut [f32],
+    stats: &mut [f32],
+    rows: u32,
+    features: u32,
+    gamma_off: u32,
+    run_off: u32,
+    in_off: u32,
+    xhat_off: u32,
+    y_off: u32,
+    a_off: u32,
+    stats_off: u32,
+    momentum: f32,
+    epsilon: f32,
+    #[comptime] act: u32,
+    #[comptime] with_activation: bool,
+) {
+    let f = (CUBE_POS_X * NORM_UNITS + UNIT_POS_X) as usize;
+    let (rows, features) = (rows as usize, features as usize);
+    if f < features {
+        let (in_off, xhat_off, y_off) = (in_off as usize, xhat_off as usize, y_off as usize);
+        let mut sum = 0.0f32;
+        for b in 0..rows {
+            sum += acts[in_off + b * features + f];
+        }
+        let mean = sum / f32::cast_from(rows);
+        let mut squares = 0.0f32;
+        for b in 0..rows {
+            let d = acts[in_off + b * features + f] - mean;
+            squares += d * d;
+        }
+        let var = squares / f32::cast_from(rows);
+        let inv = 1.0 / f32::sqrt(var + epsilon);
+        let gamma = params[gamma_off as usize + f];
+        let beta = params[gamma_off as usize + features + f];
+        for b in 0..rows {
+            let at = b * features + f;
+            let xhat = (acts[in_off + at] - mean) * inv;
+            let y = gamma * xhat + beta;
+            acts[xhat_off + at] = xhat;
+            acts[y_off + at] = y;
+            if comptime![with_activation] {
+                acts[a_off as usize + at] = activate(y, act);
+            }
+        }
+        stats[stats_off as usize + f] = inv;
+        let (rm, rv) = (run_off as usize + f, run_off as usize + features + f);
+        running[rm] = running[rm] * (1.0 - momentum) + mean * momentum;
+        running[rv] = running[rv] * (1.0 - momentum) + var * momentum;
+    }
+}
+
+/// Batch norm's backward pass, one invocation per feature: from `dY` (in `grads` at `g_off`),
+/// γ's and β's gradients `Σ dY·x̂` and `Σ dY` into `norm_grads`, and, when `input_grad`, the
+/// input's gradient `γ/(√(var + ε)·n)·(n·dY − Σ dY − x̂·Σ dY·x̂)` over `dY` in place.
+#[cube(launch)]
+#[allow(clippy::too_many_arguments)]
+pub fn norm_backward(
+    params: &[f32],
+    acts: &[f32],
+    stats: &[f32],
+    grads: &mut [f32],
+    norm_grads: &mut [f32],
+    rows: u32,
+    features: u32,
+    gamma_off: u32,
+    xhat_off: u32,
+    g_off: u32,
+    stats_off: u32,
+    grad_off: u32,
+    #[comptime] input_grad: bool,
+) {
+    let f = (CUBE_POS_X * NORM_UNITS + UNIT_POS_X) as usize;
+    let (rows, features) = (rows as usize, features as usize);
+    if f < features {
+        let (xhat_off, g_off) = (xhat_off as usize, g_off as usize);
+        let mut sum_dy = 0.0f32;
+        let mut sum_dy_xhat = 0.0f32;
+        for b in 0..rows {
+            let at = b * features + f;
+            let dy = grads[g_off + at];
+            sum_dy += dy;
+            sum_dy_xhat += dy * acts[xhat_off + at];
+        }
+        norm_grads[grad_off as usize + f] = sum_dy_xhat;
+        norm_grads[grad_off as usize + features + f] = sum_dy;
+        if comptime![input_grad] {
+            let n = f32::cast_from(rows);
+            let scale = params[gamma_off as usize + f] * stats[stats_off as usize + f] / n;
+            for b in 0..rows {
+                let at = b * features + f;
+                let dy = grads[g_off + at];
+                grads[g_off + at] = scale * (n * dy - sum_dy - acts[xhat_off + at] * sum_dy_xhat);
+            }
         }
     }
 }

@@ -56,9 +56,6 @@ fn unsupported(model: &ModelConfig, train: &TrainConfig, device: &Device) -> Opt
     if step::client(device).is_none() {
         return Some("the fused step runs on the wgpu/WebGPU backend only");
     }
-    if model.batch_norm || model.input_batch_norm {
-        return Some("batch norm runs on the generic step");
-    }
     if model.dropout.is_some_and(|d| d.rate > 0.0) {
         return Some("dropout runs on the generic step");
     }

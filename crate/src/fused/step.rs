@@ -1,7 +1,7 @@
 //! The fused step's buffers on the device and the host side of each step: uploads, launches,
 //! readbacks, and the conversions from and to the generic path's [`DenseNet`].
 
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Device;
 use burn_dispatch::DispatchDevice;
 use cubecl::bytes::Bytes;
 use cubecl::client::Client;
@@ -9,11 +9,10 @@ use cubecl::prelude::*;
 use cubecl::server::Handle;
 
 use super::kernels;
-use super::plan::Plan;
+use super::plan::{Buffer, Plan};
 use crate::error::TrainError;
 use crate::model::{DenseNet, ModelConfig};
 use crate::optim::{Nadam, OptimizerConfig};
-use crate::readback::read_many;
 use crate::train::TrainConfig;
 use crate::weights;
 
@@ -24,23 +23,6 @@ pub(super) fn client(device: &Device) -> Option<Client> {
         #[allow(unreachable_patterns)]
         _ => None,
     }
-}
-
-/// Every dense layer's kernel (flattened) and bias, input side first: the fused step's order.
-pub(crate) fn parameter_tensors(model: &DenseNet) -> Vec<Tensor<1>> {
-    model
-        .hidden
-        .iter()
-        .map(|l| &l.linear)
-        .chain(std::iter::once(&model.output))
-        .flat_map(|linear| {
-            let bias = linear.bias.as_ref().expect("dense layers have biases");
-            [
-                linear.weight.val().inner().flatten(0, 1),
-                bias.val().inner(),
-            ]
-        })
-        .collect()
 }
 
 /// The optimizer's step-dependent scalars are computed here, on the host, in f64, as the
@@ -117,6 +99,9 @@ pub struct FusedStep {
     pub(super) plan: Plan,
     pub(super) optimizer: Optimizer,
     pub(super) params: Handle,
+    pub(super) running: Handle,
+    pub(super) stats: Handle,
+    pub(super) norm_grads: Handle,
     pub(super) state: Handle,
     pub(super) acts: Handle,
     pub(super) grads: Handle,
@@ -148,6 +133,9 @@ impl FusedStep {
         let out_slots = train.readback_every.max(1);
         let mut step = Self {
             params: floats(plan.params),
+            running: floats(plan.running),
+            stats: zeros(plan.stats),
+            norm_grads: zeros(plan.norm_params()),
             state: zeros(plan.params * optimizer.state_per_parameter()),
             acts: zeros(plan.acts),
             grads: zeros(plan.grads),
@@ -169,23 +157,40 @@ impl FusedStep {
         &self.plan
     }
 
-    /// Replaces the parameters with `model`'s (the optimizer state is kept, as the generic
-    /// path keeps it when weights are imported).
+    /// Replaces the parameters and running averages with `model`'s (the optimizer state is
+    /// kept, as the generic path keeps it when weights are imported).
     pub async fn load(&mut self, model: &DenseNet) -> Result<(), TrainError> {
-        let values = read_many(parameter_tensors(model)).await?;
-        debug_assert_eq!(values.len(), self.plan.params);
-        self.client.write(&self.params, Bytes::from_elems(values));
+        let tensors = weights::read_tensors(model).await?;
+        let mut params = vec![0.0f32; self.plan.params];
+        let mut running = vec![0.0f32; self.plan.running];
+        for (slot, (_, values)) in self.plan.slots().iter().zip(tensors) {
+            let buffer = match slot.buffer {
+                Buffer::Params => &mut params,
+                Buffer::Running => &mut running,
+            };
+            buffer[slot.off..slot.off + slot.len()].copy_from_slice(&values);
+        }
+        self.client.write(&self.params, Bytes::from_elems(params));
+        if !running.is_empty() {
+            self.client.write(&self.running, Bytes::from_elems(running));
+        }
         Ok(())
     }
 
-    /// `model` with this step's parameters.
+    /// `model` with this step's parameters and running averages.
     pub async fn store(&self, model: DenseNet) -> Result<DenseNet, TrainError> {
-        let values = self.read(&self.params, self.plan.params).await?;
-        let tensors = self.plan.layers.iter().flat_map(|l| {
-            [
-                (vec![l.d_in, l.d_out], values[l.w_off..l.b_off].to_vec()),
-                (vec![l.d_out], values[l.b_off..l.b_off + l.d_out].to_vec()),
-            ]
+        let params = self.read(&self.params, self.plan.params).await?;
+        let running = match self.plan.running {
+            0 => Vec::new(),
+            n => self.read(&self.running, n).await?,
+        };
+        let tensors = self.plan.slots().into_iter().map(|slot| {
+            let buffer = match slot.buffer {
+                Buffer::Params => &params,
+                Buffer::Running => &running,
+            };
+            let values = buffer[slot.off..slot.off + slot.len()].to_vec();
+            (slot.dims, values)
         });
         Ok(weights::load(model, tensors))
     }

@@ -6,10 +6,11 @@ use std::sync::OnceLock;
 
 use burn::tensor::Device;
 
-use super::agreement::{Case, activation_cases, exercise_cases, optimizer_cases};
+use super::agreement::{Case, activation_cases, exercise_cases, norm_cases, optimizer_cases};
 use super::*;
 use crate::backend::BackendKind;
 use crate::model::{Activation, KernelInit};
+use crate::model::{DropoutConfig, DropoutKind, DropoutPlacement};
 
 /// Initialized once per process: tests run in parallel, and a device initializes once.
 fn wgpu() -> Device {
@@ -46,6 +47,11 @@ fn every_optimizer_updates_as_the_generic_one() {
 }
 
 #[test]
+fn batch_norm_gives_the_generic_gradients_and_updates() {
+    check_all(norm_cases());
+}
+
+#[test]
 fn what_the_fused_step_does_not_compute_falls_back_with_a_reason() {
     let device = wgpu();
     let train = TrainConfig::default();
@@ -62,6 +68,19 @@ fn what_the_fused_step_does_not_compute_falls_back_with_a_reason() {
     );
     let bn = ModelConfig {
         batch_norm: true,
+        input_batch_norm: true,
+        ..plain.clone()
+    };
+    assert_eq!(
+        support(&bn, &train, &device),
+        StepPath::Fused { dispatches: 86 }
+    );
+    let dropout = ModelConfig {
+        dropout: Some(DropoutConfig {
+            kind: DropoutKind::Alpha,
+            rate: 0.1,
+            placement: DropoutPlacement::BeforeOutput,
+        }),
         ..plain.clone()
     };
     let adam = TrainConfig {
@@ -73,7 +92,7 @@ fn what_the_fused_step_does_not_compute_falls_back_with_a_reason() {
         ..train.clone()
     };
     for (model, train, device, why) in [
-        (&bn, &train, &device, "batch norm"),
+        (&dropout, &train, &device, "dropout"),
         (&plain, &adam, &device, "Adam"),
         (&plain, &l1, &device, "L1"),
         (&plain, &train, &Device::flex(), "wgpu"),
