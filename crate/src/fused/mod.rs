@@ -12,6 +12,7 @@ pub mod agreement;
 pub mod kernels;
 mod launch;
 pub mod plan;
+pub mod profile;
 mod step;
 
 pub use plan::Plan;
