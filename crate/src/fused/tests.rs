@@ -103,3 +103,52 @@ fn what_the_fused_step_does_not_compute_falls_back_with_a_reason() {
         }
     }
 }
+
+/// An LR sweep on the fused step gives the generic sweep's losses, and leaves the weights as
+/// they were.
+#[test]
+fn an_lr_sweep_on_the_fused_step_gives_the_generic_losses() {
+    use crate::data::{Preprocessing, SyntheticSpec};
+    use crate::train::{LrSweepConfig, Trainer};
+    let device = wgpu();
+    let data = SyntheticSpec {
+        image_shape: [1, 8, 8],
+        train: 256,
+        valid: 64,
+        test: 0,
+        noise: 32.0,
+        ..SyntheticSpec::default()
+    }
+    .generate();
+    let model = ModelConfig {
+        depth: 3,
+        width: 24,
+        ..ModelConfig::default()
+    };
+    let sweep = LrSweepConfig {
+        min_lr: 1e-4,
+        max_lr: 1e-1,
+        steps: 20,
+    };
+    let run = |fused| {
+        let train = TrainConfig {
+            batch_size: 16,
+            readback_every: 8,
+            fused,
+            ..TrainConfig::default()
+        };
+        let mut trainer =
+            Trainer::new(&data, &model, &train, Preprocessing::Standardize, &device).unwrap();
+        let weights = |t: &Trainer| pollster::block_on(crate::weights::read_tensors(t.model()));
+        let before = weights(&trainer).unwrap();
+        let result = pollster::block_on(trainer.find_lr(&data, &sweep)).unwrap();
+        let after = weights(&trainer).unwrap();
+        assert_eq!(before, after, "the weights are restored (fused: {fused})");
+        result.losses
+    };
+    let (generic, fused) = (run(false), run(true));
+    assert_eq!(generic.len(), 20);
+    for (g, f) in generic.iter().zip(&fused) {
+        assert!(((g - f) / g).abs() < 1e-4, "{generic:?} against {fused:?}");
+    }
+}

@@ -297,12 +297,7 @@ impl Trainer {
         fused.reserve(batches.len());
         let mut sizes = Vec::new();
         for (indices, lr) in batches {
-            let mut inputs = Vec::new();
-            self.normalizer.extend(&data.train, &indices, &mut inputs);
-            let labels: Vec<u32> = indices
-                .iter()
-                .map(|&i| data.train.label(i as usize) as u32)
-                .collect();
+            let (inputs, labels) = host_batch(&self.normalizer, data, &indices);
             fused.step(inputs, &labels, lr);
             sizes.push(indices.len());
         }
@@ -313,6 +308,38 @@ impl Trainer {
         }
         let right = results.iter().map(|r| r.1).sum();
         Ok((results.into_iter().map(|r| r.0).collect(), right, sizes))
+    }
+
+    /// Whether the steps run on the fused kernels.
+    pub(super) fn uses_fused(&self) -> bool {
+        matches!(self.path, StepPath::Fused { .. })
+    }
+
+    /// Steps of an LR sweep on the sweep's own fused step, made on its first chunk from the
+    /// current weights with a fresh optimizer state (the run's own stays untouched); each step's
+    /// loss.
+    pub(super) async fn fused_sweep_steps(
+        &self,
+        sweep: &mut Option<FusedStep>,
+        data: &Dataset,
+        batches: Vec<(Vec<u32>, f64)>,
+    ) -> Result<Vec<f32>, TrainError> {
+        if sweep.is_none() {
+            let step = FusedStep::new(&self.model, &self.model_config, &self.config, &self.device);
+            *sweep = Some(step.await?);
+        }
+        let fused = sweep.as_mut().expect("made above");
+        fused.reserve(batches.len());
+        for (indices, lr) in batches {
+            let (inputs, labels) = host_batch(&self.normalizer, data, &indices);
+            fused.step(inputs, &labels, lr);
+        }
+        Ok(fused
+            .read_losses()
+            .await?
+            .into_iter()
+            .map(|r| r.0)
+            .collect())
     }
 
     fn begin_epoch(&mut self, data: &Dataset) {
@@ -535,4 +562,16 @@ impl Trainer {
     pub(super) fn sweep_step(&mut self, data: &Dataset, indices: &[u32], lr: f64) -> Tensor<1> {
         self.step_on(data, indices, lr).0
     }
+}
+
+/// The records `indices` of the training split as the fused step takes them: preprocessed
+/// inputs, row after row, and their classes.
+fn host_batch(normalizer: &Normalizer, data: &Dataset, indices: &[u32]) -> (Vec<f32>, Vec<u32>) {
+    let mut inputs = Vec::new();
+    normalizer.extend(&data.train, indices, &mut inputs);
+    let labels = indices
+        .iter()
+        .map(|&i| data.train.label(i as usize) as u32)
+        .collect();
+    (inputs, labels)
 }
