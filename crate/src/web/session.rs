@@ -169,11 +169,7 @@ impl Session {
         future_to_promise(async move {
             let (work, generation) = take_work(&state)?;
             let (work, result) = task(work).await;
-            let mut s = state.borrow_mut();
-            if s.generation == generation {
-                (s.job, s.data) = (work.job, Some(work.data));
-            }
-            drop(s);
+            put_back(&state, work, generation);
             to_js(&result.map_err(train_error)?).map_err(JsValue::from)
         })
     }
@@ -194,6 +190,14 @@ impl Session {
         let (job, info) = make(data).map_err(train_error)?;
         s.job = Some(job);
         to_js(&info).map_err(JsValue::from)
+    }
+}
+
+/// Gives the job and the dataset back, unless a newer configuration replaced them meanwhile.
+fn put_back(state: &Rc<RefCell<State>>, work: Work, generation: u64) {
+    let mut s = state.borrow_mut();
+    if s.generation == generation {
+        (s.job, s.data) = (work.job, Some(work.data));
     }
 }
 
@@ -386,20 +390,21 @@ impl Session {
         })
     }
 
-    /// The job's current weights (see `weights.rs`).
+    /// The job's current weights (see `weights.rs`); a run's fused step's are synced first.
     #[wasm_bindgen(js_name = exportWeights)]
     pub fn export_weights(&self) -> Promise {
         let state = self.state.clone();
         future_to_promise(async move {
-            let model = {
-                let s = state.try_borrow().map_err(|_| js_error("busy", BUSY))?;
-                let trainer = s.job.as_ref().and_then(Job::trainer);
-                trainer
-                    .ok_or_else(|| js_error("config", "no run configured"))?
-                    .model()
-                    .clone()
-            };
-            let bytes = weights::to_bytes(&model).await.map_err(train_error)?;
+            let (mut work, generation) = take_work(&state)?;
+            let result = async {
+                if let Some(trainer) = work.job.as_mut().and_then(Job::trainer_mut) {
+                    trainer.sync_model().await?;
+                }
+                weights::to_bytes(work.trainer()?.model()).await
+            }
+            .await;
+            put_back(&state, work, generation);
+            let bytes = result.map_err(train_error)?;
             Ok(Uint8Array::from(&bytes[..]).into())
         })
     }
