@@ -388,7 +388,7 @@ pub fn update(
                             state,
                             scalars,
                             p,
-                            total as usize,
+                            total,
                             acc[i * BLOCK + j],
                             optimizer,
                         );
@@ -413,7 +413,7 @@ pub fn update(
                         state,
                         scalars,
                         b_off + j0 + j,
-                        total as usize,
+                        total,
                         acc[j],
                         optimizer,
                     );

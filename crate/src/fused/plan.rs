@@ -225,7 +225,8 @@ pub struct Slot {
 }
 
 impl Slot {
-    pub fn len(&self) -> usize {
+    /// Its number of values.
+    pub fn values(&self) -> usize {
         self.dims.iter().product()
     }
 }

@@ -56,7 +56,7 @@ impl Optimizer {
     pub(super) fn code(&self) -> u32 {
         match *self {
             Optimizer::Nadam { .. } => kernels::NADAM,
-            Optimizer::Sgd { momentum, .. } if momentum == 0.0 => kernels::SGD,
+            Optimizer::Sgd { momentum: 0.0, .. } => kernels::SGD,
             Optimizer::Sgd {
                 nesterov: false, ..
             } => kernels::SGD_MOMENTUM,
@@ -168,7 +168,7 @@ impl FusedStep {
                 Buffer::Params => &mut params,
                 Buffer::Running => &mut running,
             };
-            buffer[slot.off..slot.off + slot.len()].copy_from_slice(&values);
+            buffer[slot.off..slot.off + slot.values()].copy_from_slice(&values);
         }
         self.client.write(&self.params, Bytes::from_elems(params));
         if !running.is_empty() {
@@ -189,7 +189,7 @@ impl FusedStep {
                 Buffer::Params => &params,
                 Buffer::Running => &running,
             };
-            let values = buffer[slot.off..slot.off + slot.len()].to_vec();
+            let values = buffer[slot.off..slot.off + slot.values()].to_vec();
             (slot.dims, values)
         });
         Ok(weights::load(model, tensors))

@@ -288,12 +288,14 @@ impl Trainer {
         if self.fused.is_none() {
             let step = FusedStep::new(&self.model, &self.model_config, &self.config, &self.device);
             self.fused = Some(step.await?);
-        } else if self.fused_reload {
-            self.fused.as_mut().unwrap().load(&self.model).await?;
+            self.fused_reload = false;
         }
-        self.fused_reload = false;
         let batches = self.chunk_batches(total_steps);
         let fused = self.fused.as_mut().expect("made above");
+        if self.fused_reload {
+            fused.load(&self.model).await?;
+            self.fused_reload = false;
+        }
         fused.reserve(batches.len());
         let mut sizes = Vec::new();
         for (indices, lr) in batches {
