@@ -14,6 +14,7 @@ pub mod eval;
 pub mod lessons;
 pub mod model;
 pub mod optim;
+pub mod preview;
 pub mod readback;
 pub mod rng;
 pub mod sparsity;

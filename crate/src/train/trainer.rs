@@ -71,6 +71,9 @@ pub struct Trainer {
     history: History,
     probe_batch: (Tensor<2>, Tensor<1, Int>),
     last_probe_step: Option<usize>,
+    /// The weights before the last step, kept when a probe is due right after it (see
+    /// [`Trainer::keep_weights_before_step`]).
+    before_step: Option<DenseNet>,
     epoch: usize,
     order: Vec<u32>,
     cursor: usize,
@@ -81,6 +84,15 @@ pub struct Trainer {
     epoch_train_seconds: f64,
     lr: f64,
     pub(super) stage: Stage,
+}
+
+/// `model` with the input size and class count of `data`'s manifest.
+pub(crate) fn fitted_to(data: &Dataset, model: &ModelConfig) -> ModelConfig {
+    ModelConfig {
+        input_dim: data.manifest.feature_dim(),
+        classes: data.manifest.classes.len(),
+        ..model.clone()
+    }
 }
 
 impl Trainer {
@@ -94,11 +106,7 @@ impl Trainer {
         device: &Device,
     ) -> Result<Self, TrainError> {
         config.validate()?;
-        let model_config = ModelConfig {
-            input_dim: data.manifest.feature_dim(),
-            classes: data.manifest.classes.len(),
-            ..model_config.clone()
-        };
+        let model_config = fitted_to(data, model_config);
         if data.valid.is_empty() || data.train.is_empty() {
             return Err(ConfigError(
                 "training needs at least one train and one validation record".into(),
@@ -125,6 +133,7 @@ impl Trainer {
             history: History::default(),
             probe_batch,
             last_probe_step: None,
+            before_step: None,
             epoch: 0,
             order: Vec::new(),
             cursor: 0,
@@ -177,6 +186,9 @@ impl Trainer {
         while losses.len() < self.config.readback_every && self.cursor < self.order.len() {
             let end = (self.cursor + self.config.batch_size).min(self.order.len());
             let indices = self.order[self.cursor..end].to_vec();
+            let last_of_chunk =
+                losses.len() + 1 == self.config.readback_every || end == self.order.len();
+            self.keep_weights_before_step(last_of_chunk);
             self.lr = self
                 .config
                 .schedule
@@ -330,12 +342,22 @@ impl Trainer {
 
     /// Whether a statistics probe is due (always before the first step).
     pub(super) fn probe_due(&self) -> bool {
+        self.probe_due_at(self.step)
+    }
+
+    fn probe_due_at(&self, step: usize) -> bool {
         match self.last_probe_step {
             None => true,
-            Some(last) => {
-                self.config.probe_every > 0 && self.step >= last + self.config.probe_every
-            }
+            Some(last) => self.config.probe_every > 0 && step >= last + self.config.probe_every,
         }
+    }
+
+    /// Called before each optimizer step: before the last step of a chunk after which a probe
+    /// will be due, keeps the current weights for the probe's update-to-weight ratios. Cloning
+    /// a model only counts references, and only that one step holds a second copy alive.
+    pub(super) fn keep_weights_before_step(&mut self, last_of_chunk: bool) {
+        self.before_step =
+            (last_of_chunk && self.probe_due_at(self.step + 1)).then(|| self.model.clone());
     }
 
     /// Per-layer statistics on the fixed probe batch, recorded in the history; `weights` says
@@ -346,7 +368,10 @@ impl Trainer {
         weights: ProbeWeights,
     ) -> Result<Probe, TrainError> {
         let (x, y) = self.probe_batch.clone();
-        let stats = stats::probe(&self.model, x, y).await?;
+        // The restored best weights followed no step of their own.
+        let before = self.before_step.take();
+        let before = before.filter(|_| weights == ProbeWeights::Current);
+        let stats = stats::probe(&self.model, x, y, before.as_ref()).await?;
         let probe = Probe {
             step: self.step,
             epoch: self.step as f64 / self.steps_per_epoch(data).max(1) as f64,
@@ -416,6 +441,7 @@ impl Trainer {
         // `fork`, not `to_device`: the weights must be leaves of a graph of their own, or the
         // second training step's backward finds the first one's tape consumed.
         self.model = model.fork(&self.device);
+        self.before_step = None;
     }
 
     pub(super) fn snapshot(&self) -> (DenseNet, ModuleOptimizer) {
