@@ -36,8 +36,11 @@ test('changing SELU to sigmoid redraws the preview without training, and sigmoid
   }
   assert.match(await page.locator('[data-testid="preview-summary"]').innerText(), /layer 1's gradient norm is .* layer 20's \(vanishing/);
   assert.equal(await page.locator('#preview .uplot').count(), 3);
+  // The README's picture: the preview beside the run settings (a taller window shows both).
+  await page.setViewportSize({ width: 1440, height: 1250 });
   await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: join(ensureOutputDir(), 'preview-sigmoid.png') });
+  await page.screenshot({ path: join(ensureOutputDir(), 'preview-sigmoid.png'), clip: { x: 0, y: 250, width: 1440, height: 1000 } });
+  await page.setViewportSize({ width: 1440, height: 1000 });
 });
 
 test('a running run keeps making progress while the preview follows the form', async () => {
