@@ -1,7 +1,7 @@
 //! Per-layer statistics on a fixed probe batch: everything is reduced on the
 //! device into one `[layers × STATS]` vector, so a browser reads it back in one async transfer.
 
-use burn::tensor::{Int, Tensor};
+use burn::tensor::{IndexingUpdateOp, Int, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::error::TrainError;
@@ -171,30 +171,27 @@ fn update_ratio(before: &DenseLayer, after: &DenseLayer) -> Tensor<1> {
 }
 
 /// Counts of `values` in the [`HISTOGRAM_BINS`] bins of [`HISTOGRAM_RANGE`], on the device:
-/// the number at or above each inner edge, differenced (see [`Histograms`] for the edges).
+/// each value's bin index, clamped to the edge bins (NaN to the first), then one integer
+/// scatter-add of ones into the bins, exact whatever order the adds land in (see
+/// [`Histograms`] for the edges).
 pub(crate) fn histogram(values: Tensor<2>) -> Tensor<1> {
     let [rows, cols] = values.dims();
-    let n = rows * cols;
     let [lo, hi] = HISTOGRAM_RANGE;
     let width = (hi - lo) / HISTOGRAM_BINS as f32;
-    let edges: Vec<f32> = (1..HISTOGRAM_BINS).map(|k| lo + k as f32 * width).collect();
     let device = values.device();
-    let edges = Tensor::<1>::from_floats(edges.as_slice(), &device)
-        .reshape([1, HISTOGRAM_BINS - 1])
-        .expand([n, HISTOGRAM_BINS - 1]);
-    let flat = values.reshape([n, 1]).expand([n, HISTOGRAM_BINS - 1]);
-    // at_least[k]: values ≥ edge k + 1, with n (everything counts as ≥ the lower range end)
-    // in front and 0 behind, so neighbours' differences are the bins' counts.
-    let at_least = flat
-        .greater_equal(edges)
+    let flat = values.reshape([rows * cols]);
+    let flat = flat.clone().mask_fill(flat.is_nan(), lo);
+    let index = flat.clone().sub_scalar(lo).div_scalar(width).floor();
+    // Rounding in `x − lo` carries a value just below an edge over it (tanh's 0.99999994 lands
+    // on 1): step such a value back below the edge, which is exact in f32.
+    let edge = index.clone().mul_scalar(width).add_scalar(lo);
+    let bins = (index - flat.lower(edge).float())
+        .clamp(0.0, (HISTOGRAM_BINS - 1) as f32)
+        .int();
+    let ones = Tensor::<1, Int>::ones([rows * cols], &device);
+    Tensor::<1, Int>::zeros([HISTOGRAM_BINS], &device)
+        .scatter(0, bins, ones, IndexingUpdateOp::Add)
         .float()
-        .sum_dim(0)
-        .reshape([HISTOGRAM_BINS - 1]);
-    let total = Tensor::<1>::full([1], n as f32, &device);
-    let none = Tensor::<1>::zeros([1], &device);
-    let upper = Tensor::cat(vec![total, at_least.clone()], 0);
-    let lower = Tensor::cat(vec![at_least, none], 0);
-    upper - lower
 }
 
 fn trace_stats(trace: &LayerTrace, activation: crate::model::Activation) -> Vec<Tensor<1>> {
@@ -385,17 +382,14 @@ pub(crate) mod tests {
         norms
     }
 
-    /// Bin of `x` in the histogram's range by its definition (floor of the offset over the bin
-    /// width, clamped to the edge bins; NaN in the first).
+    /// Bin of `x` by its definition: bin k holds lo + k·w ≤ x < lo + (k + 1)·w, the first also
+    /// what lies below (and NaN), the last what lies above; the edges are exact in f64.
     fn direct_bin(x: f32) -> usize {
         let [lo, hi] = HISTOGRAM_RANGE;
         let width = f64::from(hi - lo) / HISTOGRAM_BINS as f64;
-        let k = ((f64::from(x) - f64::from(lo)) / width).floor();
-        if k.is_nan() {
-            0
-        } else {
-            k.clamp(0.0, (HISTOGRAM_BINS - 1) as f64) as usize
-        }
+        (1..HISTOGRAM_BINS)
+            .filter(|&k| f64::from(x) >= f64::from(lo) + k as f64 * width)
+            .count()
     }
 
     fn direct_histogram(values: impl Iterator<Item = f32>) -> Vec<u32> {
@@ -474,8 +468,13 @@ pub(crate) mod tests {
         device.seed(3);
         let [lo, hi] = HISTOGRAM_RANGE;
         let width = (hi - lo) / HISTOGRAM_BINS as f32;
+        // Each edge and the floats either side of it: rounding must not carry one across.
+        let beside = |e: f32| match e {
+            0.0 => [-f32::MIN_POSITIVE, 0.0, f32::MIN_POSITIVE],
+            _ => [e.to_bits() - 1, e.to_bits(), e.to_bits() + 1].map(f32::from_bits),
+        };
         let mut values: Vec<f32> = (0..=HISTOGRAM_BINS)
-            .map(|k| lo + k as f32 * width)
+            .flat_map(|k| beside(lo + k as f32 * width))
             .collect();
         values.extend([
             -1e9,
