@@ -31,6 +31,7 @@ function previewSummary(preview) {
     pending: preview.pending,
     error: preview.error,
     hasPrevious: Boolean(preview.previous),
+    seconds: current?.seconds ?? null,
     model: current?.result.model ?? null,
     real: current ? pick(current.result.real) : null,
     gaussian: current ? pick(current.result.gaussian) : null,
