@@ -16,6 +16,12 @@ use crate::train::TrainConfig;
 use crate::train::batches::batch;
 use crate::train::trainer::fitted_to;
 
+/// The largest model previewed: about 4 × the exercise's 20 × 100 net (e.g. 100 × 100 or
+/// 20 × 300), whose preview takes a fraction of a second on the CPU backend in a browser. The
+/// page asks for a preview at each edit, and a running run waits for it, so a model that would
+/// take seconds (or exhaust wasm's memory) on the way to other settings gets a message instead.
+pub const PREVIEW_MAX_PARAMETERS: usize = 2_000_000;
+
 /// The statistics of the initial model on both inputs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Preview {
@@ -55,6 +61,16 @@ pub async fn preview(
         dropout: None,
         ..fitted_to(data, model)
     };
+    model.validate()?;
+    if model.parameter_count() > PREVIEW_MAX_PARAMETERS {
+        return Err(ConfigError(format!(
+            "the preview is limited to {} million parameters and this model has {:.1} million: \
+             train it to see its statistics",
+            PREVIEW_MAX_PARAMETERS / 1_000_000,
+            model.parameter_count() as f64 / 1e6
+        ))
+        .into());
+    }
     let device = device.clone().autodiff();
     let net = DenseNet::new(&model, train.seed, &device)?;
     let normalizer = Normalizer::new(preprocessing, &data.stats);
@@ -171,6 +187,28 @@ mod tests {
                 assert!((stats.pre_std[l] - 1.0).abs() < 0.02, "{:?}", stats.pre_std);
             }
         }
+    }
+
+    #[test]
+    fn a_model_too_large_to_preview_is_a_clear_error() {
+        let wide = ModelConfig {
+            depth: 3,
+            width: 1000,
+            ..ModelConfig::default()
+        };
+        let err = pollster::block_on(preview(
+            &data(),
+            &wide,
+            &TrainConfig::default(),
+            Preprocessing::Scale01,
+            &Device::flex(),
+        ))
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("limited to 2 million parameters and this model has 2.0 million"),
+            "{err}"
+        );
     }
 
     #[test]
