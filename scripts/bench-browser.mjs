@@ -4,7 +4,8 @@
 //
 // Environment (all optional):
 //   BENCH_VARIANTS=elu-he,elu-he-bn,selu-lecun   BENCH_BATCHES=32,256
-//   BENCH_SYSTEMS=selfnorm:webgpu,tfjs:webgpu,selfnorm:cpu,tfjs:wasm
+//   BENCH_SYSTEMS=selfnorm:webgpu,selfnorm-generic:webgpu,tfjs:webgpu,selfnorm:cpu,tfjs:wasm
+//     (selfnorm-generic: the generic autodiff step, the reference of the fused one)
 //   BENCH_GPU_STEPS=32:1+12,256:1+4    BENCH_CPU_STEPS=32:26+100,256:26+25   (batch:warm-up+timed;
 //     warm-ups are rounded up to 1 + 25k, see www/bench/main.js)
 //   BENCH_GPU_INFER_PASSES=1           BENCH_CPU_INFER_PASSES=3
@@ -45,7 +46,7 @@ function parseSteps(text) {
 const config = {
   variants: list(env.BENCH_VARIANTS, ['elu-he', 'elu-he-bn', 'selu-lecun']),
   batches: list(env.BENCH_BATCHES, ['32', '256']).map(Number),
-  systems: list(env.BENCH_SYSTEMS, ['selfnorm:webgpu', 'tfjs:webgpu', 'selfnorm:cpu', 'tfjs:wasm']),
+  systems: list(env.BENCH_SYSTEMS, ['selfnorm:webgpu', 'selfnorm-generic:webgpu', 'tfjs:webgpu', 'selfnorm:cpu', 'tfjs:wasm']),
   steps: { gpu: parseSteps(env.BENCH_GPU_STEPS || '32:1+12,256:1+4'), cpu: parseSteps(env.BENCH_CPU_STEPS || '32:26+100,256:26+25') },
   infer_passes: { gpu: Number(env.BENCH_GPU_INFER_PASSES || 1), cpu: Number(env.BENCH_CPU_INFER_PASSES || 3) },
   infer_batches: { gpu: list(env.BENCH_GPU_INFER_BATCHES, ['32']).map(Number), cpu: list(env.BENCH_CPU_INFER_BATCHES, ['32', '256']).map(Number) },

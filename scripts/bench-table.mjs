@@ -20,7 +20,7 @@ const int = (x) => (x == null || !Number.isFinite(x) ? '–' : Math.round(x).toL
 const times = (x) => (x == null ? '–' : `${x.toFixed(2)}×`);
 const mb = (bytes) => (bytes == null ? '–' : `${(bytes / 1e6).toFixed(2)} MB`);
 const where = (row) => (row.where === 'native' ? 'native' : 'browser');
-const label = (row) => `${where(row)} ${row.backend}`;
+const label = (row) => `${where(row)} ${row.backend}${row.system === 'selfnorm-generic' ? ' (generic step)' : ''}`;
 
 // Projected real-GPU step time. On a real GPU a net this small is bound by the fixed cost of each
 // dispatch, not by its arithmetic; the assumptions: 30 µs per dispatch (the order of WebGPU's

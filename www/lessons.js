@@ -15,11 +15,11 @@ export function createLessons(ctx, runs) {
   }
 
   function onRunStarted(active, runId, event) {
-    const { index, label, model, train, preprocessing, parameters, steps_per_epoch } = event;
+    const { index, label, model, train, preprocessing, parameters, steps_per_epoch, step } = event;
     runs.addRun({
       id: runId,
       config: { model, train, preprocessing },
-      info: { model, parameters, steps_per_epoch },
+      info: { model, parameters, steps_per_epoch, step: step ?? null },
       variant: `lesson ${active.name}`,
       name: runName(active.name, label),
       lesson: { name: active.name, label, startedAt: active.startedAt },

@@ -179,7 +179,7 @@ const run = obj({
   status: str({ oneOf: STATUSES }),
   created: time,
   updated: time,
-  info: obj({ parameters: int(), steps_per_epoch: int() }, { nullable: true }),
+  info: obj({ parameters: int(), steps_per_epoch: int(), step: json }, { optional: { step: null }, nullable: true }),
   history,
   summary: obj({ best_epoch: int(), best_val_loss: num({ nullable: true }), patience_left: int(), finished: bool }, { nullable: true }),
   lrFinder: (v, path, fail) => (v === null ? null : json(v, path, fail)),

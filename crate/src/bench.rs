@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock::now_seconds;
 use crate::data::{Dataset, SplitKind, SyntheticSpec};
 use crate::error::TrainError;
+use crate::fused::StepPath;
 use crate::train::{TrainConfig, Trainer};
 use crate::variants::variant;
 
@@ -20,6 +21,14 @@ pub struct BenchConfig {
     pub steps: usize,
     /// Inference passes over the 1,000-record batch (after one untimed pass).
     pub infer_passes: usize,
+    /// Train with the fused step where it applies (false: the generic step, reported as system
+    /// `selfnorm-generic`).
+    #[serde(default = "fused_by_default")]
+    pub fused: bool,
+}
+
+fn fused_by_default() -> bool {
+    true
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -32,6 +41,8 @@ pub struct BenchResult {
     pub infer_samples_per_s: f64,
     pub first_step_seconds: f64,
     pub optimizer: String,
+    /// Which implementation took the steps.
+    pub step: StepPath,
 }
 
 /// CIFAR-10-shaped synthetic records: enough for the timed steps without reusing an epoch.
@@ -58,6 +69,7 @@ pub async fn run(
         readback_every: 25,
         probe_every: 0,
         max_epochs: 1,
+        fused: config.fused,
         ..TrainConfig::default()
     };
     let mut trainer = Trainer::new(data, &v.model, &train, v.preprocessing, device)?;
@@ -78,6 +90,7 @@ pub async fn run(
         samples += (done - before) * config.batch;
     }
     let train_samples_per_s = samples as f64 / (now_seconds() - timed_from);
+    trainer.sync_model().await?;
     trainer.evaluate(data, SplitKind::Valid).await?;
     let timed_from = now_seconds();
     for _ in 0..config.infer_passes {
@@ -86,7 +99,10 @@ pub async fn run(
     let infer_samples_per_s =
         (config.infer_passes * data.valid.len()) as f64 / (now_seconds() - timed_from);
     Ok(BenchResult {
-        system: "selfnorm".into(),
+        system: match config.fused {
+            true => "selfnorm".into(),
+            false => "selfnorm-generic".into(),
+        },
         backend: backend.into(),
         variant: config.variant.clone(),
         batch: config.batch,
@@ -94,5 +110,6 @@ pub async fn run(
         infer_samples_per_s,
         first_step_seconds,
         optimizer: train.optimizer.name(),
+        step: trainer.step_path().clone(),
     })
 }

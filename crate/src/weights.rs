@@ -94,19 +94,11 @@ fn architecture(model: &DenseNet) -> serde_json::Value {
 pub async fn to_bytes(model: &DenseNet) -> Result<Vec<u8>, TrainError> {
     let mut collect = Collect::default();
     model.visit(&mut collect);
-    let values = read_floats(Tensor::cat(collect.flat, 0)).await?;
-    let mut bytes = Vec::with_capacity(collect.dims.len());
-    let mut offset = 0;
-    for dims in &collect.dims {
-        let n: usize = dims.iter().product();
-        bytes.push(
-            values[offset..offset + n]
-                .iter()
-                .flat_map(|v| v.to_le_bytes())
-                .collect::<Vec<u8>>(),
-        );
-        offset += n;
-    }
+    let tensors = read_tensors(model).await?;
+    let bytes: Vec<Vec<u8>> = tensors
+        .iter()
+        .map(|(_, values)| values.iter().flat_map(|v| v.to_le_bytes()).collect())
+        .collect();
     let views = collect
         .names
         .iter()
@@ -136,7 +128,7 @@ pub fn from_bytes(model: DenseNet, bytes: &[u8]) -> Result<DenseNet, String> {
     } else {
         read_safetensors(bytes, &model, &expected)?
     };
-    Ok(model.map(&mut Load(tensors.into_iter())))
+    Ok(load(model, tensors.into_iter()))
 }
 
 /// The values of each tensor `expected` names, checked for dtype and shape.
@@ -212,6 +204,33 @@ fn check_activation(bytes: &[u8], model: &DenseNet) -> Result<(), String> {
         )),
         _ => Ok(()),
     }
+}
+
+/// Every float tensor of `model` (parameters and running averages) with its dims, in visiting
+/// order, read in one transfer.
+pub(crate) async fn read_tensors(model: &DenseNet) -> Result<Tensors, TrainError> {
+    let mut collect = Collect::default();
+    model.visit(&mut collect);
+    let values = read_floats(Tensor::cat(collect.flat, 0)).await?;
+    let mut rest = &values[..];
+    Ok(collect
+        .dims
+        .into_iter()
+        .map(|dims| {
+            let (head, tail) = rest.split_at(dims.iter().product());
+            rest = tail;
+            (dims, head.to_vec())
+        })
+        .collect())
+}
+
+/// `model` with every float parameter replaced, in visiting order, by `tensors`' values (whose
+/// dims must be the parameters').
+pub(crate) fn load(
+    model: DenseNet,
+    tensors: impl Iterator<Item = (Vec<usize>, Vec<f32>)>,
+) -> DenseNet {
+    model.map(&mut Load(tensors))
 }
 
 struct Load<I>(I);

@@ -4,6 +4,7 @@
 
 use burn::tensor::{Device, Distribution, Int, Tensor};
 use selfnorm::data::{Dataset, Preprocessing, SplitKind, SyntheticSpec};
+use selfnorm::fused::agreement::{activation_cases, exercise_cases, norm_cases, optimizer_cases};
 use selfnorm::model::activation_check::{INPUTS, check_every_activation, cycled};
 use selfnorm::model::{Activation, DenseNet, KernelInit, Mode, ModelConfig};
 use selfnorm::readback::read_floats;
@@ -208,4 +209,20 @@ async fn mc_dropout_varies_while_eval_is_deterministic_on_webgpu() {
     let (m1, m2) = (pass(Mode::Mc).await.unwrap(), pass(Mode::Mc).await.unwrap());
     assert_ne!(m1, m2);
     assert_ne!(m1, e1);
+}
+
+/// The fused step against the generic one on WebGPU: the native tests' cases (see
+/// `selfnorm::fused::agreement`), on the browser's adapter.
+#[wasm_bindgen_test]
+async fn the_fused_step_agrees_with_the_generic_one_on_webgpu() {
+    let device = webgpu().await;
+    let cases = [
+        activation_cases(),
+        exercise_cases(),
+        optimizer_cases(),
+        norm_cases(),
+    ];
+    for case in cases.into_iter().flatten() {
+        case.check(&device).await.unwrap();
+    }
 }

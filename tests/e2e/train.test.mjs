@@ -57,6 +57,8 @@ test('a small run trains: curves, per-layer statistics, results', async () => {
   assert.ok(s.run.probes >= 3, `${s.run.probes} probes`);
   assert.ok(s.run.steps >= 2);
   assert.ok(s.run.valAccuracy > 0 && s.run.testAccuracy > 0);
+  // The CPU backend runs the generic autodiff step, and the page says so.
+  assert.match(await site.page.locator('[data-testid="progress-run"]').innerText(), /generic step \(the fused step runs on the wgpu\/WebGPU backend only\)/);
   // Curves and per-layer charts are drawn (uPlot canvases plus the heatmap).
   assert.ok(await site.page.locator('#curves canvas').count() >= 2);
   assert.ok(await site.page.locator('#layer-stats .uplot').count() >= 5);

@@ -23,6 +23,8 @@ test('WebGPU, when forced, trains a tiny model', { timeout: 240_000 }, async () 
   assert.equal(s.run.epochs, 2);
   assert.ok(s.run.probes >= 2);
   assert.ok(s.run.valAccuracy > 0.5, `validation accuracy ${s.run.valAccuracy}, chance is 0.1`);
+  // It trained on the fused step: a forward and a backward per layer, the loss and the update.
+  assert.match(await site.page.locator('[data-testid="progress-run"]').innerText(), /fused WebGPU step \(7 dispatches per step\)/);
   assert.equal(s.runs.at(-1).status, 'finished');
 });
 

@@ -10,7 +10,7 @@ const DEFAULTS = {
   variants: ['elu-he', 'elu-he-bn', 'selu-lecun'],
   batches: [32, 256],
   /** system:backend, in the order they run for each setting. */
-  systems: ['selfnorm:webgpu', 'tfjs:webgpu', 'selfnorm:cpu', 'tfjs:wasm'],
+  systems: ['selfnorm:webgpu', 'selfnorm-generic:webgpu', 'tfjs:webgpu', 'selfnorm:cpu', 'tfjs:wasm'],
   /**
    * [warm-up, timed] steps per device kind and batch size, the same for both systems. selfnorm's
    * bench trains in chunks of 25 steps after a first step of its own, so warm-up counts are
@@ -33,6 +33,8 @@ const DEFAULTS = {
 
 const WORKERS = {
   selfnorm: { url: 'bench/selfnorm-worker.js', type: 'module' },
+  // The same worker training with the generic autodiff step (the fused step's reference).
+  'selfnorm-generic': { url: 'bench/selfnorm-worker.js', type: 'module', query: '&step=generic' },
   tfjs: { url: 'bench/tfjs-worker.js', type: 'classic' },
 };
 
@@ -58,8 +60,8 @@ const kindOf = (backend) => (backend === 'webgpu' ? 'gpu' : 'cpu');
 
 /** A worker with promise-returning requests; a request past `timeoutS` rejects. */
 function startWorker(system, backend) {
-  const { url, type } = WORKERS[system];
-  const worker = new Worker(`${url}?backend=${backend}`, { type });
+  const { url, type, query = '' } = WORKERS[system];
+  const worker = new Worker(`${url}?backend=${backend}${query}`, { type });
   const pending = new Map();
   let nextId = 0;
   worker.onmessage = ({ data }) => {
@@ -78,7 +80,7 @@ function startWorker(system, backend) {
   return {
     system,
     backend,
-    url: new URL(`${url}?backend=${backend}`, location.href).href,
+    url: new URL(`${url}?backend=${backend}${query}`, location.href).href,
     request(type, fields = {}, timeoutS = config.setting_timeout_s) {
       const id = ++nextId;
       return new Promise((resolve, reject) => {

@@ -9,10 +9,12 @@ export const PEERS = [
 ];
 
 const isRow = (r) => r && r.system && Number.isFinite(r.train_samples_per_s);
+/** selfnorm's rows: its default (fused where it applies) and its generic step, the reference. */
+export const isSelfnorm = (system) => system === 'selfnorm' || system === 'selfnorm-generic';
 
 /** The peer rule for a selfnorm row, or null. */
 export function peerRule(row) {
-  if (row.system !== 'selfnorm') return null;
+  if (!isSelfnorm(row.system)) return null;
   return PEERS.find((p) => p.where === (row.where ?? 'browser') && p.backend === row.backend) ?? null;
 }
 
@@ -26,7 +28,7 @@ export function peerOf(row, rows) {
 
 /** Every selfnorm row with its ratios to its peer (`null` where the peer was not measured). */
 export function ratios(rows) {
-  return rows.filter((r) => isRow(r) && r.system === 'selfnorm').map((row) => {
+  return rows.filter((r) => isRow(r) && isSelfnorm(r.system)).map((row) => {
     const rule = peerRule(row);
     const peer = peerOf(row, rows);
     const ratio = (key) => (peer && peer[key] > 0 ? row[key] / peer[key] : null);
@@ -34,7 +36,8 @@ export function ratios(rows) {
       row,
       peer,
       peerName: rule ? `${rule.peer.system} ${rule.peer.backend}` : null,
-      target: rule?.target ?? null,
+      // The targets are for what the page runs; the generic step is shown for comparison.
+      target: row.system === 'selfnorm' ? rule?.target ?? null : null,
       train: ratio('train_samples_per_s'),
       infer: ratio('infer_samples_per_s'),
     };

@@ -6,7 +6,10 @@
 import './gpu-count.js';
 import init, { createSession } from '../pkg/selfnorm.js';
 
-const backend = new URL(self.location.href).searchParams.get('backend') ?? 'cpu';
+const params = new URL(self.location.href).searchParams;
+const backend = params.get('backend') ?? 'cpu';
+// ?step=generic: train with the generic autodiff step even where the fused one applies.
+const fused = params.get('step') !== 'generic';
 let wasm = null;
 let session = null;
 
@@ -22,7 +25,7 @@ const handlers = {
     return { type: 'ready', backend: session.backend(), threads: 1, ...memory() };
   },
   async run({ config }) {
-    const { result: row, gpu_counts } = await self.gpuCount.during(() => session.bench(config));
+    const { result: row, gpu_counts } = await self.gpuCount.during(() => session.bench({ ...config, fused }));
     return { type: 'result', row: { ...row, threads: 1, ...memory(), gpu_counts } };
   },
   memory() {

@@ -14,6 +14,13 @@ export function stopReasonText(stop) {
   }
 }
 
+/** Which implementation takes the run's steps (the worker says; absent from older runs). */
+export function stepText(step) {
+  if (step?.kind === 'fused') return ` · fused WebGPU step (${fmtInt(step.dispatches)} dispatches per step)`;
+  if (step?.kind === 'generic') return ` · generic step (${step.reason})`;
+  return '';
+}
+
 const STATUS_TEXT = { running: 'training', paused: 'paused', finished: 'finished', interrupted: 'interrupted', failed: 'failed', diverged: 'diverged' };
 
 export function createProgress(container) {
@@ -59,7 +66,7 @@ export function createProgress(container) {
     key = k;
     container.dataset.status = run?.status ?? 'none';
     container.classList.toggle('is-empty', !run);
-    setText(runName, run ? `${run.name}${run.info ? ` · ${fmtInt(run.info.parameters)} parameters` : ''}` : 'No run yet: press Train, or run a lesson.');
+    setText(runName, run ? `${run.name}${run.info ? ` · ${fmtInt(run.info.parameters)} parameters${stepText(run.info.step)}` : ''}` : 'No run yet: press Train, or run a lesson.');
     const reason = stopReasonText(run?.history.stop);
     setText(status, run ? `${STATUS_TEXT[run.status] ?? run.status}${run.status === 'finished' && reason ? `: ${reason}` : ''}` : '');
     status.dataset.status = run?.status ?? '';

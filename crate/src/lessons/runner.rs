@@ -9,6 +9,7 @@ use super::catalog::{Lesson, LessonRun};
 use crate::data::{Dataset, Preprocessing, SplitKind};
 use crate::error::TrainError;
 use crate::eval::Evaluation;
+use crate::fused::StepPath;
 use crate::model::ModelConfig;
 use crate::sparsity::{prune, zero_fractions};
 use crate::train::{
@@ -57,6 +58,8 @@ pub enum LessonEvent {
         preprocessing: Preprocessing,
         parameters: usize,
         steps_per_epoch: usize,
+        /// Which implementation takes the run's steps.
+        step: StepPath,
     },
     Trained {
         index: usize,
@@ -227,6 +230,7 @@ impl LessonRunner {
             preprocessing: trainer.preprocessing,
             parameters: trainer.model_config.parameter_count(),
             steps_per_epoch: trainer.steps_per_epoch(data),
+            step: trainer.step_path().clone(),
         })
     }
 

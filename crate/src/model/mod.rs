@@ -15,3 +15,4 @@ pub use dropout::{Dropout, DropoutKind};
 pub use init::KernelInit;
 pub use mode::Mode;
 pub use net::{DenseNet, LayerTrace};
+pub use norm::{KERAS_BN_EPSILON, KERAS_BN_MOMENTUM};

@@ -6,7 +6,7 @@ mod state;
 #[cfg(test)]
 mod test_support;
 
-pub use nadam::{Nadam, NadamSchedule};
+pub use nadam::{Nadam, NadamCoefficients, NadamSchedule};
 pub use sgd::Sgd;
 
 use burn::optim::{AdamConfig, ModuleOptimizer};
@@ -43,11 +43,7 @@ impl OptimizerConfig {
 
     pub fn init(&self) -> ModuleOptimizer {
         match *self {
-            OptimizerConfig::Nadam { momentum_schedule } => Nadam {
-                momentum_decay: momentum_schedule.momentum_decay(),
-                ..Nadam::default()
-            }
-            .init(),
+            OptimizerConfig::Nadam { momentum_schedule } => momentum_schedule.nadam().init(),
             OptimizerConfig::Adam => AdamConfig::new().with_epsilon(1e-7).init(),
             OptimizerConfig::Sgd { momentum, nesterov } => Sgd { momentum, nesterov }.init(),
         }

@@ -32,6 +32,9 @@ pub struct TrainConfig {
     pub probe_size: usize,
     /// Caps the records used per epoch (0: all); for quick demos and tests.
     pub max_train_records: usize,
+    /// Take the steps with the fused kernels where they apply ([`crate::fused::support`]);
+    /// false forces the generic autodiff step (the reference).
+    pub fused: bool,
 }
 
 impl Default for TrainConfig {
@@ -51,6 +54,7 @@ impl Default for TrainConfig {
             probe_every: 200,
             probe_size: 256,
             max_train_records: 0,
+            fused: true,
         }
     }
 }

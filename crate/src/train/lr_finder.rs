@@ -9,6 +9,7 @@ use super::schedule::exponential_sweep;
 use super::trainer::Trainer;
 use crate::data::Dataset;
 use crate::error::TrainError;
+use crate::fused::FusedStep;
 use crate::model::DenseNet;
 use crate::readback::read_many;
 use crate::rng::Rng;
@@ -60,6 +61,8 @@ pub enum SweepEvent {
 /// A sweep in progress, from [`Trainer::begin_sweep`] until [`SweepEvent::Found`].
 pub struct SweepRun {
     saved: Option<(DenseNet, ModuleOptimizer)>,
+    /// The sweep's own fused step, where the run's steps are fused.
+    fused: Option<FusedStep>,
     order: Vec<u32>,
     lrs: Vec<f64>,
     result: LrSweep,
@@ -115,6 +118,7 @@ impl Trainer {
         Rng::fork(self.config.seed, 3).shuffle(&mut order);
         SweepRun {
             saved: Some(self.snapshot()),
+            fused: None,
             order,
             lrs: exponential_sweep(sweep.min_lr, sweep.max_lr, steps),
             result: LrSweep::default(),
@@ -147,20 +151,33 @@ impl Trainer {
         let batch = self.config.batch_size;
         let done = run.result.losses.len();
         let end = (done + self.config.readback_every).min(run.lrs.len());
-        let losses: Vec<_> = (done..end)
+        let batches: Vec<(Vec<u32>, f64)> = (done..end)
             .map(|i| {
                 let start = (i * batch) % run.order.len().max(1);
                 let stop = (start + batch).min(run.order.len());
-                let indices = run.order[start..stop].to_vec();
-                self.sweep_step(data, &indices, run.lrs[i])
+                (run.order[start..stop].to_vec(), run.lrs[i])
             })
             .collect();
-        run.result.losses.extend(read_many(losses).await?);
+        let losses = match self.uses_fused() {
+            true => {
+                self.fused_sweep_steps(&mut run.fused, data, batches)
+                    .await?
+            }
+            false => {
+                let losses = batches
+                    .into_iter()
+                    .map(|(indices, lr)| self.sweep_step(data, &indices, lr))
+                    .collect();
+                read_many(losses).await?
+            }
+        };
+        run.result.losses.extend(losses);
         run.result.diverged = exploded(&run.result.losses);
         Ok(())
     }
 
     fn end_sweep(&mut self, run: &mut SweepRun) -> LrSweep {
+        run.fused = None;
         if let Some(saved) = run.saved.take() {
             self.restore(saved);
         }

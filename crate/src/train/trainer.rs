@@ -16,6 +16,7 @@ use crate::clock::now_seconds;
 use crate::data::{Dataset, Normalizer, Preprocessing, SplitKind};
 use crate::error::{ConfigError, TrainError};
 use crate::eval::{self, Evaluation};
+use crate::fused::{self, FusedStep, StepPath};
 use crate::model::{DenseNet, Mode, ModelConfig};
 use crate::readback::read_many;
 use crate::rng::Rng;
@@ -72,7 +73,7 @@ pub struct Trainer {
     probe_batch: (Tensor<2>, Tensor<1, Int>),
     last_probe_step: Option<usize>,
     /// The weights before the last step, kept when a probe is due right after it (see
-    /// [`Trainer::keep_weights_before_step`]).
+    /// [`Trainer::keep_weights_before_last_step`]).
     before_step: Option<DenseNet>,
     epoch: usize,
     order: Vec<u32>,
@@ -84,6 +85,14 @@ pub struct Trainer {
     epoch_train_seconds: f64,
     lr: f64,
     pub(super) stage: Stage,
+    /// Which implementation takes the steps ([`crate::fused`]); the fused one's buffers are
+    /// made at the first step.
+    path: StepPath,
+    fused: Option<FusedStep>,
+    /// The fused step's parameters are newer than `model` (synced at probes and epoch ends).
+    model_stale: bool,
+    /// `model` was replaced (import, restored weights): the fused step must load it.
+    fused_reload: bool,
 }
 
 /// `model` with the input size and class count of `data`'s manifest.
@@ -119,11 +128,16 @@ impl Trainer {
         let normalizer = Normalizer::new(preprocessing, &data.stats);
         let probe_records: Vec<u32> = (0..config.probe_size.min(data.valid.len()) as u32).collect();
         let probe_batch = batch(&data.valid, &normalizer, &probe_records, &device);
+        let path = match config.fused {
+            true => fused::support(&model_config, config, &device),
+            false => StepPath::Generic {
+                reason: "the generic step was asked for".into(),
+            },
+        };
         Ok(Self {
             optim: config.optimizer.init(),
             shuffle: Rng::fork(config.seed, 2),
             early: EarlyStopping::new(config.patience),
-            model_config,
             config: config.clone(),
             preprocessing,
             device,
@@ -144,6 +158,11 @@ impl Trainer {
             epoch_train_seconds: 0.0,
             lr: config.lr,
             stage: Stage::Training,
+            path,
+            fused: None,
+            model_stale: false,
+            fused_reload: false,
+            model_config,
         })
     }
 
@@ -151,8 +170,24 @@ impl Trainer {
         &self.history
     }
 
+    /// The weights as of the last probe, epoch end or [`Trainer::sync_model`] (the fused step
+    /// keeps newer ones on the device in between).
     pub fn model(&self) -> &DenseNet {
         &self.model
+    }
+
+    /// Which implementation takes this run's steps.
+    pub fn step_path(&self) -> &StepPath {
+        &self.path
+    }
+
+    /// Brings [`Trainer::model`] up to date with the fused step's parameters.
+    pub async fn sync_model(&mut self) -> Result<(), TrainError> {
+        if let (true, Some(fused)) = (self.model_stale, &self.fused) {
+            self.model = fused.store(self.model.clone()).await?;
+            self.model_stale = false;
+        }
+        Ok(())
     }
 
     pub fn finished(&self) -> bool {
@@ -180,29 +215,10 @@ impl Trainer {
         }
         let total_steps = self.config.max_epochs * self.steps_per_epoch(data);
         let chunk_start = now_seconds();
-        let mut losses = Vec::new();
-        let mut sizes = Vec::new();
-        let mut correct_sum = Tensor::<1>::zeros([1], &self.device.clone().inner());
-        while losses.len() < self.config.readback_every && self.cursor < self.order.len() {
-            let end = (self.cursor + self.config.batch_size).min(self.order.len());
-            let indices = self.order[self.cursor..end].to_vec();
-            let last_of_chunk =
-                losses.len() + 1 == self.config.readback_every || end == self.order.len();
-            self.keep_weights_before_step(last_of_chunk);
-            self.lr = self
-                .config
-                .schedule
-                .rate(self.config.lr, self.step, total_steps);
-            let (loss, right) = self.step_on(data, &indices, self.lr);
-            losses.push(loss);
-            correct_sum = correct_sum + right;
-            sizes.push(indices.len());
-            self.cursor = end;
-            self.step += 1;
-        }
-        losses.push(correct_sum);
-        let values = read_many(losses).await?;
-        let (step_losses, right) = values.split_at(sizes.len());
+        let (step_losses, right, sizes) = match self.path {
+            StepPath::Fused { .. } => self.fused_steps(data, total_steps).await?,
+            StepPath::Generic { .. } => self.generic_steps(data, total_steps).await?,
+        };
         if let Some((k, &loss)) = step_losses.iter().enumerate().find(|(_, l)| !l.is_finite()) {
             return Err(self.diverged("training", self.step - sizes.len() + k + 1, loss));
         }
@@ -213,7 +229,7 @@ impl Trainer {
             .map(|(&l, &n)| l as f64 * n as f64)
             .sum();
         self.epoch_loss += loss_sum;
-        self.epoch_correct += right[0] as f64;
+        self.epoch_correct += right as f64;
         let mean = (loss_sum / samples as f64) as f32;
         self.history.steps.push(StepLoss {
             step: self.step,
@@ -233,6 +249,111 @@ impl Trainer {
             samples_per_s: samples as f64 / (now - chunk_start).max(1e-9),
             epoch_complete: self.cursor >= self.order.len(),
         })
+    }
+
+    /// The batches of the chunk: their records, and the rate for each step.
+    fn chunk_batches(&mut self, total_steps: usize) -> Vec<(Vec<u32>, f64)> {
+        let mut batches = Vec::new();
+        while batches.len() < self.config.readback_every && self.cursor < self.order.len() {
+            let end = (self.cursor + self.config.batch_size).min(self.order.len());
+            self.lr = self
+                .config
+                .schedule
+                .rate(self.config.lr, self.step, total_steps);
+            batches.push((self.order[self.cursor..end].to_vec(), self.lr));
+            self.cursor = end;
+            self.step += 1;
+        }
+        batches
+    }
+
+    /// A chunk of generic steps: each step's loss, the number right, and the batch sizes.
+    async fn generic_steps(
+        &mut self,
+        data: &Dataset,
+        total_steps: usize,
+    ) -> Result<(Vec<f32>, f32, Vec<usize>), TrainError> {
+        let mut losses = Vec::new();
+        let mut sizes = Vec::new();
+        let mut correct_sum = Tensor::<1>::zeros([1], &self.device.clone().inner());
+        let batches = self.chunk_batches(total_steps);
+        let last = batches.len();
+        for (k, (indices, lr)) in batches.into_iter().enumerate() {
+            if k + 1 == last {
+                self.keep_weights_before_last_step();
+            }
+            let (loss, right) = self.step_on(data, &indices, lr);
+            losses.push(loss);
+            correct_sum = correct_sum + right;
+            sizes.push(indices.len());
+        }
+        losses.push(correct_sum);
+        let mut values = read_many(losses).await?;
+        let right = values.pop().unwrap_or(0.0);
+        Ok((values, right, sizes))
+    }
+
+    /// The same on the fused step; `model` is synced when a probe or the epoch's end is next.
+    async fn fused_steps(
+        &mut self,
+        data: &Dataset,
+        total_steps: usize,
+    ) -> Result<(Vec<f32>, f32, Vec<usize>), TrainError> {
+        if self.fused.is_none() {
+            let step = FusedStep::new(&self.model, &self.model_config, &self.config, &self.device);
+            self.fused = Some(step.await?);
+        } else if self.fused_reload {
+            self.fused.as_mut().unwrap().load(&self.model).await?;
+        }
+        self.fused_reload = false;
+        let batches = self.chunk_batches(total_steps);
+        let fused = self.fused.as_mut().expect("made above");
+        fused.reserve(batches.len());
+        let mut sizes = Vec::new();
+        for (indices, lr) in batches {
+            let (inputs, labels) = host_batch(&self.normalizer, data, &indices);
+            fused.step(inputs, &labels, lr);
+            sizes.push(indices.len());
+        }
+        let results = fused.read_losses().await?;
+        self.model_stale = true;
+        if self.cursor >= self.order.len() || self.probe_due() {
+            self.sync_model().await?;
+        }
+        let right = results.iter().map(|r| r.1).sum();
+        Ok((results.into_iter().map(|r| r.0).collect(), right, sizes))
+    }
+
+    /// Whether the steps run on the fused kernels.
+    pub(super) fn uses_fused(&self) -> bool {
+        matches!(self.path, StepPath::Fused { .. })
+    }
+
+    /// Steps of an LR sweep on the sweep's own fused step, made on its first chunk from the
+    /// current weights with a fresh optimizer state (the run's own stays untouched); each step's
+    /// loss.
+    pub(super) async fn fused_sweep_steps(
+        &self,
+        sweep: &mut Option<FusedStep>,
+        data: &Dataset,
+        batches: Vec<(Vec<u32>, f64)>,
+    ) -> Result<Vec<f32>, TrainError> {
+        if sweep.is_none() {
+            let step = FusedStep::new(&self.model, &self.model_config, &self.config, &self.device);
+            *sweep = Some(step.await?);
+        }
+        let fused = sweep.as_mut().expect("made above");
+        fused.reserve(batches.len());
+        for (indices, lr) in batches {
+            let (inputs, labels) = host_batch(&self.normalizer, data, &indices);
+            fused.step(inputs, &labels, lr);
+        }
+        Ok(fused
+            .read_losses()
+            .await?
+            .into_iter()
+            .map(|r| r.0)
+            .collect())
     }
 
     fn begin_epoch(&mut self, data: &Dataset) {
@@ -279,6 +400,7 @@ impl Trainer {
 
     /// Validates, records the epoch, and applies early stopping.
     pub(super) async fn end_epoch(&mut self, data: &Dataset) -> Result<EpochSummary, TrainError> {
+        self.sync_model().await?;
         let samples = self.order.len();
         let valid = self.evaluate(data, SplitKind::Valid).await?;
         let record = EpochRecord {
@@ -330,6 +452,7 @@ impl Trainer {
         }
         if let Some(best) = &self.best {
             self.model = best.snapshot();
+            self.model_replaced();
         }
         self.history.stop.get_or_insert(reason);
         self.stage = Stage::FinalProbe;
@@ -342,22 +465,20 @@ impl Trainer {
 
     /// Whether a statistics probe is due (always before the first step).
     pub(super) fn probe_due(&self) -> bool {
-        self.probe_due_at(self.step)
-    }
-
-    fn probe_due_at(&self, step: usize) -> bool {
         match self.last_probe_step {
             None => true,
-            Some(last) => self.config.probe_every > 0 && step >= last + self.config.probe_every,
+            Some(last) => {
+                self.config.probe_every > 0 && self.step >= last + self.config.probe_every
+            }
         }
     }
 
-    /// Called before each optimizer step: before the last step of a chunk after which a probe
-    /// will be due, keeps the current weights for the probe's update-to-weight ratios. Cloning
-    /// a model only counts references, and only that one step holds a second copy alive.
-    pub(super) fn keep_weights_before_step(&mut self, last_of_chunk: bool) {
-        self.before_step =
-            (last_of_chunk && self.probe_due_at(self.step + 1)).then(|| self.model.clone());
+    /// Called before the last step of a chunk, once `step` counts the chunk's steps: when a
+    /// probe will be due right after it, keeps the current weights for the probe's
+    /// update-to-weight ratios. Cloning a model only counts references, and only that one step
+    /// holds a second copy alive.
+    fn keep_weights_before_last_step(&mut self) {
+        self.before_step = self.probe_due().then(|| self.model.clone());
     }
 
     /// Per-layer statistics on the fixed probe batch, recorded in the history; `weights` says
@@ -367,6 +488,7 @@ impl Trainer {
         data: &Dataset,
         weights: ProbeWeights,
     ) -> Result<Probe, TrainError> {
+        self.sync_model().await?;
         let (x, y) = self.probe_batch.clone();
         // The restored best weights followed no step of their own.
         let before = self.before_step.take();
@@ -441,18 +563,41 @@ impl Trainer {
         // `fork`, not `to_device`: the weights must be leaves of a graph of their own, or the
         // second training step's backward finds the first one's tape consumed.
         self.model = model.fork(&self.device);
+        self.model_replaced();
+    }
+
+    fn model_replaced(&mut self) {
+        self.model_stale = false;
+        self.fused_reload = true;
         self.before_step = None;
     }
 
     pub(super) fn snapshot(&self) -> (DenseNet, ModuleOptimizer) {
+        debug_assert!(
+            !self.model_stale,
+            "snapshot of weights older than the fused step's"
+        );
         (self.model.snapshot(), self.optim.clone())
     }
 
     pub(super) fn restore(&mut self, snapshot: (DenseNet, ModuleOptimizer)) {
         (self.model, self.optim) = snapshot;
+        self.model_replaced();
     }
 
     pub(super) fn sweep_step(&mut self, data: &Dataset, indices: &[u32], lr: f64) -> Tensor<1> {
         self.step_on(data, indices, lr).0
     }
+}
+
+/// The records `indices` of the training split as the fused step takes them: preprocessed
+/// inputs, row after row, and their classes.
+fn host_batch(normalizer: &Normalizer, data: &Dataset, indices: &[u32]) -> (Vec<f32>, Vec<u32>) {
+    let mut inputs = Vec::new();
+    normalizer.extend(&data.train, indices, &mut inputs);
+    let labels = indices
+        .iter()
+        .map(|&i| data.train.label(i as usize) as u32)
+        .collect();
+    (inputs, labels)
 }

@@ -13,6 +13,7 @@ use crate::bench::{self, BenchConfig};
 use crate::data::{Dataset, Manifest, Preprocessing, SplitKind, SyntheticSpec};
 use crate::error::{ConfigError, TrainError};
 use crate::eval::Evaluation;
+use crate::fused::StepPath;
 use crate::lessons::{LessonOptions, LessonRunner};
 use crate::model::ModelConfig;
 use crate::train::{LrSweepConfig, TrainConfig, Trainer};
@@ -31,6 +32,8 @@ struct RunInfo {
     model: ModelConfig,
     parameters: usize,
     steps_per_epoch: usize,
+    /// Which implementation takes the run's steps (the page says so).
+    step: StepPath,
 }
 
 #[derive(Serialize)]
@@ -166,11 +169,7 @@ impl Session {
         future_to_promise(async move {
             let (work, generation) = take_work(&state)?;
             let (work, result) = task(work).await;
-            let mut s = state.borrow_mut();
-            if s.generation == generation {
-                (s.job, s.data) = (work.job, Some(work.data));
-            }
-            drop(s);
+            put_back(&state, work, generation);
             to_js(&result.map_err(train_error)?).map_err(JsValue::from)
         })
     }
@@ -191,6 +190,14 @@ impl Session {
         let (job, info) = make(data).map_err(train_error)?;
         s.job = Some(job);
         to_js(&info).map_err(JsValue::from)
+    }
+}
+
+/// Gives the job and the dataset back, unless a newer configuration replaced them meanwhile.
+fn put_back(state: &Rc<RefCell<State>>, work: Work, generation: u64) {
+    let mut s = state.borrow_mut();
+    if s.generation == generation {
+        (s.job, s.data) = (work.job, Some(work.data));
     }
 }
 
@@ -237,6 +244,7 @@ fn new_trainer(
         model: trainer.model_config.clone(),
         parameters: trainer.model_config.parameter_count(),
         steps_per_epoch: trainer.steps_per_epoch(data),
+        step: trainer.step_path().clone(),
     };
     Ok((trainer, info))
 }
@@ -404,20 +412,21 @@ impl Session {
         })
     }
 
-    /// The job's current weights (see `weights.rs`).
+    /// The job's current weights (see `weights.rs`); a run's fused step's are synced first.
     #[wasm_bindgen(js_name = exportWeights)]
     pub fn export_weights(&self) -> Promise {
         let state = self.state.clone();
         future_to_promise(async move {
-            let model = {
-                let s = state.try_borrow().map_err(|_| js_error("busy", BUSY))?;
-                let trainer = s.job.as_ref().and_then(Job::trainer);
-                trainer
-                    .ok_or_else(|| js_error("config", "no run configured"))?
-                    .model()
-                    .clone()
-            };
-            let bytes = weights::to_bytes(&model).await.map_err(train_error)?;
+            let (mut work, generation) = take_work(&state)?;
+            let result = async {
+                if let Some(trainer) = work.job.as_mut().and_then(Job::trainer_mut) {
+                    trainer.sync_model().await?;
+                }
+                weights::to_bytes(work.trainer()?.model()).await
+            }
+            .await;
+            put_back(&state, work, generation);
+            let bytes = result.map_err(train_error)?;
             Ok(Uint8Array::from(&bytes[..]).into())
         })
     }

@@ -87,6 +87,9 @@ pub struct RunOptions {
     /// Steps between loss readbacks (and progress lines).
     #[arg(long)]
     pub readback_every: Option<usize>,
+    /// Train with the generic autodiff step even where the fused wgpu one applies.
+    #[arg(long)]
+    pub generic_step: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -173,6 +176,7 @@ impl RunOptions {
             readback_every: o.readback_every.unwrap_or(defaults.readback_every),
             probe_every: o.probe_every.unwrap_or(defaults.probe_every),
             max_train_records: o.max_train_records.unwrap_or(0),
+            fused: !o.generic_step,
             ..defaults
         };
         let preprocessing = match o.preprocessing {

@@ -2,6 +2,10 @@ use clap::Args;
 use pollster::block_on;
 use selfnorm::backend::BackendKind;
 use selfnorm::bench::{self, BenchConfig};
+use selfnorm::fused::profile::phase_times;
+use selfnorm::train::TrainConfig;
+use selfnorm::variants::variant;
+use serde_json::json;
 
 use crate::error::CliError;
 use crate::output::Output;
@@ -20,21 +24,42 @@ pub struct BenchArgs {
     infer_passes: usize,
     #[arg(long, default_value = "cpu")]
     backend: BackendKind,
+    /// Train with the generic autodiff step even where the fused one applies (wgpu).
+    #[arg(long)]
+    generic_step: bool,
+    /// Instead of throughput, time each phase of the fused step (wgpu): forwards, loss,
+    /// backwards, update, over this many repetitions each.
+    #[arg(long)]
+    kernel_times: Option<usize>,
 }
 
 impl BenchArgs {
     pub fn exec(self) -> Result<(), CliError> {
         let device = self.backend.device().map_err(CliError::Usage)?;
         let mut out = Output::new(None)?;
-        for variant in &self.variants {
+        for variant_name in &self.variants {
             for &batch in &self.batches {
                 let config = BenchConfig {
-                    variant: variant.clone(),
+                    variant: variant_name.clone(),
                     batch,
                     warmup_steps: self.warmup,
                     steps: self.steps,
                     infer_passes: self.infer_passes,
+                    fused: !self.generic_step,
                 };
+                if let Some(reps) = self.kernel_times {
+                    let v = variant(variant_name)?;
+                    let train = TrainConfig {
+                        batch_size: batch,
+                        ..TrainConfig::default()
+                    };
+                    let times = block_on(phase_times(&v.model, &train, &device, reps))?;
+                    out.emit(
+                        "kernel-times",
+                        json!({ "variant": variant_name, "times": times }),
+                    );
+                    continue;
+                }
                 let data = bench::bench_data(&config);
                 let result = block_on(bench::run(&config, &data, &device, self.backend.name()))?;
                 out.emit("bench", serde_json::to_value(result).unwrap());

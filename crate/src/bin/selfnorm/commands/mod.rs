@@ -117,6 +117,7 @@ fn start(run: &RunOptions, out: &mut Output) -> Result<(Dataset, RunSetup, Train
             "train": setup.train,
             "preprocessing": setup.preprocessing,
             "parameters": trainer.model_config.parameter_count(),
+            "step": trainer.step_path(),
             "dataset": dataset_summary(&data),
         }),
     );

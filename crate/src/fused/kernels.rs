@@ -1,0 +1,563 @@
+//! The fused training step's kernels (CubeCL, compiled to WGSL on WebGPU and SPIR-V natively).
+//!
+//! A step is one `forward` per layer (matmul + bias + activation), one `softmax_cross_entropy`,
+//! one `backward` per hidden layer (the input gradient with the activation's derivative folded
+//! in), and one `update` for every parameter at once (its gradient and the optimizer's step).
+//! Buffers and their layout are described in [`super::plan`].
+
+use cubecl::prelude::*;
+
+/// Each invocation of the matmul kernels computes a BLOCK × BLOCK block of outputs in
+/// registers, reading its operands straight from storage: no workgroup memory and no barriers.
+/// Measured on CPU-emulated adapters (SwiftShader, lavapipe), where a barrier is a fiber switch
+/// per invocation group, 16 × 16 shared-memory tiles were 4× slower per multiply-add than this;
+/// on a GPU the caches serve these small operands.
+pub const BLOCK: usize = 4;
+/// Invocations per workgroup side (GROUP × GROUP) of the 2-D matmul kernels.
+pub const GROUP: u32 = 8;
+/// Invocations of the one-workgroup loss kernel.
+pub const LOSS_UNITS: u32 = 256;
+/// Invocations per workgroup of the batch-norm kernels (one per feature).
+pub const NORM_UNITS: u32 = 64;
+/// Invocations per workgroup of the update kernel.
+pub const UPDATE_UNITS: u32 = 64;
+
+/// Activation codes, shared with [`crate::model::Activation`] through [`super::plan::act_code`].
+pub const ELU: u32 = 0;
+pub const SELU: u32 = 1;
+pub const RELU: u32 = 2;
+pub const LEAKY_RELU: u32 = 3;
+pub const TANH: u32 = 4;
+pub const SIGMOID: u32 = 5;
+/// No activation: the input batch norm's output, and the gradient that reaches it.
+pub const IDENTITY: u32 = 6;
+
+/// Optimizer codes for [`update`].
+pub const NADAM: u32 = 0;
+pub const SGD: u32 = 1;
+pub const SGD_MOMENTUM: u32 = 2;
+pub const SGD_NESTEROV: u32 = 3;
+
+/// The same clamps as the generic path's activations (see `model::activation`): exp never
+/// leaves f32's range, tanh's input stays within ±20.
+const EXP_FLOOR: f32 = -80.0;
+const TANH_LIMIT: f32 = 20.0;
+const SELU_ALPHA: f32 = 1.673_263_2;
+const SELU_LAMBDA: f32 = 1.050_701;
+const LEAKY_SLOPE: f32 = 0.2;
+
+// The comptime branches each assign once; the initial value only gives the variable a type.
+#[allow(unused_assignments)]
+#[cube]
+fn activate(z: f32, #[comptime] act: u32) -> f32 {
+    let mut a = z;
+    if comptime![act == ELU] {
+        a = f32::max(z, 0.0) + (f32::exp(f32::clamp(z, EXP_FLOOR, 0.0)) - 1.0);
+    } else if comptime![act == SELU] {
+        a = SELU_LAMBDA * f32::max(z, 0.0)
+            + SELU_ALPHA * SELU_LAMBDA * (f32::exp(f32::clamp(z, EXP_FLOOR, 0.0)) - 1.0);
+    } else if comptime![act == RELU] {
+        a = f32::max(z, 0.0);
+    } else if comptime![act == LEAKY_RELU] {
+        a = select(z > 0.0, z, z * LEAKY_SLOPE);
+    } else if comptime![act == TANH] {
+        a = f32::tanh(f32::clamp(z, -TANH_LIMIT, TANH_LIMIT));
+    } else if comptime![act == IDENTITY] {
+        a = z;
+    } else {
+        a = 1.0 / (1.0 + f32::exp(-f32::clamp(z, -TANH_LIMIT * 4.0, TANH_LIMIT * 4.0)));
+    }
+    a
+}
+
+/// The activation's derivative at pre-activation `z` with output `a`, as the generic path's
+/// autodiff computes it (the left derivative at a kink, 0 where a clamp is active).
+#[allow(unused_assignments)]
+#[cube]
+fn derivative(z: f32, a: f32, #[comptime] act: u32) -> f32 {
+    let mut d = 1.0f32;
+    if comptime![act == ELU] {
+        d = select(z > 0.0, 1.0, select(z >= EXP_FLOOR, f32::exp(z), 0.0));
+    } else if comptime![act == SELU] {
+        d = select(
+            z > 0.0,
+            SELU_LAMBDA,
+            select(z >= EXP_FLOOR, SELU_ALPHA * SELU_LAMBDA * f32::exp(z), 0.0),
+        );
+    } else if comptime![act == RELU] {
+        d = select(z > 0.0, 1.0, 0.0);
+    } else if comptime![act == LEAKY_RELU] {
+        d = select(z > 0.0, 1.0, LEAKY_SLOPE);
+    } else if comptime![act == TANH] {
+        d = select(f32::abs(z) <= TANH_LIMIT, 1.0 - a * a, 0.0);
+    } else if comptime![act == IDENTITY] {
+        d = 1.0;
+    } else {
+        d = a * (1.0 - a);
+    }
+    d
+}
+
+/// One dense layer: `Z = A_in · W + b` for `rows` samples, and `A = act(Z)` for a hidden layer.
+/// Invocation (x, y) computes the block at columns `BLOCK·x…`, rows `BLOCK·y…`.
+#[cube(launch)]
+#[allow(clippy::too_many_arguments)]
+pub fn forward(
+    params: &[f32],
+    acts: &mut [f32],
+    rows: u32,
+    d_in: u32,
+    d_out: u32,
+    w_off: u32,
+    b_off: u32,
+    in_off: u32,
+    z_off: u32,
+    a_off: u32,
+    #[comptime] act: u32,
+    #[comptime] hidden: bool,
+) {
+    let (rows, d_in, d_out) = (rows as usize, d_in as usize, d_out as usize);
+    let r0 = (CUBE_POS_Y * GROUP + UNIT_POS_Y) as usize * BLOCK;
+    let c0 = (CUBE_POS_X * GROUP + UNIT_POS_X) as usize * BLOCK;
+    if r0 < rows && c0 < d_out {
+        // Rows and columns past the edge read the last valid one; their sums are not stored.
+        let mut a_at = Array::<usize>::new(BLOCK);
+        let mut w_at = Array::<usize>::new(BLOCK);
+        #[unroll]
+        for i in 0..BLOCK {
+            a_at[i] = in_off as usize + usize::min(r0 + i, rows - 1) * d_in;
+            w_at[i] = w_off as usize + usize::min(c0 + i, d_out - 1);
+        }
+        let mut acc = Array::<f32>::new(BLOCK * BLOCK);
+        let mut a = Array::<f32>::new(BLOCK);
+        let mut w = Array::<f32>::new(BLOCK);
+        for k in 0..d_in {
+            #[unroll]
+            for i in 0..BLOCK {
+                a[i] = acts[a_at[i] + k];
+                w[i] = params[w_at[i] + k * d_out];
+            }
+            #[unroll]
+            for i in 0..BLOCK {
+                #[unroll]
+                for j in 0..BLOCK {
+                    acc[i * BLOCK + j] += a[i] * w[j];
+                }
+            }
+        }
+        #[unroll]
+        for i in 0..BLOCK {
+            #[unroll]
+            for j in 0..BLOCK {
+                let (r, c) = (r0 + i, c0 + j);
+                if r < rows && c < d_out {
+                    let z = acc[i * BLOCK + j] + params[b_off as usize + c];
+                    acts[z_off as usize + r * d_out + c] = z;
+                    if comptime![hidden] {
+                        acts[a_off as usize + r * d_out + c] = activate(z, act);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The input gradient of dense layer l, with the previous layer's activation derivative folded
+/// in: `dZ_prev = act'(Z_prev) ⊙ (dZ · Wᵀ)`. Invocation (x, y) computes the block at units
+/// `BLOCK·x…`, rows `BLOCK·y…`.
+#[cube(launch)]
+#[allow(clippy::too_many_arguments)]
+pub fn backward(
+    params: &[f32],
+    acts: &[f32],
+    grads: &mut [f32],
+    rows: u32,
+    d_in: u32,
+    d_out: u32,
+    w_off: u32,
+    g_off: u32,
+    prev_z_off: u32,
+    prev_a_off: u32,
+    prev_g_off: u32,
+    #[comptime] act: u32,
+) {
+    let (rows, d_in, d_out) = (rows as usize, d_in as usize, d_out as usize);
+    let r0 = (CUBE_POS_Y * GROUP + UNIT_POS_Y) as usize * BLOCK;
+    let u0 = (CUBE_POS_X * GROUP + UNIT_POS_X) as usize * BLOCK;
+    if r0 < rows && u0 < d_in {
+        let mut g_at = Array::<usize>::new(BLOCK);
+        let mut w_at = Array::<usize>::new(BLOCK);
+        #[unroll]
+        for i in 0..BLOCK {
+            g_at[i] = g_off as usize + usize::min(r0 + i, rows - 1) * d_out;
+            w_at[i] = w_off as usize + usize::min(u0 + i, d_in - 1) * d_out;
+        }
+        let mut acc = Array::<f32>::new(BLOCK * BLOCK);
+        let mut g = Array::<f32>::new(BLOCK);
+        let mut w = Array::<f32>::new(BLOCK);
+        for j in 0..d_out {
+            #[unroll]
+            for i in 0..BLOCK {
+                g[i] = grads[g_at[i] + j];
+                w[i] = params[w_at[i] + j];
+            }
+            #[unroll]
+            for i in 0..BLOCK {
+                #[unroll]
+                for u in 0..BLOCK {
+                    acc[i * BLOCK + u] += g[i] * w[u];
+                }
+            }
+        }
+        #[unroll]
+        for i in 0..BLOCK {
+            #[unroll]
+            for u in 0..BLOCK {
+                let (r, unit) = (r0 + i, u0 + u);
+                if r < rows && unit < d_in {
+                    let at = r * d_in + unit;
+                    let z = acts[prev_z_off as usize + at];
+                    let a = acts[prev_a_off as usize + at];
+                    grads[prev_g_off as usize + at] = acc[i * BLOCK + u] * derivative(z, a, act);
+                }
+            }
+        }
+    }
+}
+
+/// Mean softmax cross-entropy of the logits against the labels, its gradient w.r.t. the logits
+/// (`(softmax − onehot) / rows`), and the number of right predictions, written to
+/// `out[2·slot]` and `out[2·slot + 1]`. One workgroup; each invocation takes rows
+/// `u, u + LOSS_UNITS, …`.
+#[cube(launch)]
+#[allow(clippy::too_many_arguments)]
+pub fn softmax_cross_entropy(
+    acts: &[f32],
+    labels: &[u32],
+    grads: &mut [f32],
+    out: &mut [f32],
+    rows: u32,
+    classes: u32,
+    z_off: u32,
+    g_off: u32,
+    slot: u32,
+) {
+    let (rows, classes) = (rows as usize, classes as usize);
+    let (z_off, g_off) = (z_off as usize, g_off as usize);
+    let units = LOSS_UNITS as usize;
+    let u = UNIT_POS_X as usize;
+    let mut loss_part = Shared::new_slice(LOSS_UNITS as usize);
+    let mut right_part = Shared::new_slice(LOSS_UNITS as usize);
+    let mut loss = 0.0f32;
+    let mut right = 0.0f32;
+    let scale = 1.0 / f32::cast_from(rows);
+    let mut r = u;
+    while r < rows {
+        let base = z_off + r * classes;
+        let label = labels[r] as usize;
+        let mut max = acts[base];
+        let mut arg = 0usize;
+        for c in 1..classes {
+            let z = acts[base + c];
+            if z > max {
+                max = z;
+                arg = c;
+            }
+        }
+        let mut total = 0.0f32;
+        for c in 0..classes {
+            total += f32::exp(acts[base + c] - max);
+        }
+        loss += f32::ln(total) + max - acts[base + label];
+        if arg == label {
+            right += 1.0;
+        }
+        for c in 0..classes {
+            let p = f32::exp(acts[base + c] - max) / total;
+            let hit = select(c == label, 1.0f32, 0.0f32);
+            grads[g_off + r * classes + c] = (p - hit) * scale;
+        }
+        r += units;
+    }
+    loss_part[u] = loss;
+    right_part[u] = right;
+    sync_cube();
+    if u == 0 {
+        let mut loss_sum = 0.0f32;
+        let mut right_sum = 0.0f32;
+        for i in 0..units {
+            loss_sum += loss_part[i];
+            right_sum += right_part[i];
+        }
+        out[2 * slot as usize] = loss_sum * scale;
+        out[2 * slot as usize + 1] = right_sum;
+    }
+}
+
+/// Entries per layer in the layout table that [`update`] reads: `first_item, w_off, b_off,
+/// d_in, d_out, in_off, g_off` (see [`super::plan::Plan::table`]).
+pub const LAYOUT_STRIDE: u32 = 7;
+
+/// Every parameter in one dispatch. The work items of a dense layer are its kernel's BLOCK ×
+/// BLOCK blocks, then its bias in runs of BLOCK, and after every dense layer's, one item per
+/// batch-norm parameter; an invocation computes its item's gradients over the
+/// batch (`Σ_b A_in[b, i]·dZ[b, j]` for a kernel entry, `Σ_b dZ[b, j]` for a bias) and applies
+/// the optimizer's update to them and to their state. Nadam's scalars: β₁, 1 − β₁, β₂, 1 − β₂,
+/// the moment and gradient coefficients and ε (see [`crate::optim::Nadam`]); SGD's: minus the
+/// learning rate, and the momentum.
+#[cube(launch)]
+#[allow(clippy::too_many_arguments)]
+pub fn update(
+    params: &mut [f32],
+    state: &mut [f32],
+    acts: &[f32],
+    grads: &[f32],
+    layout: &[u32],
+    scalars: &[f32],
+    norm_grads: &[f32],
+    layers: u32,
+    rows: u32,
+    total: u32,
+    norm_off: u32,
+    #[comptime] optimizer: u32,
+) {
+    let stride = LAYOUT_STRIDE as usize;
+    let q = (CUBE_POS_Y * CUBE_COUNT_X + CUBE_POS_X) as usize * UPDATE_UNITS as usize
+        + UNIT_POS_X as usize;
+    let layers = layers as usize;
+    let last_item = layout[layers * stride] as usize;
+    let total = total as usize;
+    if q >= last_item {
+        // Batch norm's γ and β, whose gradients `norm_backward` computed: they follow the
+        // dense layers' parameters, in the same order as their gradients.
+        let p = norm_off as usize + q - last_item;
+        if p < total {
+            apply(
+                params,
+                state,
+                scalars,
+                p,
+                total,
+                norm_grads[p - norm_off as usize],
+                optimizer,
+            );
+        }
+    } else {
+        let mut l = 0usize;
+        while l + 1 < layers && layout[(l + 1) * stride] as usize <= q {
+            l += 1;
+        }
+        let e = l * stride;
+        let local = q - layout[e] as usize;
+        let d_in = layout[e + 3] as usize;
+        let d_out = layout[e + 4] as usize;
+        let col_blocks = d_out.div_ceil(BLOCK);
+        let weight_items = d_in.div_ceil(BLOCK) * col_blocks;
+        let g_off = layout[e + 6] as usize;
+        let rows = rows as usize;
+        if local < weight_items {
+            let i0 = (local / col_blocks) * BLOCK;
+            let j0 = (local % col_blocks) * BLOCK;
+            let in_off = layout[e + 5] as usize;
+            let mut acc = Array::<f32>::new(BLOCK * BLOCK);
+            let mut a = Array::<f32>::new(BLOCK);
+            let mut g = Array::<f32>::new(BLOCK);
+            for b in 0..rows {
+                #[unroll]
+                for i in 0..BLOCK {
+                    a[i] = acts[in_off + b * d_in + usize::min(i0 + i, d_in - 1)];
+                    g[i] = grads[g_off + b * d_out + usize::min(j0 + i, d_out - 1)];
+                }
+                #[unroll]
+                for i in 0..BLOCK {
+                    #[unroll]
+                    for j in 0..BLOCK {
+                        acc[i * BLOCK + j] += a[i] * g[j];
+                    }
+                }
+            }
+            let w_off = layout[e + 1] as usize;
+            #[unroll]
+            for i in 0..BLOCK {
+                #[unroll]
+                for j in 0..BLOCK {
+                    if i0 + i < d_in && j0 + j < d_out {
+                        let p = w_off + (i0 + i) * d_out + j0 + j;
+                        apply(
+                            params,
+                            state,
+                            scalars,
+                            p,
+                            total as usize,
+                            acc[i * BLOCK + j],
+                            optimizer,
+                        );
+                    }
+                }
+            }
+        } else {
+            let j0 = (local - weight_items) * BLOCK;
+            let mut acc = Array::<f32>::new(BLOCK);
+            for b in 0..rows {
+                #[unroll]
+                for j in 0..BLOCK {
+                    acc[j] += grads[g_off + b * d_out + usize::min(j0 + j, d_out - 1)];
+                }
+            }
+            let b_off = layout[e + 2] as usize;
+            #[unroll]
+            for j in 0..BLOCK {
+                if j0 + j < d_out {
+                    apply(
+                        params,
+                        state,
+                        scalars,
+                        b_off + j0 + j,
+                        total as usize,
+                        acc[j],
+                        optimizer,
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The optimizer's update of parameter `p` with gradient `g` (see [`update`]).
+#[cube]
+fn apply(
+    params: &mut [f32],
+    state: &mut [f32],
+    scalars: &[f32],
+    p: usize,
+    total: usize,
+    g: f32,
+    #[comptime] optimizer: u32,
+) {
+    let w = params[p];
+    if comptime![optimizer == NADAM] {
+        let m = scalars[0] * state[p] + scalars[1] * g;
+        let v = scalars[2] * state[total + p] + scalars[3] * (g * g);
+        state[p] = m;
+        state[total + p] = v;
+        params[p] = w - (scalars[4] * m + scalars[5] * g) / (f32::sqrt(v) + scalars[6]);
+    } else if comptime![optimizer == SGD] {
+        params[p] = w + g * scalars[0];
+    } else {
+        let step = g * scalars[0];
+        let velocity = state[p] * scalars[1] + step;
+        state[p] = velocity;
+        if comptime![optimizer == SGD_NESTEROV] {
+            params[p] = w + (velocity * scalars[1] + step);
+        } else {
+            params[p] = w + velocity;
+        }
+    }
+}
+
+/// Batch norm in training mode, one invocation per feature (column): the batch's mean and
+/// biased variance of `input`, `x̂ = (x − mean)/√(var + ε)` into `xhat`, `y = γ·x̂ + β` into
+/// `y` (which may be `input`'s own region: a column is read whole before it is written), and
+/// `act(y)` into `a` when `with_activation`; `1/√(var + ε)` into `stats` for the backward pass, and the
+/// running averages moved by `momentum` (the new batch's weight, as the generic path's).
+#[cube(launch)]
+#[allow(clippy::too_many_arguments)]
+pub fn norm_forward(
+    params: &[f32],
+    running: &mut [f32],
+    acts: &mut [f32],
+    stats: &mut [f32],
+    rows: u32,
+    features: u32,
+    gamma_off: u32,
+    run_off: u32,
+    in_off: u32,
+    xhat_off: u32,
+    y_off: u32,
+    a_off: u32,
+    stats_off: u32,
+    momentum: f32,
+    epsilon: f32,
+    #[comptime] act: u32,
+    #[comptime] with_activation: bool,
+) {
+    let f = (CUBE_POS_X * NORM_UNITS + UNIT_POS_X) as usize;
+    let (rows, features) = (rows as usize, features as usize);
+    if f < features {
+        let (in_off, xhat_off, y_off) = (in_off as usize, xhat_off as usize, y_off as usize);
+        let mut sum = 0.0f32;
+        for b in 0..rows {
+            sum += acts[in_off + b * features + f];
+        }
+        let mean = sum / f32::cast_from(rows);
+        let mut squares = 0.0f32;
+        for b in 0..rows {
+            let d = acts[in_off + b * features + f] - mean;
+            squares += d * d;
+        }
+        let var = squares / f32::cast_from(rows);
+        let inv = 1.0 / f32::sqrt(var + epsilon);
+        let gamma = params[gamma_off as usize + f];
+        let beta = params[gamma_off as usize + features + f];
+        for b in 0..rows {
+            let at = b * features + f;
+            let xhat = (acts[in_off + at] - mean) * inv;
+            let y = gamma * xhat + beta;
+            acts[xhat_off + at] = xhat;
+            acts[y_off + at] = y;
+            if comptime![with_activation] {
+                acts[a_off as usize + at] = activate(y, act);
+            }
+        }
+        stats[stats_off as usize + f] = inv;
+        let (rm, rv) = (run_off as usize + f, run_off as usize + features + f);
+        running[rm] = running[rm] * (1.0 - momentum) + mean * momentum;
+        running[rv] = running[rv] * (1.0 - momentum) + var * momentum;
+    }
+}
+
+/// Batch norm's backward pass, one invocation per feature: from `dY` (in `grads` at `g_off`),
+/// γ's and β's gradients `Σ dY·x̂` and `Σ dY` into `norm_grads`, and, when `input_grad`, the
+/// input's gradient `γ/(√(var + ε)·n)·(n·dY − Σ dY − x̂·Σ dY·x̂)` over `dY` in place.
+#[cube(launch)]
+#[allow(clippy::too_many_arguments)]
+pub fn norm_backward(
+    params: &[f32],
+    acts: &[f32],
+    stats: &[f32],
+    grads: &mut [f32],
+    norm_grads: &mut [f32],
+    rows: u32,
+    features: u32,
+    gamma_off: u32,
+    xhat_off: u32,
+    g_off: u32,
+    stats_off: u32,
+    grad_off: u32,
+    #[comptime] input_grad: bool,
+) {
+    let f = (CUBE_POS_X * NORM_UNITS + UNIT_POS_X) as usize;
+    let (rows, features) = (rows as usize, features as usize);
+    if f < features {
+        let (xhat_off, g_off) = (xhat_off as usize, g_off as usize);
+        let mut sum_dy = 0.0f32;
+        let mut sum_dy_xhat = 0.0f32;
+        for b in 0..rows {
+            let at = b * features + f;
+            let dy = grads[g_off + at];
+            sum_dy += dy;
+            sum_dy_xhat += dy * acts[xhat_off + at];
+        }
+        norm_grads[grad_off as usize + f] = sum_dy_xhat;
+        norm_grads[grad_off as usize + features + f] = sum_dy;
+        if comptime![input_grad] {
+            let n = f32::cast_from(rows);
+            let scale = params[gamma_off as usize + f] * stats[stats_off as usize + f] / n;
+            for b in 0..rows {
+                let at = b * features + f;
+                let dy = grads[g_off + at];
+                grads[g_off + at] = scale * (n * dy - sum_dy - acts[xhat_off + at] * sum_dy_xhat);
+            }
+        }
+    }
+}
