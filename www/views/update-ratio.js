@@ -54,8 +54,13 @@ export function createUpdateRatio(container) {
     key = k;
     setText(runName, run ? run.name : '');
     if (!probes.length) {
-      charts.depth.update(null);
-      charts.time.update(null);
+      const none = (run?.history.probes.length ?? 0) > 1
+        ? 'This run\'s probes carry no update ratios: it was recorded before they existed, or trained on the fused WebGPU step, which does not measure them yet.'
+        : empty;
+      for (const chart of Object.values(charts)) {
+        chart.setEmptyText(none);
+        chart.update(null);
+      }
       return;
     }
     const latest = probes[probes.length - 1];
