@@ -11,6 +11,7 @@ import { createRuns } from './app/runs.js';
 import { createLibrary } from './app/library.js';
 import { createBackend } from './app/backend.js';
 import { createArchive } from './app/archive.js';
+import { createPreview as createPreviewRequests } from './app/preview.js';
 import { installTestHook } from './app/test-hook.js';
 import { createLessons as createLessonRunner } from './lessons.js';
 import { createBackendBanner } from './views/backend-banner.js';
@@ -20,6 +21,9 @@ import { createActionBar } from './views/action-bar.js';
 import { createLrFinder } from './views/lr-finder.js';
 import { createCurves } from './views/curves.js';
 import { createLayerStats } from './views/layer-stats.js';
+import { createPreview } from './views/preview.js';
+import { createUpdateRatio } from './views/update-ratio.js';
+import { createHistograms } from './views/histograms.js';
 import { createProgress } from './views/progress.js';
 import { createResults } from './views/results.js';
 import { createRunsTable } from './views/runs-table.js';
@@ -52,6 +56,7 @@ const library = createLibrary(ctx);
 const feed = createDatasetFeed(ctx);
 const backend = createBackend(ctx, { runs, lessons, feed });
 const archive = createArchive(ctx, feed);
+const preview = createPreviewRequests(ctx);
 
 route.event = ({ runId, job, event }) => {
   if (job === 'sweep') runs.onSweepEvent(event);
@@ -89,6 +94,7 @@ const app = {
     persistence.keepLessonWeights = keep;
   },
   restartWorker: (name) => backend.restart(name),
+  requestPreview: (config) => preview.request(config),
   dismissError: (id) => notices.dismiss(id),
   invalidate,
 };
@@ -105,7 +111,10 @@ renderer.add(
   createProgress($('progress'), app),
   createLrFinder($('lr-finder'), app),
   createCurves($('curves'), app),
+  createPreview($('preview'), app),
   createLayerStats($('layer-stats'), app),
+  createUpdateRatio($('update-ratio'), app),
+  createHistograms($('histograms'), app),
   createResults($('results'), app),
   createRunsTable($('runs-table'), app),
   createStorage($('storage'), app),

@@ -57,6 +57,14 @@ export const Request = Object.freeze({
   IMPORT_WEIGHTS: 'import-weights',
   /** {options} → [{name, question, caption, runs: [{label, model, train, preprocessing}]}]. The chapter's lessons. */
   LESSONS: 'lessons',
+  /**
+   * {run: {model, train, preprocessing}} → {preview: {model, samples, real, gaussian}} (per-layer
+   * statistics of the untrained model, crate/src/preview.rs), {error, kind} when it cannot be
+   * computed (no dataset yet, invalid settings), or {superseded: true} when a newer PREVIEW came
+   * before it was computed: only the latest is. While a job is driven it is computed between two
+   * of its steps, so the job keeps going.
+   */
+  PREVIEW: 'preview',
 });
 
 /** The `type` of worker → page messages. */

@@ -6,6 +6,8 @@
 // the file reaches the page or the browser's storage. A bad file is rejected with a message that
 // names the file and the field.
 import { checkWeights } from './weights-file.js';
+import { toBase64, fromBase64 } from './base64.js';
+import { unpackHistograms } from './histograms.js';
 
 export const RUN_FILE_FORMAT = 'selfnorm-run';
 const RUN_FILE_VERSION = 1;
@@ -116,10 +118,26 @@ const epochRecord = obj({
 const stepLoss = obj({ step: int(), epoch: int(), loss: num({ nullable: true }) });
 const STAT_FIELDS = ['pre_mean', 'pre_std', 'act_mean', 'act_std', 'saturated', 'dead', 'grad_norm', 'unit_spread'];
 
+const MAX_BINS = 1024;
+
+/** Packed histograms (histograms.js): the base64 must hold exactly layers × bins u16 counts. */
+function histograms(layers) {
+  const fields = obj({ lo: num(), hi: num(), bins: int(1, MAX_BINS), scale: int(1), counts: str({ max: MAX_LAYERS * MAX_BINS * 4 }) });
+  return (v, path, fail) => {
+    const h = fields(v, path, fail);
+    if (h.hi <= h.lo) fail(`${path}.hi`, `must be above lo (got ${h.lo} and ${h.hi})`);
+    if (!unpackHistograms(h, layers)) fail(`${path}.counts`, `must be the base64 of ${layers} × ${h.bins} 16-bit counts`);
+    return h;
+  };
+}
+
 function probe(v, path, fail) {
   const layers = Array.isArray(v?.stats?.pre_mean) ? v.stats.pre_mean.length : 0;
   const column = arr(num({ nullable: true }), MAX_LAYERS, { length: layers });
-  return obj({ step: int(), epoch: num({ min: 0 }), stats: obj(Object.fromEntries(STAT_FIELDS.map((f) => [f, column]))) })(v, path, fail);
+  const maybeColumn = (x, at) => (x === null ? null : column(x, at, fail));
+  const stats = obj({ ...Object.fromEntries(STAT_FIELDS.map((f) => [f, column])), update_ratio: maybeColumn, histograms: histograms(layers) },
+    { optional: { update_ratio: null, histograms: undefined } });
+  return obj({ step: int(), epoch: num({ min: 0 }), stats })(v, path, fail);
 }
 
 const STOP_KINDS = ['early-stopping', 'max-epochs', 'stopped', 'diverged', 'failed'];
@@ -181,19 +199,10 @@ const weightsEntry = obj({ encoding: str({ oneOf: ['base64'] }), format: str({ o
 
 // ---- reading and writing -----------------------------------------------------------------------
 
-function toBase64(buffer) {
-  const bytes = new Uint8Array(buffer);
-  let text = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(text);
-}
-
-/** Strict base64 (standard alphabet, padded): `atob` alone accepts whitespace and missing padding. */
-function fromBase64(text, fail) {
-  if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) fail('weights.bytes', `is not valid base64 (${text.length} characters; cut short or damaged?)`);
-  const raw = atob(text);
-  const bytes = new Uint8Array(raw.length);
-  for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+/** Strict base64 of the weights, or a RunFileError. */
+function weightBytes(text, fail) {
+  const bytes = fromBase64(text);
+  if (!bytes) fail('weights.bytes', `is not valid base64 (${text.length} characters; cut short or damaged?)`);
   return bytes.buffer;
 }
 
@@ -247,7 +256,7 @@ export function parseRunFile(text, fileName, newId) {
   if (file.version !== RUN_FILE_VERSION) fail(null, `has run file version ${JSON.stringify(file.version)}; this page reads version ${RUN_FILE_VERSION}.`);
   const checked = run(file.run, 'run', fail);
   const entry = weightsEntry(file.weights ?? null, 'weights', fail);
-  const weights = entry ? fromBase64(entry.bytes, fail) : null;
+  const weights = entry ? weightBytes(entry.bytes, fail) : null;
   if (weights) {
     const problem = checkWeights(weights, entry.format);
     if (problem) fail('weights', problem);

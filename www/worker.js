@@ -14,6 +14,8 @@ let driving = false;
 let sampling = false;
 const control = { pause: false, stop: false, stepEpoch: false };
 const pendingShards = [];
+/** The latest PREVIEW request not yet computed (a newer one supersedes it). */
+let pendingPreview = null;
 const queue = [];
 let handling = false;
 /** The request being handled: a trap inside it is reported as its error. */
@@ -74,6 +76,26 @@ function flushShards() {
   if (status) post(Message.DATA_STATUS, { status });
 }
 
+/** Keeps `message` as the preview to compute next; the one it replaces is answered as superseded. */
+function holdPreview(message) {
+  if (pendingPreview) post(Message.ANSWER, { id: pendingPreview.id, value: { superseded: true } });
+  pendingPreview = message;
+}
+
+/** Computes the held preview, if any, and answers it; its failure is its answer, not the job's. */
+async function flushPreview() {
+  const message = pendingPreview;
+  if (!message) return;
+  pendingPreview = null;
+  try {
+    post(Message.ANSWER, { id: message.id, value: { preview: await session.preview(message.run) } });
+  } catch (error) {
+    const failure = describe(error);
+    if (failure.fatal) post(Message.ERROR, { id: message.id, runId: null, ...failure });
+    else post(Message.ANSWER, { id: message.id, value: { error: failure.message, kind: failure.kind } });
+  }
+}
+
 /** After an epoch that improved on the best, a WebGPU run sends its weights, so a lost device keeps them. */
 async function sendBestWeights(runId, summary) {
   if (gpu.backend !== 'webgpu' || summary.best_epoch !== summary.record.epoch) return;
@@ -99,6 +121,7 @@ async function drive() {
   try {
     for (;;) {
       flushShards();
+      await flushPreview();
       if (control.stop) {
         control.stop = false;
         control.pause = false;
@@ -228,7 +251,17 @@ const handlers = {
   [Request.LESSONS]({ options }) {
     return lessons(options ?? {});
   },
+  async [Request.PREVIEW](message) {
+    // Only the latest counts: a newer one waiting in the queue supersedes this one.
+    if (queue.some((m) => m.type === Request.PREVIEW)) return { superseded: true };
+    holdPreview(message);
+    await flushPreview();
+    return NO_ANSWER;
+  },
 };
+
+/** A handler's result when it has answered its request itself. */
+const NO_ANSWER = Symbol('answered');
 
 /** Requests that act at once, between two steps of the job being driven. */
 const immediate = new Set([Request.PAUSE, Request.STOP, Request.SHARD]);
@@ -238,6 +271,7 @@ async function handle(message) {
   try {
     if (!session && message.type !== Request.INIT) throw new WorkerFailure('the worker is not initialized yet', 'config', false);
     const result = await handlers[message.type](message);
+    if (result === NO_ANSWER) return;
     const { value, transfer } = result && 'transfer' in result ? result : { value: result, transfer: [] };
     post(Message.ANSWER, { id: message.id, value }, transfer);
   } catch (error) {
@@ -248,7 +282,11 @@ async function handle(message) {
 async function drain() {
   if (handling) return;
   handling = true;
-  while (queue.length) await handle(queue.shift());
+  while (queue.length || pendingPreview) {
+    // A preview held while a job was driven is computed once the job has paused or ended.
+    if (pendingPreview) await flushPreview();
+    else await handle(queue.shift());
+  }
   handling = false;
 }
 
@@ -274,6 +312,11 @@ gpu.onLost = () => {
 self.onmessage = ({ data }) => {
   if (!(data?.type in handlers)) {
     post(Message.ERROR, { id: data?.id ?? null, kind: 'config', fatal: false, message: `unknown request '${data?.type}'` });
+    return;
+  }
+  // While a job is driven, a preview waits for the next step (the latest one only).
+  if (driving && data.type === Request.PREVIEW) {
+    holdPreview(data);
     return;
   }
   // While a job is driven (or MC Dropout samples), control requests act at once; shards wait

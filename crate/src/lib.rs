@@ -15,6 +15,7 @@ pub mod fused;
 pub mod lessons;
 pub mod model;
 pub mod optim;
+pub mod preview;
 pub mod readback;
 pub mod rng;
 pub mod sparsity;

@@ -132,8 +132,12 @@ async fn layer_statistics_come_back_in_shape_and_selu_starts_normalized() {
     let net = DenseNet::new(&config, 1, &device).unwrap();
     let x = Tensor::<2>::random([256, 64], Distribution::Normal(0.0, 1.0), &device);
     let y = Tensor::<1, Int>::zeros([256], &device);
-    let stats = selfnorm::stats::probe(&net, x, y).await.unwrap();
+    let stats = selfnorm::stats::probe(&net, x, y, None).await.unwrap();
     assert_eq!(stats.layers(), 8);
+    assert_eq!(stats.update_ratio, None);
+    for counts in &stats.histograms.counts {
+        assert_eq!(counts.iter().sum::<u32>(), 256 * 64, "one count per value");
+    }
     assert_eq!(stats.grad_norm.len(), 8);
     for (mean, std) in stats.act_mean.iter().zip(&stats.act_std) {
         assert!(
@@ -142,6 +146,46 @@ async fn layer_statistics_come_back_in_shape_and_selu_starts_normalized() {
         );
     }
     assert!(stats.grad_norm.iter().all(|g| g.is_finite() && *g > 0.0));
+}
+
+/// The preview (two probes, one readback) on WebGPU equals the CPU backend's: same weights and
+/// inputs, so the same statistics up to float rounding, and the same histograms up to a value
+/// or two that rounding moves across a bin edge.
+#[wasm_bindgen_test]
+async fn the_preview_on_webgpu_equals_the_cpu_backend() {
+    let data = tiny_data();
+    let model = ModelConfig {
+        depth: 6,
+        width: 32,
+        activation: Activation::Tanh,
+        ..ModelConfig::default()
+    };
+    let train = TrainConfig::default();
+    let run = |device: Device| {
+        let (data, model, train) = (&data, &model, &train);
+        async move {
+            selfnorm::preview::preview(data, model, train, Preprocessing::Standardize, &device)
+                .await
+                .unwrap()
+        }
+    };
+    let gpu = run(webgpu().await).await;
+    let cpu = run(Device::flex()).await;
+    assert_eq!(gpu.samples, 64);
+    for (g, c) in [(&gpu.real, &cpu.real), (&gpu.gaussian, &cpu.gaussian)] {
+        for (column_g, column_c) in [(&g.act_std, &c.act_std), (&g.grad_norm, &c.grad_norm)] {
+            for (a, b) in column_g.iter().zip(column_c) {
+                assert!((a - b).abs() <= 1e-3 * b.abs().max(1e-6), "{a} vs {b}");
+            }
+        }
+        for (hg, hc) in g.histograms.counts.iter().zip(&c.histograms.counts) {
+            assert_eq!(hg.iter().sum::<u32>(), 64 * 32);
+            assert!(
+                hg.iter().zip(hc).all(|(a, b)| a.abs_diff(*b) <= 2),
+                "{hg:?} vs {hc:?}"
+            );
+        }
+    }
 }
 
 #[wasm_bindgen_test]

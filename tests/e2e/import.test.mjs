@@ -45,6 +45,7 @@ const MALFORMED = [
   ['null-loss-field.json', { file: (f) => { f.run.history.epochs[0].val_accuracy = null; } }, /run\.history\.epochs\[0\]\.val_accuracy must be a finite number \(got null\)/],
   ['out-of-range.json', { file: (f) => { f.run.history.epochs[0].val_accuracy = 7; } }, /val_accuracy must be in \[0, 1\] \(got 7\)/],
   ['probe-shape.json', { file: (f) => { f.run.history.probes[0].stats.dead.push(0.5); } }, /run\.history\.probes\[0\]\.stats\.dead must have \d+ elements/],
+  ['histogram-counts.json', { file: (f) => { const h = f.run.history.probes[0].stats.histograms; h.counts = h.counts.slice(0, -8); } }, /run\.history\.probes\[0\]\.stats\.histograms\.counts must be the base64 of 4 × 32 16-bit counts/],
   ['probe-element.json', { file: (f) => { f.run.history.probes[0].stats.grad_norm[0] = 'large'; } }, /stats\.grad_norm\[0\] must be a finite number or null/],
   ['huge-array.json', { file: (f) => { f.run.history.steps = new Array(2_000_001).fill(0); } }, /run\.history\.steps has 2000001 elements, more than/],
   ['long-name.json', { file: (f) => { f.run.name = 'x'.repeat(5000); } }, /run\.name must be 1–200 characters long \(got 5000\)/],
@@ -114,6 +115,20 @@ test('each malformed run file is refused with its file and field named, and noth
   await site.page.reload();
   const after = await waitForReady(site.page);
   assert.deepEqual(after.runs.map((r) => r.id), before.runs.map((r) => r.id));
+});
+
+test('a file recorded before histograms and update ratios existed still imports', async () => {
+  const before = await state(site.page);
+  const file = JSON.parse(exported);
+  assert.ok(file.run.history.probes.every((p) => typeof p.stats.histograms.counts === 'string'), 'histograms travel packed');
+  for (const probe of file.run.history.probes) {
+    delete probe.stats.histograms;
+    delete probe.stats.update_ratio;
+  }
+  await site.page.setInputFiles('#import-file', { name: 'older.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(file)) });
+  const s = await waitForState(site.page, (st, n) => st.runs.length === n + 1, { arg: before.runs.length, what: 'the older file to import' });
+  assert.equal(s.runs.at(-1).probes, file.run.history.probes.length);
+  assert.equal(s.errors.filter((e) => e.message.includes('older.json')).length, 0);
 });
 
 test('the good file still imports, keeps its history, and its weights load into the worker', async () => {

@@ -29,6 +29,8 @@ export function createState(params) {
     // The dataset being made in the page from the official archive the user picked, if any.
     conversion: null,
     interruptedOnLoad: 0,
+    // The signal-propagation preview of the form's settings: the latest answer and the one before.
+    preview: { current: null, previous: null, pending: false, error: null, requested: null, updates: 0 },
   };
 }
 

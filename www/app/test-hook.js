@@ -1,4 +1,5 @@
 // `window.selfnorm.state`: a summary of the page's state for the end-to-end tests, read-only.
+import { unpackHistograms } from '../histograms.js';
 
 function runSummary(run) {
   return run && {
@@ -19,6 +20,28 @@ function runSummary(run) {
     validHereLoss: run.results?.validHere?.loss ?? null,
     testAccuracy: run.results?.test?.accuracy ?? null,
   };
+}
+
+/** The preview on view: its settings and the columns the charts draw. */
+function previewSummary(preview) {
+  const pick = (s) => ({ act_mean: s.act_mean, act_std: s.act_std, grad_norm: s.grad_norm });
+  const current = preview.current;
+  return {
+    updates: preview.updates,
+    pending: preview.pending,
+    error: preview.error,
+    hasPrevious: Boolean(preview.previous),
+    seconds: current?.seconds ?? null,
+    model: current?.result.model ?? null,
+    real: current ? pick(current.result.real) : null,
+    gaussian: current ? pick(current.result.gaussian) : null,
+  };
+}
+
+/** What the histogram images of `run` are drawn from: the last probe's counts, per layer. */
+function lastHistograms(run) {
+  const probe = run?.history.probes.at(-1);
+  return probe ? unpackHistograms(probe.stats.histograms, probe.stats.pre_mean.length) : null;
 }
 
 function dataSummary(data) {
@@ -70,6 +93,9 @@ export function installTestHook(state) {
       interruptedOnLoad: state.interruptedOnLoad,
       conversion: state.conversion && { ...state.conversion },
       lessons: lessonsSummary(state.lessons),
+      preview: previewSummary(state.preview),
+      histograms: lastHistograms(current),
+      updateRatios: current?.history.probes.map((p) => p.stats.update_ratio ?? null) ?? [],
     });
   };
   window.selfnorm = Object.freeze({ get state() { return snapshot(); } });

@@ -11,14 +11,15 @@ const HEATMAP_METRICS = {
   pre_std: 'pre-activation std',
 };
 
-function panel(title, caption, { wide = false, third = false } = {}) {
+/** A titled chart box with its caption, for the grids of per-layer plots. */
+export function panel(title, caption, { wide = false, third = false } = {}) {
   const box = h('div', { class: 'chart' });
   const el = h('figure', { class: `stat-panel${wide ? ' stat-wide' : ''}${third ? ' stat-third' : ''}` }, h('h3', {}, title), box, h('figcaption', { class: 'caption' }, caption));
   return { el, box };
 }
 
-const layerAxis = () => axis({ label: 'hidden layer (1 = input side)', size: 30, labelSize: 22, incrs: WHOLE_STEPS, values: (u, splits) => splits.map((v) => (Number.isInteger(v) ? v : '')) });
-const fmt3 = (u, v) => (v == null ? '—' : fmtNumber(v, 3));
+export const layerAxis = () => axis({ label: 'hidden layer (1 = input side)', size: 30, labelSize: 22, incrs: WHOLE_STEPS, values: (u, splits) => splits.map((v) => (Number.isInteger(v) ? v : '')) });
+export const fmt3 = (u, v) => (v == null ? '—' : fmtNumber(v, 3));
 const fmtPct = (u, v) => (v == null ? '—' : fmtPercent(v));
 
 // Verdict thresholds, stated in the verdict text: the activation std of the last hidden layer

@@ -72,6 +72,9 @@ pub struct Trainer {
     history: History,
     probe_batch: (Tensor<2>, Tensor<1, Int>),
     last_probe_step: Option<usize>,
+    /// The weights before the last step, kept when a probe is due right after it (see
+    /// [`Trainer::keep_weights_before_last_step`]).
+    before_step: Option<DenseNet>,
     epoch: usize,
     order: Vec<u32>,
     cursor: usize,
@@ -92,6 +95,15 @@ pub struct Trainer {
     fused_reload: bool,
 }
 
+/// `model` with the input size and class count of `data`'s manifest.
+pub(crate) fn fitted_to(data: &Dataset, model: &ModelConfig) -> ModelConfig {
+    ModelConfig {
+        input_dim: data.manifest.feature_dim(),
+        classes: data.manifest.classes.len(),
+        ..model.clone()
+    }
+}
+
 impl Trainer {
     /// A fresh run on `device` (autodiff is added here), with the model's input size and class
     /// count taken from `data`'s manifest.
@@ -103,11 +115,7 @@ impl Trainer {
         device: &Device,
     ) -> Result<Self, TrainError> {
         config.validate()?;
-        let model_config = ModelConfig {
-            input_dim: data.manifest.feature_dim(),
-            classes: data.manifest.classes.len(),
-            ..model_config.clone()
-        };
+        let model_config = fitted_to(data, model_config);
         if data.valid.is_empty() || data.train.is_empty() {
             return Err(ConfigError(
                 "training needs at least one train and one validation record".into(),
@@ -139,6 +147,7 @@ impl Trainer {
             history: History::default(),
             probe_batch,
             last_probe_step: None,
+            before_step: None,
             epoch: 0,
             order: Vec::new(),
             cursor: 0,
@@ -267,7 +276,12 @@ impl Trainer {
         let mut losses = Vec::new();
         let mut sizes = Vec::new();
         let mut correct_sum = Tensor::<1>::zeros([1], &self.device.clone().inner());
-        for (indices, lr) in self.chunk_batches(total_steps) {
+        let batches = self.chunk_batches(total_steps);
+        let last = batches.len();
+        for (k, (indices, lr)) in batches.into_iter().enumerate() {
+            if k + 1 == last {
+                self.keep_weights_before_last_step();
+            }
             let (loss, right) = self.step_on(data, &indices, lr);
             losses.push(loss);
             correct_sum = correct_sum + right;
@@ -461,6 +475,14 @@ impl Trainer {
         }
     }
 
+    /// Called before the last step of a chunk, once `step` counts the chunk's steps: when a
+    /// probe will be due right after it, keeps the current weights for the probe's
+    /// update-to-weight ratios. Cloning a model only counts references, and only that one step
+    /// holds a second copy alive.
+    fn keep_weights_before_last_step(&mut self) {
+        self.before_step = self.probe_due().then(|| self.model.clone());
+    }
+
     /// Per-layer statistics on the fixed probe batch, recorded in the history; `weights` says
     /// which weights they measure.
     pub(super) async fn probe(
@@ -470,7 +492,10 @@ impl Trainer {
     ) -> Result<Probe, TrainError> {
         self.sync_model().await?;
         let (x, y) = self.probe_batch.clone();
-        let stats = stats::probe(&self.model, x, y).await?;
+        // The restored best weights followed no step of their own.
+        let before = self.before_step.take();
+        let before = before.filter(|_| weights == ProbeWeights::Current);
+        let stats = stats::probe(&self.model, x, y, before.as_ref()).await?;
         let probe = Probe {
             step: self.step,
             epoch: self.step as f64 / self.steps_per_epoch(data).max(1) as f64,
@@ -546,6 +571,7 @@ impl Trainer {
     fn model_replaced(&mut self) {
         self.model_stale = false;
         self.fused_reload = true;
+        self.before_step = None;
     }
 
     pub(super) fn snapshot(&self) -> (DenseNet, ModuleOptimizer) {

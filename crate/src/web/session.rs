@@ -346,6 +346,28 @@ impl Session {
         Ok(answer)
     }
 
+    /// The signal-propagation preview of `run` (`{model, train, preprocessing}`) on the loaded
+    /// dataset (see `preview.rs`); the job, if any, is left as it is.
+    pub fn preview(&self, run: JsValue) -> Promise {
+        let run = serde_wasm_bindgen::from_value::<RunConfig>(run)
+            .map_err(|e| ConfigError(format!("bad run configuration: {e}")));
+        let device = self.device.clone();
+        self.run(move |w| async move {
+            let r = match run {
+                Ok(run) => {
+                    let RunConfig {
+                        model,
+                        train,
+                        preprocessing,
+                    } = run;
+                    crate::preview::preview(&w.data, &model, &train, preprocessing, &device).await
+                }
+                Err(e) => Err(e.into()),
+            };
+            (w, r)
+        })
+    }
+
     /// Moves the job on by one piece (see `job.rs`); answers `{job, event}`.
     pub fn advance(&self) -> Promise {
         self.run(|mut w| async move {

@@ -6,6 +6,7 @@ mod lesson;
 mod lr_find;
 mod lr_search;
 mod prepare_data;
+mod preview;
 mod train;
 
 use clap::{Parser, Subcommand};
@@ -34,6 +35,9 @@ pub struct Cli {
 pub enum Command {
     /// Train a variant with early stopping; JSON lines per epoch and per statistics probe.
     Train(train::TrainArgs),
+    /// Signal propagation at initialization: per-layer statistics of the untrained model on
+    /// validation images and on N(0, 1) inputs, with one backward pass (JSON lines).
+    Preview(preview::PreviewArgs),
     /// Learning-rate finder: one exponential sweep, loss per step, a suggested rate.
     LrFind(lr_find::LrFindArgs),
     /// Learning-rate search by short runs: train each candidate rate for a few epochs from the
@@ -59,6 +63,7 @@ impl Command {
     pub fn exec(self) -> Result<(), CliError> {
         match self {
             Command::Train(args) => args.exec(),
+            Command::Preview(args) => args.exec(),
             Command::LrFind(args) => args.exec(),
             Command::LrSearch(args) => args.exec(),
             Command::Eval(args) => args.exec(),
