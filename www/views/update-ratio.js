@@ -55,7 +55,7 @@ export function createUpdateRatio(container) {
     setText(runName, run ? run.name : '');
     if (!probes.length) {
       const none = (run?.history.probes.length ?? 0) > 1
-        ? 'This run\'s probes carry no update ratios: it was recorded before they existed, or trained on the fused WebGPU step, which does not measure them yet.'
+        ? 'This run\'s probes carry no update ratios: it was recorded before they existed.'
         : empty;
       for (const chart of Object.values(charts)) {
         chart.setEmptyText(none);

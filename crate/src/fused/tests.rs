@@ -152,3 +152,51 @@ fn an_lr_sweep_on_the_fused_step_gives_the_generic_losses() {
         assert!(((g - f) / g).abs() < 1e-4, "{generic:?} against {fused:?}");
     }
 }
+
+/// A probe after fused steps measures the last step's update-to-weight ratios as one after
+/// generic steps does.
+#[test]
+fn probes_after_fused_steps_carry_the_generic_update_ratios() {
+    use crate::data::{Preprocessing, SyntheticSpec};
+    use crate::train::{TrainEvent, Trainer};
+    let device = wgpu();
+    let data = SyntheticSpec {
+        image_shape: [1, 8, 8],
+        train: 128,
+        valid: 64,
+        test: 0,
+        noise: 32.0,
+        ..SyntheticSpec::default()
+    }
+    .generate();
+    let model = ModelConfig {
+        depth: 3,
+        width: 24,
+        ..ModelConfig::default()
+    };
+    let ratios = |fused| {
+        let train = TrainConfig {
+            lr: 1e-2,
+            batch_size: 16,
+            readback_every: 3,
+            probe_every: 3,
+            fused,
+            ..TrainConfig::default()
+        };
+        let mut trainer =
+            Trainer::new(&data, &model, &train, Preprocessing::Standardize, &device).unwrap();
+        // The probe before the first step, a chunk of three steps, then the probe after it.
+        for _ in 0..2 {
+            pollster::block_on(trainer.advance(&data)).unwrap();
+        }
+        match pollster::block_on(trainer.advance(&data)).unwrap() {
+            TrainEvent::Probed { probe } => probe.stats.update_ratio.expect("a step preceded it"),
+            other => panic!("expected the probe after the chunk, got {other:?}"),
+        }
+    };
+    let (generic, fused) = (ratios(false), ratios(true));
+    assert_eq!(generic.len(), 3);
+    for (g, f) in generic.iter().zip(&fused) {
+        assert!(((g - f) / g).abs() < 1e-3, "{generic:?} against {fused:?}");
+    }
+}

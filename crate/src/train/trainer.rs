@@ -305,14 +305,21 @@ impl Trainer {
             self.fused_reload = false;
         }
         let batches = self.chunk_batches(total_steps);
+        let probe_next = self.probe_due();
         let fused = self.fused.as_mut().expect("made above");
         if self.fused_reload {
             fused.load(&self.model).await?;
             self.fused_reload = false;
         }
         fused.reserve(batches.len());
+        let last = batches.len();
         let mut sizes = Vec::new();
-        for (indices, lr) in batches {
+        for (k, (indices, lr)) in batches.into_iter().enumerate() {
+            if k + 1 == last && probe_next {
+                // The probe after this chunk measures the last step's update: keep the weights
+                // before it (one extra readback per probe).
+                self.before_step = Some(fused.store(self.model.clone()).await?);
+            }
             let (inputs, labels) = host_batch(&self.normalizer, data, &indices);
             fused.step(inputs, &labels, lr);
             sizes.push(indices.len());
