@@ -41,7 +41,7 @@ pub async fn phase_times(
     // Warm-up: shader compilation and allocation happen on the first steps.
     step.reserve(2);
     for _ in 0..2 {
-        step.step(inputs.clone(), &labels, train.lr);
+        step.step(inputs.clone(), &labels, train.lr)?;
     }
     step.read_losses().await?;
     let step = &step;

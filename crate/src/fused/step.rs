@@ -198,7 +198,7 @@ impl FusedStep {
     /// One optimizer step on a batch: `inputs` is `rows × d_0` preprocessed values, `labels`
     /// its classes. Nothing is read back: the loss waits on the device for
     /// [`FusedStep::read_losses`].
-    pub fn step(&mut self, inputs: Vec<f32>, labels: &[u32], lr: f64) {
+    pub fn step(&mut self, inputs: Vec<f32>, labels: &[u32], lr: f64) -> Result<(), TrainError> {
         let rows = labels.len();
         assert!(rows > 0 && rows <= self.plan.batch, "batch of {rows} rows");
         assert!(
@@ -216,6 +216,9 @@ impl FusedStep {
         self.backward(rows);
         self.update(rows);
         self.pending.push(rows);
+        // Submitted now: the runtime holds each write's bytes in wasm memory until its queue is
+        // flushed, and a chunk's inputs would otherwise pile up (25 × 3 MB at batch 256).
+        self.client.flush().map_err(TrainError::device)
     }
 
     /// Room for `steps` more losses before the next [`FusedStep::read_losses`].

@@ -9,6 +9,7 @@ use burn::tensor::Device;
 use super::agreement::{Case, activation_cases, exercise_cases, norm_cases, optimizer_cases};
 use super::*;
 use crate::backend::BackendKind;
+use crate::data::{Dataset, Preprocessing, SyntheticSpec};
 use crate::model::{Activation, KernelInit};
 use crate::model::{DropoutConfig, DropoutKind, DropoutPlacement};
 
@@ -22,6 +23,26 @@ fn wgpu() -> Device {
             )
         })
         .clone()
+}
+
+fn small_data(train: usize) -> Dataset {
+    SyntheticSpec {
+        image_shape: [1, 8, 8],
+        train,
+        valid: 64,
+        test: 0,
+        noise: 32.0,
+        ..SyntheticSpec::default()
+    }
+    .generate()
+}
+
+fn small_model() -> ModelConfig {
+    ModelConfig {
+        depth: 3,
+        width: 24,
+        ..ModelConfig::default()
+    }
 }
 
 fn check_all(cases: Vec<Case>) {
@@ -108,23 +129,9 @@ fn what_the_fused_step_does_not_compute_falls_back_with_a_reason() {
 /// they were.
 #[test]
 fn an_lr_sweep_on_the_fused_step_gives_the_generic_losses() {
-    use crate::data::{Preprocessing, SyntheticSpec};
     use crate::train::{LrSweepConfig, Trainer};
     let device = wgpu();
-    let data = SyntheticSpec {
-        image_shape: [1, 8, 8],
-        train: 256,
-        valid: 64,
-        test: 0,
-        noise: 32.0,
-        ..SyntheticSpec::default()
-    }
-    .generate();
-    let model = ModelConfig {
-        depth: 3,
-        width: 24,
-        ..ModelConfig::default()
-    };
+    let (data, model) = (small_data(256), small_model());
     let sweep = LrSweepConfig {
         min_lr: 1e-4,
         max_lr: 1e-1,
@@ -157,23 +164,9 @@ fn an_lr_sweep_on_the_fused_step_gives_the_generic_losses() {
 /// generic steps does.
 #[test]
 fn probes_after_fused_steps_carry_the_generic_update_ratios() {
-    use crate::data::{Preprocessing, SyntheticSpec};
     use crate::train::{TrainEvent, Trainer};
     let device = wgpu();
-    let data = SyntheticSpec {
-        image_shape: [1, 8, 8],
-        train: 128,
-        valid: 64,
-        test: 0,
-        noise: 32.0,
-        ..SyntheticSpec::default()
-    }
-    .generate();
-    let model = ModelConfig {
-        depth: 3,
-        width: 24,
-        ..ModelConfig::default()
-    };
+    let (data, model) = (small_data(128), small_model());
     let ratios = |fused| {
         let train = TrainConfig {
             lr: 1e-2,

@@ -321,7 +321,7 @@ impl Trainer {
                 self.before_step = Some(fused.store(self.model.clone()).await?);
             }
             let (inputs, labels) = host_batch(&self.normalizer, data, &indices);
-            fused.step(inputs, &labels, lr);
+            fused.step(inputs, &labels, lr)?;
             sizes.push(indices.len());
         }
         let results = fused.read_losses().await?;
@@ -355,7 +355,7 @@ impl Trainer {
         fused.reserve(batches.len());
         for (indices, lr) in batches {
             let (inputs, labels) = host_batch(&self.normalizer, data, &indices);
-            fused.step(inputs, &labels, lr);
+            fused.step(inputs, &labels, lr)?;
         }
         Ok(fused
             .read_losses()
