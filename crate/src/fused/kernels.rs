@@ -295,8 +295,8 @@ pub fn softmax_cross_entropy(
 }
 
 /// Entries per layer in the layout table that [`update`] reads: `first_item, w_off, b_off,
-/// d_in, d_out, in_off, g_off` (see [`super::plan::Plan::table`]).
-pub const LAYOUT_STRIDE: u32 = 7;
+/// d_in, d_out, in_off, g_off, normed` (see [`super::plan::Plan::table`]).
+pub const LAYOUT_STRIDE: u32 = 8;
 
 /// Every parameter in one dispatch. The work items of a dense layer are its kernel's BLOCK ×
 /// BLOCK blocks, then its bias in runs of BLOCK, and after every dense layer's, one item per
@@ -395,7 +395,10 @@ pub fn update(
                     }
                 }
             }
-        } else {
+        } else if layout[e + 7] == 0 {
+            // A bias followed by batch norm is left alone: the norm subtracts the batch mean, so
+            // its gradient is exactly zero, and the sum over the batch would be rounding that
+            // Nadam divides by its own size into steps of ±lr.
             let j0 = (local - weight_items) * BLOCK;
             let mut acc = Array::<f32>::new(BLOCK);
             for b in 0..rows {
@@ -517,7 +520,7 @@ pub fn norm_forward(
 }
 
 /// Batch norm's backward pass, one invocation per feature: from `dY` (in `grads` at `g_off`),
-/// γ's and β's gradients `Σ dY·x̂` and `Σ dY` into `norm_grads`, and, when `input_grad`, the
+/// γ's and β's gradients `Σ dY·x̂` and `Σ dY` (0 when `zero_beta`) into `norm_grads`, and, when `input_grad`, the
 /// input's gradient `γ/(√(var + ε)·n)·(n·dY − Σ dY − x̂·Σ dY·x̂)` over `dY` in place.
 #[cube(launch)]
 #[allow(clippy::too_many_arguments)]
@@ -535,6 +538,7 @@ pub fn norm_backward(
     stats_off: u32,
     grad_off: u32,
     #[comptime] input_grad: bool,
+    #[comptime] zero_beta: bool,
 ) {
     let f = (CUBE_POS_X * NORM_UNITS + UNIT_POS_X) as usize;
     let (rows, features) = (rows as usize, features as usize);
@@ -549,7 +553,9 @@ pub fn norm_backward(
             sum_dy_xhat += dy * acts[xhat_off + at];
         }
         norm_grads[grad_off as usize + f] = sum_dy_xhat;
-        norm_grads[grad_off as usize + features + f] = sum_dy;
+        // β's gradient is exactly zero when the layer after this norm normalizes its own output
+        // (the input norm followed by a normed first layer): the sum would be rounding only.
+        norm_grads[grad_off as usize + features + f] = select(zero_beta, 0.0f32, sum_dy);
         if comptime![input_grad] {
             let n = f32::cast_from(rows);
             let scale = params[gamma_off as usize + f] * stats[stats_off as usize + f] / n;

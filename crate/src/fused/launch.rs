@@ -128,13 +128,14 @@ impl FusedStep {
             let target = (prev.z_off, prev.a_off, prev.g_off);
             self.dense_backward(layer, rows, target, act);
             if let Some(norm) = &prev.norm {
-                self.norm_backward(norm, prev.g_off, rows, true);
+                self.norm_backward(norm, prev.g_off, rows, true, false);
             }
         }
         if let (Some(norm), Some(first)) = (&self.plan.input_norm, self.plan.layers.first()) {
             let target = (first.in_off, first.in_off, self.plan.input_grad_off);
             self.dense_backward(first, rows, target, IDENTITY);
-            self.norm_backward(norm, self.plan.input_grad_off, rows, false);
+            let zero_beta = first.norm.is_some();
+            self.norm_backward(norm, self.plan.input_grad_off, rows, false, zero_beta);
         }
     }
 
@@ -160,7 +161,14 @@ impl FusedStep {
         );
     }
 
-    fn norm_backward(&self, norm: &Norm, g_off: usize, rows: usize, input_grad: bool) {
+    fn norm_backward(
+        &self,
+        norm: &Norm,
+        g_off: usize,
+        rows: usize,
+        input_grad: bool,
+        zero_beta: bool,
+    ) {
         kernels::norm_backward::launch(
             &self.client,
             CubeCount::Static(norm.features.div_ceil(NORM_UNITS as usize) as u32, 1, 1),
@@ -178,6 +186,7 @@ impl FusedStep {
             norm.stats_off as u32,
             norm.grad_off as u32,
             input_grad,
+            zero_beta,
         );
     }
 

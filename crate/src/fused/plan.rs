@@ -185,7 +185,10 @@ impl Plan {
         let mut first = 0;
         let mut table: Vec<u32> = Vec::new();
         for l in &self.layers {
-            let row = [first, l.w_off, l.b_off, l.d_in, l.d_out, l.in_off, l.g_off];
+            let normed = usize::from(l.norm.is_some());
+            let row = [
+                first, l.w_off, l.b_off, l.d_in, l.d_out, l.in_off, l.g_off, normed,
+            ];
             table.extend(row.map(|v| v as u32));
             first += update_items(l);
         }
