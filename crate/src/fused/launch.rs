@@ -194,7 +194,6 @@ impl FusedStep {
         let total = self.plan.params;
         let groups = self.plan.update_items().div_ceil(UPDATE_UNITS as usize) as u32;
         let (x, y) = (groups.min(MAX_GROUPS), groups.div_ceil(MAX_GROUPS));
-        let table = self.plan.table().len();
         kernels::update::launch(
             &self.client,
             CubeCount::Static(x, y, 1),
@@ -203,7 +202,7 @@ impl FusedStep {
             buffer(&self.state, total * self.optimizer.state_per_parameter()),
             buffer(&self.acts, self.plan.acts),
             buffer(&self.grads, self.plan.grads),
-            unsafe { BufferArg::from_raw_parts(self.layout.clone(), table) },
+            unsafe { BufferArg::from_raw_parts(self.layout.clone(), self.plan.table_len()) },
             buffer(&self.scalars, 8),
             buffer(&self.norm_grads, self.plan.norm_params()),
             self.plan.layers.len() as u32,

@@ -192,9 +192,14 @@ impl Plan {
             table.extend(row.map(|v| v as u32));
             first += update_items(l);
         }
-        debug_assert_eq!(table.len(), self.layers.len() * LAYOUT_STRIDE as usize);
         table.push(first as u32);
+        debug_assert_eq!(table.len(), self.table_len());
         table
+    }
+
+    /// Entries of [`Plan::table`]: a row per layer, then the number of dense items.
+    pub fn table_len(&self) -> usize {
+        self.layers.len() * LAYOUT_STRIDE as usize + 1
     }
 
     /// Invocations of [`kernels::update`]: the dense layers' items, then one per norm parameter.

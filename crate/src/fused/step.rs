@@ -182,11 +182,16 @@ impl FusedStep {
 
     /// `model` with this step's parameters and running averages.
     pub async fn store(&self, model: DenseNet) -> Result<DenseNet, TrainError> {
-        let params = self.read(&self.params, self.plan.params).await?;
-        let running = match self.plan.running {
-            0 => Vec::new(),
-            n => self.read(&self.running, n).await?,
-        };
+        let mut read = self
+            .read(&[
+                (&self.params, self.plan.params),
+                (&self.running, self.plan.running),
+            ])
+            .await?;
+        let (running, params) = (
+            read.pop().unwrap_or_default(),
+            read.pop().unwrap_or_default(),
+        );
         let tensors = self.plan.slots().into_iter().map(|slot| {
             let buffer = match slot.buffer {
                 Buffer::Params => &params,
@@ -243,18 +248,22 @@ impl FusedStep {
         if slots == 0 {
             return Ok(Vec::new());
         }
-        let values = self.read(&self.out, 2 * slots).await?;
+        let values = self.read(&[(&self.out, 2 * slots)]).await?.remove(0);
         Ok(values.chunks_exact(2).map(|p| (p[0], p[1])).collect())
     }
 
-    async fn read(&self, handle: &Handle, len: usize) -> Result<Vec<f32>, TrainError> {
+    /// The first `len` floats of each buffer, in one transfer.
+    async fn read(&self, buffers: &[(&Handle, usize)]) -> Result<Vec<Vec<f32>>, TrainError> {
+        let handles = buffers.iter().map(|(h, _)| (*h).clone()).collect();
         let bytes = self
             .client
-            .read_async(vec![handle.clone()])
+            .read_async(handles)
             .await
             .map_err(TrainError::device)?;
-        let mut values = f32::from_bytes(&bytes[0]).to_vec();
-        values.truncate(len);
-        Ok(values)
+        Ok(bytes
+            .iter()
+            .zip(buffers)
+            .map(|(b, &(_, len))| f32::from_bytes(b)[..len].to_vec())
+            .collect())
     }
 }

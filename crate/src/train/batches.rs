@@ -9,16 +9,24 @@ pub fn batch(
     indices: &[u32],
     device: &Device,
 ) -> (Tensor<2>, Tensor<1, Int>) {
-    let mut inputs = Vec::new();
-    normalizer.extend(split, indices, &mut inputs);
-    let labels: Vec<i32> = indices
-        .iter()
-        .map(|&i| split.label(i as usize) as i32)
-        .collect();
+    let (inputs, labels) = host_batch(split, normalizer, indices);
+    let labels: Vec<i32> = labels.into_iter().map(|l| l as i32).collect();
     let n = indices.len();
     let x = Tensor::from_data(TensorData::new(inputs, [n, split.feature_dim]), device);
     let y = Tensor::from_data(TensorData::new(labels, [n]), device);
     (x, y)
+}
+
+/// The same on the host, as the fused step takes them: preprocessed inputs, row after row, and
+/// their classes.
+pub fn host_batch(split: &Split, normalizer: &Normalizer, indices: &[u32]) -> (Vec<f32>, Vec<u32>) {
+    let mut inputs = Vec::new();
+    normalizer.extend(split, indices, &mut inputs);
+    let labels = indices
+        .iter()
+        .map(|&i| split.label(i as usize) as u32)
+        .collect();
+    (inputs, labels)
 }
 
 /// `0..len` in chunks of `size` (the last one shorter), as index lists.

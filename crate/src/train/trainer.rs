@@ -6,7 +6,7 @@ use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Int, Tensor};
 use serde::{Deserialize, Serialize};
 
-use super::batches::batch;
+use super::batches::{batch, host_batch};
 use super::config::TrainConfig;
 use super::early_stopping::{EarlyStopping, Verdict};
 use super::history::{EpochRecord, History, Probe, ProbeWeights, StepLoss, StopReason};
@@ -320,7 +320,7 @@ impl Trainer {
                 // before it (one extra readback per probe).
                 self.before_step = Some(fused.store(self.model.clone()).await?);
             }
-            let (inputs, labels) = host_batch(&self.normalizer, data, &indices);
+            let (inputs, labels) = host_batch(&data.train, &self.normalizer, &indices);
             fused.step(inputs, &labels, lr)?;
             sizes.push(indices.len());
         }
@@ -354,7 +354,7 @@ impl Trainer {
         let fused = sweep.as_mut().expect("made above");
         fused.reserve(batches.len());
         for (indices, lr) in batches {
-            let (inputs, labels) = host_batch(&self.normalizer, data, &indices);
+            let (inputs, labels) = host_batch(&data.train, &self.normalizer, &indices);
             fused.step(inputs, &labels, lr)?;
         }
         Ok(fused
@@ -597,16 +597,4 @@ impl Trainer {
     pub(super) fn sweep_step(&mut self, data: &Dataset, indices: &[u32], lr: f64) -> Tensor<1> {
         self.step_on(data, indices, lr).0
     }
-}
-
-/// The records `indices` of the training split as the fused step takes them: preprocessed
-/// inputs, row after row, and their classes.
-fn host_batch(normalizer: &Normalizer, data: &Dataset, indices: &[u32]) -> (Vec<f32>, Vec<u32>) {
-    let mut inputs = Vec::new();
-    normalizer.extend(&data.train, indices, &mut inputs);
-    let labels = indices
-        .iter()
-        .map(|&i| data.train.label(i as usize) as u32)
-        .collect();
-    (inputs, labels)
 }
