@@ -300,8 +300,7 @@ impl Trainer {
         total_steps: usize,
     ) -> Result<(Vec<f32>, f32, Vec<usize>), TrainError> {
         if self.fused.is_none() {
-            let step = FusedStep::new(&self.model, &self.model_config, &self.config, &self.device);
-            self.fused = Some(step.await?);
+            self.fused = Some(self.new_fused_step().await?);
             self.fused_reload = false;
         }
         let batches = self.chunk_batches(total_steps);
@@ -326,11 +325,16 @@ impl Trainer {
         }
         let results = fused.read_losses().await?;
         self.model_stale = true;
-        if self.cursor >= self.order.len() || self.probe_due() {
+        if self.cursor >= self.order.len() || probe_next {
             self.sync_model().await?;
         }
         let right = results.iter().map(|r| r.1).sum();
         Ok((results.into_iter().map(|r| r.0).collect(), right, sizes))
+    }
+
+    /// Fused-step buffers for the current weights, with a fresh optimizer state.
+    async fn new_fused_step(&self) -> Result<FusedStep, TrainError> {
+        FusedStep::new(&self.model, &self.model_config, &self.config, &self.device).await
     }
 
     /// Whether the steps run on the fused kernels.
@@ -348,8 +352,7 @@ impl Trainer {
         batches: Vec<(Vec<u32>, f64)>,
     ) -> Result<Vec<f32>, TrainError> {
         if sweep.is_none() {
-            let step = FusedStep::new(&self.model, &self.model_config, &self.config, &self.device);
-            *sweep = Some(step.await?);
+            *sweep = Some(self.new_fused_step().await?);
         }
         let fused = sweep.as_mut().expect("made above");
         fused.reserve(batches.len());
