@@ -111,7 +111,8 @@ pub struct FusedStep {
     /// Loss and number right of each step since the last [`FusedStep::read_losses`].
     pub(super) out: Handle,
     pub(super) out_slots: usize,
-    pending: Vec<usize>,
+    /// Steps taken since then, each with its slot in `out`.
+    pending: usize,
 }
 
 impl FusedStep {
@@ -147,7 +148,7 @@ impl FusedStep {
             scalars: zeros(8),
             out: floats(2 * out_slots),
             out_slots,
-            pending: Vec::new(),
+            pending: 0,
             client,
             plan,
             optimizer,
@@ -210,7 +211,7 @@ impl FusedStep {
         let rows = labels.len();
         assert!(rows > 0 && rows <= self.plan.batch, "batch of {rows} rows");
         assert!(
-            self.pending.len() < self.out_slots,
+            self.pending < self.out_slots,
             "reserve room for {} more steps' losses first",
             self.out_slots
         );
@@ -220,10 +221,10 @@ impl FusedStep {
         let scalars = self.optimizer.advance(lr);
         self.client.write(&self.scalars, Bytes::from_elems(scalars));
         self.forward(rows);
-        self.loss(rows, self.pending.len());
+        self.loss(rows, self.pending);
         self.backward(rows);
         self.update(rows);
-        self.pending.push(rows);
+        self.pending += 1;
         // Submitted now: the runtime holds each write's bytes in wasm memory until its queue is
         // flushed, and a chunk's inputs would otherwise pile up (25 × 3 MB at batch 256).
         self.client.flush().map_err(TrainError::device)
@@ -231,12 +232,9 @@ impl FusedStep {
 
     /// Room for `steps` more losses before the next [`FusedStep::read_losses`].
     pub fn reserve(&mut self, steps: usize) {
-        let needed = self.pending.len() + steps;
+        let needed = self.pending + steps;
         if needed > self.out_slots {
-            assert!(
-                self.pending.is_empty(),
-                "read the losses back before reserving"
-            );
+            assert!(self.pending == 0, "read the losses back before reserving");
             self.out_slots = needed;
             self.out = self.client.empty(4 * 2 * needed);
         }
@@ -244,7 +242,7 @@ impl FusedStep {
 
     /// Loss and number right of every step since the last call, in order.
     pub async fn read_losses(&mut self) -> Result<Vec<(f32, f32)>, TrainError> {
-        let slots = std::mem::take(&mut self.pending).len();
+        let slots = std::mem::take(&mut self.pending);
         if slots == 0 {
             return Ok(Vec::new());
         }
