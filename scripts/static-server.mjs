@@ -17,8 +17,8 @@ const TYPES = {
 };
 
 /**
- * Starts serving `<root>/<site>` and (unless `data` is false) `<root>/data` on `port`; resolves
- * with the server once listening.
+ * Starts serving `<root>/<site>` and (unless `data` is false) `<root>/data`, or the folder `data`
+ * names, at /data/ on `port`; resolves with the server once listening.
  */
 export function serve(root, port, host = '127.0.0.1', { site = 'dist', headers = true, data = true } = {}) {
   const siteDir = resolve(root, site);
@@ -26,7 +26,8 @@ export function serve(root, port, host = '127.0.0.1', { site = 'dist', headers =
     throw new Error(`${siteDir} has no index.html: run scripts/build-site first`);
   }
   const rules = headers ? headerRules(join(siteDir, '_headers')) : [];
-  const mounts = [...(data ? [['/data/', resolve(root, 'data')]] : []), ['/', siteDir]];
+  const dataDir = typeof data === 'string' ? resolve(data) : resolve(root, 'data');
+  const mounts = [...(data ? [['/data/', dataDir]] : []), ['/', siteDir]];
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     const [prefix, dir] = mounts.find(([p]) => path.startsWith(p));

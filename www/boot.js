@@ -1,7 +1,13 @@
 // Starts the page. First the service worker (sw.js): it keeps the site for offline use and, on
 // hosts that send no COOP/COEP headers, supplies them; on the first visit to such a host the page
 // reloads once so that it comes through the worker. Then the app (main.js). Where there is no
-// service worker or no isolation, the page still trains, and says what it does without.
+// service worker or no isolation, the page still trains, and says what it does without. A start
+// that fails (a module that does not load, or throws) is never a blank page: index.html's
+// #start-failure says what failed and what to try.
+import { pinLocale } from './locale.js';
+import { showStartFailure } from './start-failure.js';
+
+document.documentElement.dataset.started = 'booting';
 
 const RELOADED = 'selfnorm-isolation-reload';
 
@@ -55,10 +61,16 @@ function showSiteNotice(lost) {
   say(notes.join(' '));
 }
 
-const { reload, lost } = await serviceWorker();
+pinLocale();
+const { reload, lost } = await serviceWorker().catch((error) => ({ lost: `the service worker failed (${error.message})` }));
 if (reload) {
   location.reload();
 } else {
   showSiteNotice(lost);
-  await import('./main.js');
+  try {
+    await import('./main.js');
+    document.documentElement.dataset.started = 'true';
+  } catch (error) {
+    showStartFailure(error);
+  }
 }

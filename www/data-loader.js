@@ -14,11 +14,13 @@ const SPLITS = ['train', 'valid', 'test'];
 
 /** A dataset problem the page shows as is: what is wrong, which file, what to do. */
 export class DatasetError extends Error {
-  constructor(message, { file = null, hint = null } = {}) {
+  /** `absent`: the host and the browser have no copy of this dataset at all (not a fault). */
+  constructor(message, { file = null, hint = null, absent = false } = {}) {
     super(message);
     this.name = 'DatasetError';
     this.file = file;
     this.hint = hint;
+    this.absent = absent;
   }
 }
 
@@ -166,8 +168,9 @@ export async function loadDataset(name, { onManifest, onProgress, onFile, onNoti
  */
 async function readManifest(name, base, cache, { signal, onNotice }) {
   const where = `${folder(name)}manifest.json`;
+  const keptText = async () => (cache ? cache.match(manifestKey(base)).then((r) => r?.text(), () => null) : null);
   const fallback = async (why) => {
-    const text = cache ? await cache.match(manifestKey(base)).then((r) => r?.text(), () => null) : null;
+    const text = await keptText();
     if (!text) return null;
     onNotice?.(`${why}, so the copy of this dataset kept in the browser is used.`);
     return parseManifest(text, name);
@@ -181,15 +184,19 @@ async function readManifest(name, base, cache, { signal, onNotice }) {
     if (kept) return kept;
     throw new DatasetError(`Could not reach ${where} (${error.message}). Is the site's server still running?`, { file: 'manifest.json' });
   }
-  if (!response.ok) {
-    const kept = await fallback(`The server has no ${where} (HTTP ${response.status})`);
-    if (kept) return kept;
-  }
   if (response.status === 404) {
+    // A host without the dataset is the usual case for one made in the page: no notice then.
+    const kept = await keptText();
+    if (kept) return parseManifest(kept, name);
     throw new DatasetError(`No prepared dataset "${name}": ${where} was not found (HTTP 404).`, {
       file: 'manifest.json',
       hint: remedy(name, `Run ${prepareCommand(name)} in the repository to download and prepare it, then reload this page.`),
+      absent: true,
     });
+  }
+  if (!response.ok) {
+    const kept = await fallback(`The server has no ${where} (HTTP ${response.status})`);
+    if (kept) return kept;
   }
   if (!response.ok) {
     throw new DatasetError(`${where} could not be loaded (HTTP ${response.status} ${response.statusText}).`, { file: 'manifest.json' });

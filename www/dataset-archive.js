@@ -187,22 +187,31 @@ async function convertFashion(list, { openStore, reading, onNotice, onPhase }) {
 // ---- reading ----------------------------------------------------------------------------------
 
 /**
- * Streams `file` through gunzip into `onChunk`, hashing the compressed bytes (MD5) on the way;
- * `onRead(bytes)` follows the compressed bytes read. Resolves with the MD5.
+ * Streams `file` (a picked File, or a download from `remoteArchive`) through gunzip into
+ * `onChunk`, hashing the compressed bytes (MD5) on the way; `onRead(bytes)` follows the compressed
+ * bytes read. Resolves with the MD5.
  */
 async function readGzip(file, onChunk, onRead) {
-  const magic = new Uint8Array(await file.slice(0, 2).arrayBuffer());
-  if (magic[0] !== 0x1f || magic[1] !== 0x8b) {
-    throw new DatasetError(`${file.name} is not a gzip file (it does not start with the gzip signature 1f 8b).`, {
-      file: file.name,
-      hint: 'Choose the .gz file exactly as downloaded, not an unpacked or renamed copy.',
-    });
-  }
   const md5 = new Md5();
+  const head = [];
   let read = 0;
   let lastReport = 0;
+  let notGzip = null;
   const tap = new TransformStream({
     transform(chunk, controller) {
+      // The signature is checked on the stream itself, so a download is read only once.
+      if (head.length < 2) {
+        head.push(...chunk.subarray(0, 2 - head.length));
+        if (head.length === 2 && (head[0] !== 0x1f || head[1] !== 0x8b)) {
+          notGzip = new DatasetError(`${file.name} is not a gzip file (it does not start with the gzip signature 1f 8b).`, {
+            file: file.name,
+            hint: file.url
+              ? `Check that ${file.url} serves the .gz file itself (some hosts unpack it on the way, with Content-Encoding: gzip).`
+              : 'Choose the .gz file exactly as downloaded, not an unpacked or renamed copy.',
+          });
+          throw notGzip;
+        }
+      }
       md5.update(chunk);
       read += chunk.length;
       const now = performance.now();
@@ -219,9 +228,10 @@ async function readGzip(file, onChunk, onRead) {
     try {
       step = await reader.read();
     } catch (error) {
-      throw new DatasetError(`${file.name} could not be decompressed (${error.message}): the file is damaged or cut short.`, {
+      if (notGzip) throw notGzip;
+      throw new DatasetError(`${file.name} could not be ${file.url ? 'downloaded and ' : ''}decompressed (${error.message}): the file is damaged or cut short${file.url ? ', or the download broke off' : ''}.`, {
         file: file.name,
-        hint: 'Download it again.',
+        hint: file.url ? 'Reload the page to try again.' : 'Download it again.',
       });
     }
     if (step.done) break;
@@ -232,8 +242,31 @@ async function readGzip(file, onChunk, onRead) {
       throw error;
     }
   }
-  onRead(file.size);
+  if (head.length < 2) throw new DatasetError(`${file.name} is empty.`, { file: file.name, hint: 'Choose the .gz file exactly as downloaded.' });
+  onRead(Math.max(read, file.size));
   return md5.hex();
+}
+
+/**
+ * The archive at `url` as the converter reads a picked file: `{name, size, url, stream()}`, its
+ * bytes read once as they download. `size` is 0 when the host does not say.
+ */
+export async function remoteArchive(url) {
+  const name = decodeURIComponent(new URL(url).pathname.split('/').pop() || '') || url;
+  const unreachable = (why) => new DatasetError(`The archive at ${url} could not be downloaded (${why}).`, {
+    file: name,
+    hint: 'Check the address, that its host is up and that it allows this site to read it (CORS: Access-Control-Allow-Origin), or pick the file in the Dataset panel.',
+  });
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    throw unreachable(error.message);
+  }
+  if (!response.ok) throw unreachable(`HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
+  const declared = Number(response.headers.get('Content-Length'));
+  const size = response.headers.get('Content-Encoding') ? 0 : declared || 0;
+  return { name, size, url, stream: () => response.body };
 }
 
 function checkMd5(name, got, official, what, onNotice) {
@@ -266,10 +299,11 @@ export async function cacheStore(name, siteUrl) {
 }
 
 /**
- * Runs `convertDatasetFiles` in a worker (archive-worker.js) with the same callbacks; resolves
- * with `{name, seconds}` or rejects with a `DatasetError`.
+ * Runs `convertDatasetFiles` in a worker (archive-worker.js) on `{files}` (picked or dropped) or
+ * `{url}` (an archive the worker downloads), with the same callbacks; resolves with
+ * `{name, seconds}` or rejects with a `DatasetError`.
  */
-export function convertInWorker(files, { onProgress = () => {}, onNotice = () => {} } = {}) {
+export function convertInWorker({ files = [], url = null }, { onProgress = () => {}, onNotice = () => {} } = {}) {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./archive-worker.js', import.meta.url), { type: 'module' });
     const start = performance.now();
@@ -290,6 +324,6 @@ export function convertInWorker(files, { onProgress = () => {}, onNotice = () =>
       end();
       reject(new DatasetError(`The conversion stopped: ${event.message ?? 'the worker failed to start'}.`));
     };
-    worker.postMessage({ files: Array.from(files), siteUrl: document.baseURI });
+    worker.postMessage({ files: Array.from(files), url, siteUrl: document.baseURI });
   });
 }

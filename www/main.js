@@ -12,6 +12,7 @@ import { createLibrary } from './app/library.js';
 import { createBackend } from './app/backend.js';
 import { createArchive } from './app/archive.js';
 import { createPreview as createPreviewRequests } from './app/preview.js';
+import { createTrainStart } from './app/train-start.js';
 import { installTestHook } from './app/test-hook.js';
 import { createLessons as createLessonRunner } from './lessons.js';
 import { createBackendBanner } from './views/backend-banner.js';
@@ -53,10 +54,11 @@ const ctx = { state, client, phase, notices, persistence, invalidate };
 const runs = createRuns(ctx);
 const lessons = createLessonRunner(ctx, runs);
 const library = createLibrary(ctx);
-const feed = createDatasetFeed(ctx);
+const feed = createDatasetFeed(ctx, { onAbsent: () => archive.offer() });
 const backend = createBackend(ctx, { runs, lessons, feed });
 const archive = createArchive(ctx, feed);
 const preview = createPreviewRequests(ctx);
+const trainStart = createTrainStart(ctx, runs);
 
 route.event = ({ runId, job, event }) => {
   if (job === 'sweep') runs.onSweepEvent(event);
@@ -68,7 +70,7 @@ route.error = (error) => backend.onError(error);
 /** What the views may ask for. */
 const app = {
   state,
-  train: (spec, options) => phase.is('idle') && runs.begin(spec, options),
+  train: (spec, options) => trainStart.request(spec, options),
   resume: (options) => runs.resume(options),
   pause: () => runs.pause(),
   stop: () => runs.stop(),
@@ -102,6 +104,7 @@ const app = {
 installTestHook(state);
 const $ = (id) => document.getElementById(id);
 renderer.add(
+  trainStart.update,
   createBackendBanner($('backend-banner'), app),
   createErrors($('error'), app),
   createDatasetPanel($('dataset-status'), app),

@@ -47,7 +47,7 @@ function describe(error) {
 async function pickBackend(requested) {
   if (requested === 'cpu') return { backend: 'cpu', adapter: null, reason: 'CPU backend (Burn flex, in wasm), as selected.' };
   if (!('gpu' in navigator)) {
-    return { backend: 'cpu', adapter: null, reason: 'This browser has no WebGPU (navigator.gpu is missing), so training runs on the CPU backend (Burn flex, in wasm). Use a recent Chrome or Edge for GPU training.' };
+    return { backend: 'cpu', adapter: null, reason: 'This browser has no WebGPU (navigator.gpu is missing), so training runs on the CPU backend (Burn flex, in wasm). For GPU training, open the page in a browser with WebGPU: Chrome or Edge 113 or later, Safari 26 or later, or Firefox 141 or later on Windows (on other systems in later Firefox versions).' };
   }
   const gpuAdapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!gpuAdapter) {

@@ -22,7 +22,18 @@ function downloadNeedsConsent(name) {
   return (metered || matchMedia('(max-width: 700px)').matches) && !consented().includes(name);
 }
 
-export function createDatasetFeed({ state, client, notices, invalidate }) {
+// What the page trains on while CIFAR-10 is not there yet: the crate's synthetic set (CIFAR-10's
+// shape and classes), enough for the preview and the lessons.
+const SYNTHETIC = { train: 2_000, valid: 500, test: 500, seed: 0 };
+
+/** Datasets the page can make itself from an archive, so that having none is a state, not a fault. */
+const MADE_IN_PAGE = new Set(['cifar10']);
+
+/**
+ * `onAbsent()`: the host and the browser have no copy of a dataset the page can make (the
+ * archive module then looks for the archive, or welcomes the user).
+ */
+export function createDatasetFeed({ state, client, notices, invalidate }, { onAbsent = () => {} } = {}) {
   let generation = 0;
   let abort = null;
   let held = [];
@@ -53,6 +64,16 @@ export function createDatasetFeed({ state, client, notices, invalidate }) {
     else deliver(Request.SHARD, { split: file.split, index: file.index, bytes: buffer }, [buffer]);
   }
 
+  /** Resolves once the user said yes to downloading `bytes` in `files` files (at once where no yes is needed). */
+  function askConsent(name, bytes, files, signal) {
+    if (!downloadNeedsConsent(name)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      state.data.consent = { bytes, files, resolve };
+      signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
+      invalidate();
+    });
+  }
+
   async function downloadConsent(name, signal) {
     if (!downloadNeedsConsent(name)) return;
     let files;
@@ -63,14 +84,15 @@ export function createDatasetFeed({ state, client, notices, invalidate }) {
       if (error.name === 'AbortError') throw error;
       return; // loadDataset reports a missing or broken manifest
     }
-    await new Promise((resolve, reject) => {
-      state.data.consent = { bytes: files.reduce((a, f) => a + f.bytes, 0), files: files.length, resolve };
-      signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
-      invalidate();
-    });
+    await askConsent(name, files.reduce((a, f) => a + f.bytes, 0), files.length, signal);
   }
 
   function onFailure(error) {
+    if (error instanceof DatasetError && error.absent && MADE_IN_PAGE.has(state.data.name)) {
+      state.data.status = 'absent';
+      onAbsent();
+      return;
+    }
     state.data.status = 'error';
     const entry = state.data.files.find((f) => f.file === error.file);
     if (entry) entry.status = 'failed';
@@ -118,6 +140,15 @@ export function createDatasetFeed({ state, client, notices, invalidate }) {
       }), current((error) => {
         if (error.name !== 'AbortError') onFailure(error);
       }));
+    },
+
+    askConsent,
+
+    /** No dataset yet: the synthetic set in the worker, so that the preview and the lessons work. */
+    useSynthetic() {
+      state.data.name = 'synthetic';
+      deliver(Request.SYNTHETIC, SYNTHETIC, []);
+      invalidate();
     },
 
     /** The user's yes to the dataset download the panel asked about. */

@@ -6,6 +6,7 @@ import { BACKEND_LABELS } from './backend-banner.js';
 import { suggestedOptions } from './lessons.js';
 import { EXERCISE_LENGTH } from './controls.js';
 import { measuredCost, recordsPerEpoch, runSeconds, sweepSeconds, costSource } from './estimate.js';
+import { trainBlocker } from '../app/train-start.js';
 
 const PHASE_TEXT = {
   starting: 'Starting the training worker…',
@@ -22,6 +23,10 @@ const PHASE_TEXT = {
   lesson: 'Running a lesson: its runs train one after the other (see Lessons).',
   failed: 'The training worker is not available; see the error above.',
 };
+const TITLES = {
+  train: 'Train a new run with the settings below',
+  step: 'Train to the end of the current (or a first) epoch, then pause',
+};
 // Phases whose work Stop ends: a run, an LR sweep, MC Dropout (after its current sample count).
 const STOPPABLE = ['training', 'pausing', 'paused', 'lr-finding', 'mc'];
 
@@ -29,11 +34,20 @@ function button(id, text, cls = '', title = null) {
   return h('button', { id, class: `btn ${cls}`, type: 'button', title }, text);
 }
 
+/**
+ * Marks a button that cannot act now without disabling it, so that a click still reaches it and
+ * is answered (with the reason, or by starting once it can); `why` becomes its tooltip.
+ */
+function setBlocked(el, why, title) {
+  el.setAttribute('aria-disabled', String(Boolean(why)));
+  el.title = why ? `Cannot start now: ${why}` : title;
+}
+
 export function createActionBar(container, app) {
   const btn = {
-    train: button('btn-train', 'Train', 'btn-primary', 'Train a new run with the settings below'),
+    train: button('btn-train', 'Train', 'btn-primary', TITLES.train),
     lrFind: button('btn-lr-find', 'LR finder', '', 'Sweep the learning rate over a few hundred steps to find a good one (weights restored after)'),
-    step: button('btn-step', 'Step one epoch', '', 'Train to the end of the current (or a first) epoch, then pause'),
+    step: button('btn-step', 'Step one epoch', '', TITLES.step),
     pause: button('btn-pause', 'Pause'),
     resume: button('btn-resume', 'Resume', 'btn-primary'),
     stop: button('btn-stop', 'Stop', 'btn-danger', 'End the run (restore the best weights, evaluate) or the LR sweep'),
@@ -69,11 +83,13 @@ export function createActionBar(container, app) {
       error.hidden = false;
     }
   };
-  btn.train.addEventListener('click', withForm((config) => app.train(app.form.spec(config))));
+  // The form is read again when the run starts: a click may wait for the worker or the dataset.
+  const formSpec = () => app.form.spec(app.form.read());
+  btn.train.addEventListener('click', withForm(() => app.train(formSpec)));
   btn.step.addEventListener('click', () => {
     // A paused run goes on with its own settings; the form only matters for a new run.
     if (lastState.phase === 'paused') app.resume({ stepOnly: true });
-    else withForm((config) => app.train(app.form.spec(config), { stepOnly: true }))();
+    else withForm(() => app.train(formSpec, { stepOnly: true }))();
   });
   btn.lrFind.addEventListener('click', withForm((config) => app.findLr(config, app.form.sweep())));
   btn.pause.addEventListener('click', () => app.pause());
@@ -143,12 +159,13 @@ export function createActionBar(container, app) {
 
   function renderButtons(state) {
     const { phase } = state;
-    const dataReady = Boolean(state.data.worker?.ready_to_train) && state.data.status !== 'error' && state.backend.status === 'ready';
+    const blocker = trainBlocker(state);
+    const dataReady = Boolean(state.data.worker?.ready_to_train) && !['error', 'absent'].includes(state.data.status) && state.backend.status === 'ready';
     // During a lesson the phase is idle only for an instant between two of its runs.
     const idle = phase === 'idle' && !state.lessons.active;
     btn.lrFind.disabled = !(dataReady && idle);
-    btn.train.disabled = !(dataReady && idle);
-    btn.step.disabled = !(dataReady && (idle || phase === 'paused'));
+    setBlocked(btn.train, blocker?.text, TITLES.train);
+    setBlocked(btn.step, phase === 'paused' ? null : blocker?.text, TITLES.step);
     btn.step.hidden = !(phase === 'idle' || phase === 'paused');
     btn.pause.disabled = phase !== 'training';
     btn.pause.hidden = !(phase === 'training' || phase === 'pausing');
@@ -170,9 +187,13 @@ export function createActionBar(container, app) {
     if (idle) {
       if (state.backend.status !== 'ready') text = 'Waiting for the training worker…';
       else if (state.data.consent) text = 'The dataset download waits for your yes in the Dataset panel.';
+      else if (state.conversion?.status === 'running') text = 'Making the dataset from the archive; Train is ready once it is in.';
+      else if (state.data.status === 'absent') text = 'No dataset yet: add CIFAR-10 in the Dataset panel. The preview and the lessons work meanwhile, on a synthetic set.';
       else if (!dataReady) text = state.data.status === 'error' ? 'No dataset: see the error above.' : 'Waiting for the first shards…';
       else text = 'Ready. Changes apply to the next run.';
     }
+    if (state.trainRequest) text = state.trainRequest.text;
+    status.dataset.request = state.trainRequest?.status ?? '';
     const active = state.runs.find((r) => r.id === state.activeRunId);
     if (active && (phase === 'training' || phase === 'paused')) text = `${active.name}: ${text}`;
     const viewed = state.runs.find((r) => r.id === state.viewRunId);

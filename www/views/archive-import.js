@@ -6,6 +6,15 @@ const PHASE = {
   reading: 'Reading (gunzip, tar, MD5; each shard checked and hashed)',
   statistics: "Computing the train split's statistics",
 };
+const PHASE_REMOTE = { ...PHASE, reading: 'Downloading and reading (gunzip, tar, MD5; each shard checked and hashed)' };
+
+/** What the conversion is doing, in a line. */
+function progressText(c) {
+  if (!c.progress) return `Starting on ${c.files.join(', ')}${c.url ? ` from ${new URL(c.url).host}` : ''}…`;
+  const { phase, loaded, total } = c.progress;
+  const label = (c.url ? PHASE_REMOTE : PHASE)[phase];
+  return total ? `${label}: ${fmtBytes(loaded)} of ${fmtBytes(total)}.` : `${label}: ${fmtBytes(loaded)}.`;
+}
 
 export function createArchiveImport(container, app) {
   const input = h('input', { type: 'file', accept: '.gz,.tgz,application/gzip', multiple: true, hidden: true, 'data-testid': 'archive-input' });
@@ -42,17 +51,24 @@ export function createArchiveImport(container, app) {
   return function update(state) {
     const c = state.conversion;
     button.disabled = !app.canConvert();
+    // With no dataset anywhere, picking the archive is the one thing to do.
+    button.classList.toggle('btn-primary', state.data.status === 'absent');
+    button.classList.toggle('btn-small', state.data.status !== 'absent');
+    help.hidden = state.data.status === 'absent';
     box.dataset.status = c?.status ?? 'none';
     bar.hidden = c?.status !== 'running';
-    if (c?.progress) {
-      bar.max = Math.max(c.progress.total, 1);
+    if (c?.progress?.total) {
+      bar.max = c.progress.total;
       bar.value = c.progress.loaded;
+    } else if (c?.progress) {
+      bar.removeAttribute('value');
     }
     let text = '';
     if (c?.status === 'running') {
-      text = c.progress ? `${PHASE[c.progress.phase]}: ${fmtBytes(c.progress.loaded)} of ${fmtBytes(c.progress.total)}.` : `Starting on ${c.files.join(', ')}…`;
+      text = progressText(c);
     } else if (c?.status === 'done') {
-      text = `${c.files.join(', ')} converted in ${fmtDuration(c.seconds)}: the ${c.name} dataset is stored in this browser${c.deferred ? '; reload the page (runs are kept) to train on it' : ''}.`;
+      const from = c.url ? ` (from ${new URL(c.url).host})` : '';
+      text = `${c.files.join(', ')}${from} converted in ${fmtDuration(c.seconds)}: the ${c.name} dataset is stored in this browser${c.deferred ? '; reload the page (runs are kept) to train on it' : ''}.`;
     } else if (c?.status === 'error') {
       text = c.error.hint ? `${c.error.message} ${c.error.hint}` : c.error.message;
     }

@@ -2,6 +2,7 @@
 // read from the browser cache), what the worker holds per split, and whether training can start.
 import { h, setText, fmtBytes, fmtInt, fmtDuration } from '../format.js';
 import { createArchiveImport } from './archive-import.js';
+import { createDatasetWelcome } from './dataset-welcome.js';
 
 const SPLIT_LABEL = { train: 'train', valid: 'valid', test: 'test' };
 
@@ -20,16 +21,23 @@ export function createDatasetPanel(container, app) {
   const consentText = h('span', { 'data-testid': 'consent-text' });
   const consent = h('div', { class: 'dataset-consent', 'data-testid': 'dataset-consent', hidden: true }, consentText,
     h('button', { id: 'btn-download', class: 'btn btn-primary', type: 'button', onclick: () => app.confirmDownload() }, 'Download it'));
-  container.append(h('div', { class: 'panel-head' }, title, name), consent, overallBar, overallText, ready, cacheNotice, errorBox, notices, splits, details);
+  const welcome = createDatasetWelcome();
+  const loading = h('div', { class: 'dataset-loading' }, overallBar, overallText, ready, cacheNotice, errorBox, notices, splits, details);
+  container.append(h('div', { class: 'panel-head' }, title, name), welcome.intro, consent, loading);
   const archive = createArchiveImport(container, app);
+  container.append(welcome.ways);
   let rows = new Map();
   let filesKey = '';
   let lastStatus = null;
 
   return function update(state) {
     archive(state);
+    welcome.update(state);
     const data = state.data;
-    setText(name, data.name);
+    const absent = data.status === 'absent';
+    container.dataset.absent = String(absent);
+    loading.hidden = absent;
+    setText(name, absent ? 'cifar10' : data.name);
     consent.hidden = !data.consent;
     container.dataset.consent = String(Boolean(data.consent));
     if (data.consent) setText(consentText, `The dataset is ${fmtBytes(data.consent.bytes)} in ${data.consent.files} files. On a metered connection or a phone, download it now? It stays in this browser's cache for the next visits.`);
@@ -104,7 +112,7 @@ export function createDatasetPanel(container, app) {
       splits.replaceChildren();
       splits.dataset.key = '';
     }
-    const readyNow = Boolean(ws?.ready_to_train);
+    const readyNow = Boolean(ws?.ready_to_train) && !absent;
     container.dataset.ready = String(readyNow);
     if (data.status === 'error') setText(ready, 'Training is unavailable until the dataset loads.');
     else if (readyNow && data.status === 'complete') setText(ready, `Ready: ${ws.dataset}, ${ws.classes.length} classes, images ${ws.image_shape.join('×')}.`);

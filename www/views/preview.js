@@ -64,7 +64,9 @@ export function createPreview(container, app) {
     const series = [{ label: 'layer' }];
     const data = [xs];
     for (const [p, alpha] of runs) {
-      for (const [input, label, color, dash] of INPUTS) {
+      for (const [input, named, color, dash] of INPUTS) {
+        // Before CIFAR-10 is in, the preview runs on the synthetic set (see dataset-feed.js).
+        const label = input === 'real' && app.state.data.name === 'synthetic' ? 'synthetic images' : named;
         let values = column(p.result[input], key, layers);
         if (log) values = values.map((v) => (v > 0 ? v : null));
         data.push(values);
