@@ -61,7 +61,8 @@ function showSiteNotice(lost) {
   say(notes.join(' '));
 }
 
-pinLocale();
+const pinned = pinLocale();
+if (pinned) document.documentElement.dataset.pinnedLocale = pinned;
 const { reload, lost } = await serviceWorker().catch((error) => ({ lost: `the service worker failed (${error.message})` }));
 if (reload) {
   location.reload();

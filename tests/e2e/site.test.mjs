@@ -151,8 +151,8 @@ test('the official CIFAR-10 archive dropped on the page gives the CLI\'s shards,
   const page = await site.browser.context.newPage();
   try {
     await page.goto(url);
-    await waitForState(page, (s) => s.data.status === 'error' && s.backend.status === 'ready', { what: 'no dataset on the host', timeout: 60_000 });
-    assert.match(await page.locator('#error').innerText(), /Use the CIFAR-10 archive on this computer/);
+    await waitForState(page, (s) => s.data.status === 'absent' && s.backend.status === 'ready', { what: 'no dataset on the host', timeout: 60_000 });
+    assert.match(await page.locator('#dataset-status').innerText(), /Use the CIFAR-10 archive on this computer/);
     const start = Date.now();
     const before = await state(page);
     await drop(page, [ARCHIVE]);

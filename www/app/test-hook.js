@@ -92,6 +92,7 @@ export function installTestHook(state) {
       errors: state.errors.map(({ message, hint, fatal, during, kind }) => ({ message, hint, fatal, during, kind })),
       interruptedOnLoad: state.interruptedOnLoad,
       conversion: state.conversion && { ...state.conversion },
+      trainRequest: state.trainRequest ?? null,
       lessons: lessonsSummary(state.lessons),
       preview: previewSummary(state.preview),
       histograms: lastHistograms(current),

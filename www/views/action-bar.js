@@ -72,7 +72,6 @@ export function createActionBar(container, app) {
   // Anchors scroll below the bar, whatever its height (it wraps on narrow screens).
   new ResizeObserver(() => document.documentElement.style.setProperty('--bar-height', `${container.offsetHeight + 8}px`)).observe(container);
 
-  let lastState = null;
   /** Runs `action(config)` with the form's settings, or says which setting is wrong. */
   const withForm = (action) => () => {
     try {
@@ -84,12 +83,15 @@ export function createActionBar(container, app) {
     }
   };
   // The form is read again when the run starts: a click may wait for the worker or the dataset.
+  // Before the worker has sent the variants the form cannot be read yet; such an early click is
+  // kept as it is, and a wrong setting is reported when the run would start.
   const formSpec = () => app.form.spec(app.form.read());
-  btn.train.addEventListener('click', withForm(() => app.train(formSpec)));
+  const train = (options) => (app.state.variants.length ? withForm(() => app.train(formSpec, options))() : app.train(formSpec, options));
+  btn.train.addEventListener('click', () => train());
   btn.step.addEventListener('click', () => {
     // A paused run goes on with its own settings; the form only matters for a new run.
-    if (lastState.phase === 'paused') app.resume({ stepOnly: true });
-    else withForm(() => app.train(formSpec, { stepOnly: true }))();
+    if (app.state.phase === 'paused') app.resume({ stepOnly: true });
+    else train({ stepOnly: true });
   });
   btn.lrFind.addEventListener('click', withForm((config) => app.findLr(config, app.form.sweep())));
   btn.pause.addEventListener('click', () => app.pause());
@@ -97,7 +99,7 @@ export function createActionBar(container, app) {
   btn.stop.addEventListener('click', () => app.stop());
   measure.addEventListener('click', withForm((config) => app.measureSpeed(config)));
   length.addEventListener('change', () => {
-    const preset = presets(lastState).find((p) => p.key === length.value);
+    const preset = presets(app.state).find((p) => p.key === length.value);
     if (preset) app.form.setLength(preset);
   });
 
@@ -204,7 +206,6 @@ export function createActionBar(container, app) {
   }
 
   return function update(state) {
-    lastState = state;
     const config = app.form ? safe(() => app.form.read()) : null;
     const cost = config ? measuredCost(state, config) : null;
     const available = state.data.worker?.expected?.[0] ?? state.data.manifest?.train.records ?? 0;

@@ -92,7 +92,6 @@ export function createControls(container, app) {
   container.append(h('div', { class: 'panel-head' }, h('h2', {}, 'Run settings'), h('span', { class: 'panel-sub' }, 'The buttons are in the bar at the top.')), form);
 
   let variants = [];
-  let lastState = null;
 
   const currentVariant = () => variants.find((v) => v.name === el.variant.value) ?? null;
 
@@ -277,7 +276,7 @@ export function createControls(container, app) {
   }
 
   app.form = {
-    read: () => readConfig(lastState),
+    read: () => readConfig(app.state),
     spec: runSpec,
     sweep: readSweep,
     /** Sets the run's length (`{epochs, max_train_records, patience}`). */
@@ -293,7 +292,6 @@ export function createControls(container, app) {
   let probeDefaultFor = null;
 
   return function update(state) {
-    lastState = state;
     if (variants !== state.variants && state.variants.length) {
       variants = state.variants;
       const chosen = el.variant.value;
