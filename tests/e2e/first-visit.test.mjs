@@ -6,7 +6,7 @@
 // make starts a run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createReadStream, existsSync, mkdtempSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { cpSync, createReadStream, existsSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -151,4 +151,34 @@ test('a click on Train as early as a person can make starts a run (it waits for 
     await page.click('#btn-stop');
     await waitForState(page, (st) => st.phase === 'idle', { timeout: 60_000, what: 'the stop' });
   });
+});
+
+/** A copy of the built site without the asset `file` (a half-finished deploy). */
+function siteWithout(file) {
+  const dir = mkdtempSync(join(tmpdir(), 'selfnorm-broken-site-'));
+  cpSync(join(repoRoot, 'dist'), dir, { recursive: true });
+  const [assets] = readdirSync(join(dir, 'assets'));
+  rmSync(join(dir, 'assets', assets, file));
+  return dir;
+}
+
+test('a start that fails is never blank: the page says what failed and what to try', async () => {
+  for (const [file, message] of [
+    ['app/runs.js', /The page could not start: .*(import|fetch|load).*\n.*(connection|reload)/is],
+    ['boot.js', /The page could not start: its start-up script \(boot\.js\) could not be loaded.*\n.*Reload/is],
+  ]) {
+    const dir = siteWithout(file);
+    const { server, url } = await startServer({ site: dir, data: false });
+    const browser = await openBrowser();
+    try {
+      await browser.page.goto(url);
+      const failure = browser.page.locator('[data-testid="start-failure"]');
+      await failure.waitFor({ state: 'visible', timeout: 30_000 });
+      assert.match(await failure.innerText(), message, `without ${file}`);
+    } finally {
+      await browser.close();
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
 });
