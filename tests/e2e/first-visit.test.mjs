@@ -68,6 +68,24 @@ test('a host with the archive beside the site: ready to train within 60 s of loa
   }
 });
 
+test('on a phone the archive the host offers waits for a yes that states its size', { skip: noArchive, timeout: 180_000 }, async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'selfnorm-archive-host-'));
+  symlinkSync(ARCHIVE, join(dataDir, 'cifar-10-binary.tar.gz'));
+  try {
+    await visit(dataDir, async (page, url) => {
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.goto(url);
+      const s = await waitForState(page, (st) => st.data.awaitingConsent && st.backend.status === 'ready', { what: 'the question' });
+      assert.equal(s.conversion, null, 'nothing downloaded before the yes');
+      assert.match(await page.locator('[data-testid="consent-text"]').innerText(), /archive is 16\d\.\d\u00a0MiB/);
+      await page.click('#btn-download');
+      await waitForState(page, readyToTrain, { timeout: 90_000, what: 'the dataset after the yes' });
+    });
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
 test('?archive=URL converts an archive from another host that allows CORS', { skip: noArchive, timeout: 180_000 }, async () => {
   const { host, url: archive } = await archiveHost(ARCHIVE, { cors: true });
   try {

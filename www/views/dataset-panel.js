@@ -40,7 +40,10 @@ export function createDatasetPanel(container, app) {
     setText(name, absent ? 'cifar10' : data.name);
     consent.hidden = !data.consent;
     container.dataset.consent = String(Boolean(data.consent));
-    if (data.consent) setText(consentText, `The dataset is ${fmtBytes(data.consent.bytes)} in ${data.consent.files} files. On a metered connection or a phone, download it now? It stays in this browser's cache for the next visits.`);
+    if (data.consent) {
+      const what = data.consent.files === 1 ? `The dataset's archive is ${fmtBytes(data.consent.bytes)} (converted here once downloaded)` : `The dataset is ${fmtBytes(data.consent.bytes)} in ${data.consent.files} files`;
+      setText(consentText, `${what}. On a metered connection or a phone, download it now? It stays in this browser's cache for the next visits.`);
+    }
     // The file list is open while files stream in or fail, folded once all are verified.
     if (data.status !== lastStatus) {
       lastStatus = data.status;
