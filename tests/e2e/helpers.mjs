@@ -139,7 +139,9 @@ export async function waitForState(page, predicate, { timeout = 30_000, arg = nu
     );
   } catch (error) {
     const state = await page.evaluate(() => window.selfnorm?.state).catch(() => null);
-    throw new Error(`timed out waiting for ${what}: ${error.message.split('\n')[0]}\nstate: ${JSON.stringify(state, null, 1)?.slice(0, 3000)}`);
+    // What the action bar said: a click that did nothing says why there.
+    const bar = await page.evaluate(() => ['controls-status', 'config-error'].map((id) => document.querySelector(`[data-testid="${id}"], #${id}`)?.textContent ?? '').join(' | ')).catch(() => null);
+    throw new Error(`timed out waiting for ${what}: ${error.message.split('\n')[0]}\naction bar: ${bar}\nstate: ${JSON.stringify(state, null, 1)?.slice(0, 3000)}`);
   }
   // The views render on the next animation frame: let them catch up with the state.
   return page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(window.selfnorm.state)))));
