@@ -84,6 +84,13 @@ export async function openBrowser() {
     viewport: VIEWPORT,
     acceptDownloads: true,
   });
+  // Where the last clicks landed (target and point), for a wait that times out after a click.
+  await context.addInitScript(() => {
+    window.clicksSeen = [];
+    addEventListener('click', (e) => {
+      window.clicksSeen = [...window.clicksSeen.slice(-4), `${e.target.id || e.target.tagName.toLowerCase()} at ${Math.round(e.clientX)},${Math.round(e.clientY)}`];
+    }, true);
+  });
   const page = context.pages()[0] ?? (await context.newPage());
   const problems = [];
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
@@ -140,7 +147,8 @@ export async function waitForState(page, predicate, { timeout = 30_000, arg = nu
   } catch (error) {
     const state = await page.evaluate(() => window.selfnorm?.state).catch(() => null);
     // What the action bar said: a click that did nothing says why there.
-    const bar = await page.evaluate(() => ['controls-status', 'config-error'].map((id) => document.querySelector(`[data-testid="${id}"], #${id}`)?.textContent ?? '').join(' | ')).catch(() => null);
+    const bar = await page.evaluate(() => ['controls-status', 'config-error'].map((id) => document.querySelector(`[data-testid="${id}"], #${id}`)?.textContent ?? '').join(' | ')
+      + ` | last clicks: ${(window.clicksSeen ?? []).join('; ') || 'none'} | scrollY ${Math.round(scrollY)}`).catch(() => null);
     throw new Error(`timed out waiting for ${what}: ${error.message.split('\n')[0]}\naction bar: ${bar}\nstate: ${JSON.stringify(state, null, 1)?.slice(0, 3000)}`);
   }
   // The views render on the next animation frame: let them catch up with the state.
