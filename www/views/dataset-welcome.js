@@ -13,7 +13,7 @@ export function createDatasetWelcome() {
     h('ol', { class: 'welcome-ways' },
       h('li', {}, 'Download ', h('code', {}, 'cifar-10-binary.tar.gz'), ' (162 MB, "CIFAR-10 binary version") from ',
         h('a', { href: CIFAR_PAGE, target: '_blank', rel: 'noopener' }, 'the CIFAR-10 page'),
-        ' and pick it above, or drop it on this panel. The page converts it in seconds (about 5 s in Chromium on two laptop cores) and keeps it for the next visits; nothing is uploaded.'),
+        ' and pick it above, or drop it on this panel. The page converts it in seconds (about 5 s in Chromium on two CPU cores) and keeps it for the next visits; nothing is uploaded.'),
       h('li', {}, 'Open this page with ', h('code', {}, '?archive=URL'), ' (the archive on any host that allows CORS) or ',
         h('code', {}, '?shards=URL'), ' (shards made by ', h('code', {}, 'scripts/prepare-data'), '): the page fetches them by itself.'),
       h('li', {}, 'From the repository, ', h('code', {}, 'scripts/serve'), ' fetches the archive once and serves it with the site: the page makes the dataset without a click.')),
