@@ -104,7 +104,6 @@ const app = {
 installTestHook(state);
 const $ = (id) => document.getElementById(id);
 renderer.add(
-  trainStart.update,
   createBackendBanner($('backend-banner'), app),
   createErrors($('error'), app),
   createDatasetPanel($('dataset-status'), app),
@@ -121,6 +120,8 @@ renderer.add(
   createResults($('results'), app),
   createRunsTable($('runs-table'), app),
   createStorage($('storage'), app),
+  // Last: a run that waited starts with the form as the views above have just brought it up to date.
+  trainStart.update,
 );
 
 window.addEventListener('pagehide', () => persistence.flush());
