@@ -5,9 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
-import { syntheticDataset, waitForState, waitForReady, fillForm, state, openBrowser, useSite } from './helpers.mjs';
+import { cli, syntheticDataset, waitForState, waitForReady, fillForm, state, openBrowser, useSite } from './helpers.mjs';
 
 const site = useSite({ prepare: () => syntheticDataset('e2e'), path: '?data=e2e' });
 
@@ -166,17 +169,15 @@ json.dump(rows, sys.stdout)
 
 const number = (field) => ({ inf: Infinity, '-inf': -Infinity }[field] ?? Number(field));
 
-test("a run's epochs and probes download as CSV that Python reads, number for number", async () => {
-  const [run] = trained;
-  const { epochs, probes } = run.file.run.history;
-  const row = `#runs-table tr[data-run-id="${run.id}"]`;
-
-  const epochRows = pythonRows(await downloadText(site.page, `${row} [data-action="csv-epochs"]`));
+/**
+ * Checks CSV tables (as Python read them) against a history's epochs and probes, number for
+ * number; the statistics as the f32 they are (the CSV holds the shortest text of that f32).
+ */
+function assertCsvMatches(epochRows, probeRows, { epochs, probes }) {
   assert.deepEqual(epochRows[0], EPOCH_COLUMNS);
   assert.equal(epochRows.length, 1 + epochs.length);
   epochs.forEach((e, i) => EPOCH_COLUMNS.forEach((column, j) => assert.equal(number(epochRows[1 + i][j]), e[column], `epoch ${e.epoch} ${column}`)));
 
-  const probeRows = pythonRows(await downloadText(site.page, `${row} [data-action="csv-probes"]`));
   assert.deepEqual(probeRows[0], ['step', 'epoch', 'weights', 'weights_epoch', 'layer', ...STAT_COLUMNS, 'update_ratio']);
   const layers = probes[0].stats.act_std.length;
   assert.equal(probeRows.length, 1 + probes.length * layers);
@@ -187,14 +188,40 @@ test("a run's epochs and probes download as CSV that Python reads, number for nu
       assert.equal(number(r[0]), p.step, what);
       assert.equal(number(r[1]), p.epoch, what);
       assert.equal(r[2], p.weights?.kind ?? 'current', what);
+      assert.equal(r[3], p.weights?.kind === 'restored-best' ? String(p.weights.epoch) : '', what);
       assert.equal(number(r[4]), l + 1, what);
-      // The statistics are f32: the CSV holds the shortest text of that f32.
-      STAT_COLUMNS.forEach((column, j) => assert.equal(Math.fround(number(r[5 + j])), p.stats[column][l], `${what} ${column}`));
-      if (p.stats.update_ratio) assert.equal(Math.fround(number(r[13])), p.stats.update_ratio[l], `${what} update_ratio`);
+      STAT_COLUMNS.forEach((column, j) => assert.equal(Math.fround(number(r[5 + j])), Math.fround(p.stats[column][l]), `${what} ${column}`));
+      if (p.stats.update_ratio) assert.equal(Math.fround(number(r[13])), Math.fround(p.stats.update_ratio[l]), `${what} update_ratio`);
       else assert.equal(r[13], '', `${what}: no update ratio`);
     }
   });
   assert.ok(probeRows.some((r) => r[2] === 'restored-best'), 'the final probe of the restored weights is in');
+}
+
+test("a run's epochs and probes download as CSV that Python reads, number for number", async () => {
+  const [run] = trained;
+  const row = `#runs-table tr[data-run-id="${run.id}"]`;
+  const epochRows = pythonRows(await downloadText(site.page, `${row} [data-action="csv-epochs"]`));
+  const probeRows = pythonRows(await downloadText(site.page, `${row} [data-action="csv-probes"]`));
+  assertCsvMatches(epochRows, probeRows, run.file.run.history);
+});
+
+test('the CLI writes the same tables with train --csv, matching its own JSON lines', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'selfnorm-csv-'));
+  try {
+    const path = join(dir, 'run.csv');
+    const lines = execFileSync(cli(), ['train', '--data', 'synthetic', '--max-train-records', '320', '--epochs', '2', '--depth', '3',
+      '--width', '16', '--probe-every', '5', '--readback-every', '5', '--csv', path], { encoding: 'utf8' })
+      .trim().split('\n').map((line) => JSON.parse(line));
+    const history = {
+      epochs: lines.filter((l) => l.event === 'epoch').map((l) => l.record),
+      probes: lines.filter((l) => l.event === 'probe'),
+    };
+    assert.equal(history.epochs.length, 2);
+    assertCsvMatches(pythonRows(readFileSync(path, 'utf8')), pythonRows(readFileSync(join(dir, 'run.probes.csv'), 'utf8')), history);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 /** A host on another origin: `/open/NAME` with CORS allowed, `/closed/NAME` without. */

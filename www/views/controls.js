@@ -235,9 +235,7 @@ export function createControls(container, app) {
   }
 
   function save() {
-    const values = {};
-    for (const input of Object.values(el)) values[input.id] = input.type === 'checkbox' ? input.checked : input.value;
-    values.probeTouched = el.probeEvery.dataset.touched === 'true';
+    const values = { ...formValues(), probeTouched: el.probeEvery.dataset.touched === 'true' };
     try {
       localStorage.setItem(STORAGE_KEY, JSON.stringify(values));
     } catch {
@@ -253,11 +251,7 @@ export function createControls(container, app) {
       values = null;
     }
     if (!values || !variants.some((v) => v.name === values.variant)) return false;
-    for (const input of Object.values(el)) {
-      if (!(input.id in values)) continue;
-      if (input.type === 'checkbox') input.checked = Boolean(values[input.id]);
-      else input.value = values[input.id];
-    }
+    setValues(values);
     if (values.probeTouched) el.probeEvery.dataset.touched = 'true';
     return true;
   }
@@ -319,8 +313,10 @@ export function createControls(container, app) {
     if (problems.length) {
       app.notify(`The settings in this page's link were not applied; the form keeps its own. ${problems.join('; ')}`, { kind: 'notice' });
     } else {
-      setValues(values);
+      // Without a chosen probe interval the form's own stays (it follows the dataset).
       if (given.has('probe-every')) el.probeEvery.dataset.touched = 'true';
+      else delete values['probe-every'];
+      setValues(values);
       syncVisibility();
       save();
     }

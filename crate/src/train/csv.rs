@@ -64,7 +64,13 @@ pub fn epochs_csv(epochs: &[EpochRecord]) -> String {
     let mut out = header(&EPOCH_COLUMNS);
     for e in epochs {
         let _ = write!(out, "{},", e.epoch);
-        for value in [e.train_loss, e.train_accuracy, e.val_loss, e.val_accuracy, e.lr] {
+        for value in [
+            e.train_loss,
+            e.train_accuracy,
+            e.val_loss,
+            e.val_accuracy,
+            e.lr,
+        ] {
             number(&mut out, value);
             out.push(',');
         }
@@ -198,7 +204,11 @@ json.dump([[field(f) for f in row] for row in rows], sys.stdout)
             parsed == value || (parsed.is_nan() && value.is_nan()),
             "{what}: {parsed} in the CSV, {value} in the history"
         );
-        assert_eq!(field.1.map(|v| v as f32), Some(parsed), "{what}: Python's float");
+        assert_eq!(
+            field.1.map(|v| v as f32),
+            Some(parsed),
+            "{what}: Python's float"
+        );
     }
 
     #[test]
@@ -269,7 +279,12 @@ json.dump([[field(f) for f in row] for row in rows], sys.stdout)
             history.probes.last().unwrap().weights,
             ProbeWeights::RestoredBest { .. }
         ));
-        assert!(history.probes.iter().any(|p| p.stats.update_ratio.is_some()));
+        assert!(
+            history
+                .probes
+                .iter()
+                .any(|p| p.stats.update_ratio.is_some())
+        );
     }
 
     #[test]
@@ -287,7 +302,10 @@ json.dump([[field(f) for f in row] for row in rows], sys.stdout)
             samples_per_s: 64.0,
         };
         let text = epochs_csv(&[record]);
-        assert_eq!(text.lines().nth(1).unwrap(), "1,NaN,0.1,inf,1e-7,5e-5,32,0.5,0.75,64.0");
+        assert_eq!(
+            text.lines().nth(1).unwrap(),
+            "1,NaN,0.1,inf,1e-7,5e-5,32,0.5,0.75,64.0"
+        );
         let rows = python_rows(&text);
         assert!(rows[1][1].1.unwrap().is_nan());
         assert_eq!(rows[1][3].1, Some(f64::INFINITY));

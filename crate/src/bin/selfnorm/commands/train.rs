@@ -89,7 +89,8 @@ fn write_csv(path: &Path, history: &History) -> Result<(), CliError> {
         (path, csv::epochs_csv(&history.epochs)),
         (probes_path.as_path(), csv::probes_csv(&history.probes)),
     ] {
-        std::fs::write(file, text).map_err(|e| CliError::file(file, format!("cannot write ({e})")))?;
+        std::fs::write(file, text)
+            .map_err(|e| CliError::file(file, format!("cannot write ({e})")))?;
     }
     Ok(())
 }
