@@ -127,7 +127,7 @@ mod tests {
     use crate::model::ModelConfig;
     use crate::train::{History, TrainConfig, Trainer, fit};
 
-    /// A real history: 2 epochs of a 3 × 16 net on a small synthetic set, probed every 10 steps.
+    /// A real history: 2 epochs of a 3 × 16 net on a small synthetic set, probed every 5 steps.
     fn trained_history() -> History {
         let data = SyntheticSpec {
             image_shape: [1, 8, 8],
@@ -146,7 +146,7 @@ mod tests {
             lr: 1e-3,
             max_epochs: 2,
             readback_every: 5,
-            probe_every: 10,
+            probe_every: 5,
             probe_size: 32,
             ..TrainConfig::default()
         };
@@ -157,17 +157,18 @@ mod tests {
         trainer.history().clone()
     }
 
-    /// Python's `csv` module reads `text`; answers its rows (header first) as JSON, each field
-    /// also converted with `float()` where it is not empty and not a word.
-    fn python_rows(text: &str) -> Vec<Vec<(String, Option<f64>)>> {
+    /// Python's `csv` module reads `text`; answers its rows (header first), each field with
+    /// whether Python's `float()` reads it as a number.
+    fn python_rows(text: &str) -> Vec<Vec<(String, bool)>> {
         const SCRIPT: &str = r#"
 import csv, io, json, sys
 rows = list(csv.reader(io.StringIO(sys.stdin.read(), newline="")))
 def field(f):
     try:
-        return [f, float(f)]
+        float(f)
+        return [f, True]
     except ValueError:
-        return [f, None]
+        return [f, False]
 json.dump([[field(f) for f in row] for row in rows], sys.stdout)
 "#;
         let mut child = Command::new("python3")
@@ -187,27 +188,23 @@ json.dump([[field(f) for f in row] for row in rows], sys.stdout)
         serde_json::from_slice(&output.stdout).unwrap()
     }
 
-    /// The field as Python read it, equal to `value` once parsed back (NaN equals NaN).
-    fn same_f64(field: &(String, Option<f64>), value: f64, what: &str) {
-        let parsed = field
-            .1
-            .unwrap_or_else(|| panic!("{what}: {:?} is not a number", field.0));
+    /// The field as Python read it: a number to Python, and `value` once parsed back (NaN
+    /// equals NaN).
+    fn same_f64(field: &(String, bool), value: f64, what: &str) {
+        assert!(field.1, "{what}: Python reads {:?} as no number", field.0);
+        let parsed: f64 = field.0.parse().unwrap();
         assert!(
             parsed == value || (parsed.is_nan() && value.is_nan()),
             "{what}: {parsed} in the CSV, {value} in the history"
         );
     }
 
-    fn same_f32(field: &(String, Option<f64>), value: f32, what: &str) {
+    fn same_f32(field: &(String, bool), value: f32, what: &str) {
+        assert!(field.1, "{what}: Python reads {:?} as no number", field.0);
         let parsed: f32 = field.0.parse().unwrap();
         assert!(
             parsed == value || (parsed.is_nan() && value.is_nan()),
             "{what}: {parsed} in the CSV, {value} in the history"
-        );
-        assert_eq!(
-            field.1.map(|v| v as f32),
-            Some(parsed),
-            "{what}: Python's float"
         );
     }
 
@@ -307,7 +304,7 @@ json.dump([[field(f) for f in row] for row in rows], sys.stdout)
             "1,NaN,0.1,inf,1e-7,5e-5,32,0.5,0.75,64.0"
         );
         let rows = python_rows(&text);
-        assert!(rows[1][1].1.unwrap().is_nan());
-        assert_eq!(rows[1][3].1, Some(f64::INFINITY));
+        same_f64(&rows[1][1], f64::NAN, "NaN");
+        same_f64(&rows[1][3], f64::INFINITY, "inf");
     }
 }
