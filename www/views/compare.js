@@ -3,14 +3,15 @@
 // with one colour per run, under the list of the settings in which they differ. The columns come
 // from app/comparison.js, drawn as they are.
 import { h, setText, fmtNumber, fmtPercent, fmtInt } from '../format.js';
-import { createChart, axis, colors, logTicks, logSplits, WHOLE_STEPS } from '../chart.js';
+import { createChart, axis, colors, logTicks, logSplits, lastValue, WHOLE_STEPS } from '../chart.js';
 import { panel, layerAxis, fmt3 } from './layer-stats.js';
 import { HEALTHY_BAND, shadeBand, logRange } from './update-ratio.js';
 import { DEPTH_STATISTICS, comparedRuns, comparisonData } from '../app/comparison.js';
 
 const colorOf = (index) => colors.overlay[index % colors.overlay.length];
-const fmtLoss = (u, v) => (v == null ? '—' : fmtNumber(v, 4));
-const fmtAcc = (u, v) => (v == null ? '—' : fmtPercent(v));
+// Legends show each series' last value, or the value under the pointer.
+const fmtLoss = lastValue((u, v) => (v == null ? '—' : fmtNumber(v, 4)));
+const fmtAcc = lastValue((u, v) => (v == null ? '—' : fmtPercent(v)));
 const logAxis = () => axis({ size: 60, splits: logSplits, values: logTicks((v, e) => `1e${e}`) });
 const epochAxis = () => axis({ label: 'epoch', size: 30, labelSize: 22, incrs: WHOLE_STEPS, values: (u, splits) => splits.map((v) => (Number.isInteger(v) ? v : '')) });
 
