@@ -256,6 +256,10 @@ test('?run=URL imports a run file from a CORS host; a damaged, missing or closed
     assert.equal(imported.hasWeights, true);
     // Once stored, the address leaves the URL, so a reload does not import it again.
     await page.waitForFunction(() => !location.search.includes('run='), null, { timeout: 10_000 });
+    // Every number came through, and which weights each probe measured.
+    const row = `#runs-table tr[data-run-id="${imported.id}"]`;
+    assertCsvMatches(pythonRows(await downloadText(page, `${row} [data-action="csv-epochs"]`)),
+      pythonRows(await downloadText(page, `${row} [data-action="csv-probes"]`)), run.file.run.history);
 
     const refusals = [
       ['open/damaged.json', /^Import failed: damaged\.json: run\.history\.epochs\[1\]\.val_accuracy must be in \[0, 1\] \(got 7\)/],
