@@ -311,7 +311,7 @@ export function createControls(container, app) {
       }
     }
     if (problems.length) {
-      app.notify(`The settings in this page's link were not applied; the form keeps its own. ${problems.join('; ')}`, { kind: 'notice' });
+      app.notify(`The settings in this page's link were not applied, and the form keeps its own: ${problems.join('; ').replace(/\.$/, '')}. Correct the link, or set the form by hand.`, { kind: 'notice' });
     } else {
       // Without a chosen probe interval the form's own stays (it follows the dataset).
       if (given.has('probe-every')) el.probeEvery.dataset.touched = 'true';
