@@ -327,7 +327,8 @@ self.onmessage = ({ data }) => {
     post(Message.ERROR, { id: data?.id ?? null, kind: 'config', fatal: false, message: `unknown request '${data?.type}'` });
     return;
   }
-  if (stateless.has(data.type)) {
+  // Before INIT has loaded the module, they wait in the queue behind it.
+  if (stateless.has(data.type) && session) {
     handle(data);
     return;
   }

@@ -256,7 +256,8 @@ test('?run=URL imports a run file from a CORS host; a damaged, missing or closed
     assert.equal(imported.hasWeights, true);
     // Once stored, the address leaves the URL, so a reload does not import it again.
     await page.waitForFunction(() => !location.search.includes('run='), null, { timeout: 10_000 });
-    // Every number came through, and which weights each probe measured.
+    // Every number came through, and which weights each probe measured. Asked at once: the
+    // worker may still be starting, and the CSV request waits for it.
     const row = `#runs-table tr[data-run-id="${imported.id}"]`;
     assertCsvMatches(pythonRows(await downloadText(page, `${row} [data-action="csv-epochs"]`)),
       pythonRows(await downloadText(page, `${row} [data-action="csv-probes"]`)), run.file.run.history);
