@@ -1,6 +1,7 @@
 // The page's wiring: the state, the worker client, the app's modules and the views. Where each
 // concern lives: docs/ARCHITECTURE.md.
 import { createWorkerClient } from './worker-client.js';
+import { Request } from './protocol.js';
 import { createState } from './app/state.js';
 import { createPhase } from './app/phase.js';
 import { createNotices } from './app/notices.js';
@@ -28,6 +29,7 @@ import { createHistograms } from './views/histograms.js';
 import { createProgress } from './views/progress.js';
 import { createResults } from './views/results.js';
 import { createRunsTable } from './views/runs-table.js';
+import { createCompare } from './views/compare.js';
 import { createErrors } from './views/errors.js';
 import { createLessons } from './views/lessons.js';
 import { createStorage } from './views/storage.js';
@@ -86,8 +88,12 @@ const app = {
   mcDropout: (samples, split) => library.mcDropout(samples, split),
   viewRun: (id) => library.viewRun(id),
   toggleOverlay: (id, on) => library.toggleOverlay(id, on),
+  chooseComparison: (choice) => library.chooseComparison(choice),
   deleteRun: (id) => library.deleteRun(id),
   exportRun: (id) => library.exportRun(id),
+  exportCsv: (id, table) => library.exportCsv(id, table),
+  checkSettings: (variant, run) => client.request(Request.CHECK_SETTINGS, { variant, run }),
+  notify: (message, options) => notices.show(message, options),
   importRuns: (files) => library.importRuns(files),
   storageUsage: () => persistence.usage(),
   dropWeights: (ids) => library.dropWeights(ids),
@@ -119,6 +125,7 @@ renderer.add(
   createHistograms($('histograms'), app),
   createResults($('results'), app),
   createRunsTable($('runs-table'), app),
+  createCompare($('compare'), app),
   createStorage($('storage'), app),
   // Last: a run that waited starts with the form as the views above have just brought it up to date.
   trainStart.update,
@@ -127,4 +134,7 @@ renderer.add(
 window.addEventListener('pagehide', () => persistence.flush());
 await persistence.open();
 backend.start(state.backend.requested);
+// A run file named by the link (`?run=URL`) is imported as a picked file would be.
+const runAddress = new URLSearchParams(location.search).get('run');
+if (runAddress) library.importFromUrl(runAddress);
 invalidate();

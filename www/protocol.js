@@ -65,6 +65,18 @@ export const Request = Object.freeze({
    * of its steps, so the job keeps going.
    */
   PREVIEW: 'preview',
+  /**
+   * {variant, run: {model, train, preprocessing}} → {problem: string|null}: whether the crate
+   * accepts these settings (the variant exists, every field has its type and range), as the CLI
+   * checks them. Answered at once, even while a job is driven.
+   */
+  CHECK_SETTINGS: 'check-settings',
+  /**
+   * {epochs, probes (their stats without histograms)} → {epochs: string, probes: string}: a run's
+   * history as CSV, written by the crate (crate/src/train/csv.rs). Answered at once, even while a
+   * job is driven.
+   */
+  HISTORY_CSV: 'history-csv',
 });
 
 /** The `type` of worker → page messages. */

@@ -131,13 +131,17 @@ function histograms(layers) {
   };
 }
 
+// Which weights a probe measured (absent in runs recorded before it was kept): the final probe's
+// are the restored best epoch's.
+const probeWeights = obj({ kind: str({ oneOf: ['current', 'restored-best'] }), epoch: int(1) }, { optional: { epoch: undefined } });
+
 function probe(v, path, fail) {
   const layers = Array.isArray(v?.stats?.pre_mean) ? v.stats.pre_mean.length : 0;
   const column = arr(num({ nullable: true }), MAX_LAYERS, { length: layers });
   const maybeColumn = (x, at) => (x === null ? null : column(x, at, fail));
   const stats = obj({ ...Object.fromEntries(STAT_FIELDS.map((f) => [f, column])), update_ratio: maybeColumn, histograms: histograms(layers) },
     { optional: { update_ratio: null, histograms: undefined } });
-  return obj({ step: int(), epoch: num({ min: 0 }), stats })(v, path, fail);
+  return obj({ step: int(), epoch: num({ min: 0 }), weights: probeWeights, stats }, { optional: { weights: undefined } })(v, path, fail);
 }
 
 const STOP_KINDS = ['early-stopping', 'max-epochs', 'stopped', 'diverged', 'failed'];

@@ -2,7 +2,7 @@
 // Protocol: protocol.js. Every request goes through one queue; a job (run, sweep, lesson) is
 // driven by `advance` calls of the Rust state machines, with PAUSE/STOP seen between two of them.
 import { watchGpuDevices } from './gpu-watch.js';
-import init, { createSession, variants, lessons } from './pkg/selfnorm.js';
+import init, { createSession, variants, lessons, checkSettings, epochsCsv, probesCsv } from './pkg/selfnorm.js';
 import { Request, Message } from './protocol.js';
 
 const gpu = watchGpuDevices();
@@ -251,6 +251,17 @@ const handlers = {
   [Request.LESSONS]({ options }) {
     return lessons(options ?? {});
   },
+  [Request.CHECK_SETTINGS]({ variant, run }) {
+    try {
+      checkSettings(variant, run);
+      return { problem: null };
+    } catch (error) {
+      return { problem: String(error?.message ?? error) };
+    }
+  },
+  [Request.HISTORY_CSV]({ epochs, probes }) {
+    return { epochs: epochsCsv(epochs), probes: probesCsv(probes) };
+  },
   async [Request.PREVIEW](message) {
     // Only the latest counts: a newer one waiting in the queue supersedes this one.
     if (queue.some((m) => m.type === Request.PREVIEW)) return { superseded: true };
@@ -265,9 +276,11 @@ const NO_ANSWER = Symbol('answered');
 
 /** Requests that act at once, between two steps of the job being driven. */
 const immediate = new Set([Request.PAUSE, Request.STOP, Request.SHARD]);
+/** Requests answered by plain functions of their fields: at once, whatever is queued or driven. */
+const stateless = new Set([Request.CHECK_SETTINGS, Request.HISTORY_CSV]);
 
 async function handle(message) {
-  if (!immediate.has(message.type)) current = message;
+  if (!immediate.has(message.type) && !stateless.has(message.type)) current = message;
   try {
     if (!session && message.type !== Request.INIT) throw new WorkerFailure('the worker is not initialized yet', 'config', false);
     const result = await handlers[message.type](message);
@@ -312,6 +325,11 @@ gpu.onLost = () => {
 self.onmessage = ({ data }) => {
   if (!(data?.type in handlers)) {
     post(Message.ERROR, { id: data?.id ?? null, kind: 'config', fatal: false, message: `unknown request '${data?.type}'` });
+    return;
+  }
+  // Before INIT has loaded the module, they wait in the queue behind it.
+  if (stateless.has(data.type) && session) {
+    handle(data);
     return;
   }
   // While a job is driven, a preview waits for the next step (the latest one only).

@@ -14,6 +14,7 @@ pub mod eval;
 pub mod fused;
 pub mod lessons;
 pub mod model;
+pub mod null_as_nan;
 pub mod optim;
 pub mod preview;
 pub mod readback;

@@ -28,25 +28,33 @@ const ROW: usize = MOMENTS + HISTOGRAM_BINS;
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LayerStats {
     /// Mean and std (over units and samples) of the activation function's input.
+    #[serde(deserialize_with = "crate::null_as_nan::f32s")]
     pub pre_mean: Vec<f32>,
+    #[serde(deserialize_with = "crate::null_as_nan::f32s")]
     pub pre_std: Vec<f32>,
     /// Mean and std of the activation function's output.
+    #[serde(deserialize_with = "crate::null_as_nan::f32s")]
     pub act_mean: Vec<f32>,
+    #[serde(deserialize_with = "crate::null_as_nan::f32s")]
     pub act_std: Vec<f32>,
     /// Fraction of unit×sample activations in a flat region of the function
     /// ([`crate::model::Activation::saturated`]); 0 for ReLUs.
+    #[serde(deserialize_with = "crate::null_as_nan::f32s")]
     pub saturated: Vec<f32>,
     /// Fraction of units whose pre-activation is ≤ 0 for every probe sample: a dead ReLU.
+    #[serde(deserialize_with = "crate::null_as_nan::f32s")]
     pub dead: Vec<f32>,
     /// L2 norm of the gradient of the loss w.r.t. the layer's kernel, on the probe batch.
+    #[serde(deserialize_with = "crate::null_as_nan::f32s")]
     pub grad_norm: Vec<f32>,
     /// Std across the layer's units of their activations, averaged over samples: 0 when all
     /// units compute the same function (the symmetry lesson).
+    #[serde(deserialize_with = "crate::null_as_nan::f32s")]
     pub unit_spread: Vec<f32>,
     /// ‖W − W_before‖ / ‖W_before‖ of each hidden kernel over the optimizer step just before
     /// the probe; none when the probe follows no step (the first probe, restored weights) and
     /// in runs recorded before this field existed.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::null_as_nan::opt_f32s")]
     pub update_ratio: Option<Vec<f32>>,
     /// The activations' distribution per layer; empty in runs recorded before it existed.
     #[serde(default)]
@@ -67,6 +75,20 @@ pub struct Histograms {
 impl LayerStats {
     pub fn layers(&self) -> usize {
         self.pre_mean.len()
+    }
+
+    /// The eight statistics every probe has, by name, in the order of their fields.
+    pub fn columns(&self) -> [(&'static str, &[f32]); 8] {
+        [
+            ("pre_mean", &self.pre_mean),
+            ("pre_std", &self.pre_std),
+            ("act_mean", &self.act_mean),
+            ("act_std", &self.act_std),
+            ("saturated", &self.saturated),
+            ("dead", &self.dead),
+            ("grad_norm", &self.grad_norm),
+            ("unit_spread", &self.unit_spread),
+        ]
     }
 
     /// From the probe's readback: one row of [`ROW`] values per layer.

@@ -1,12 +1,50 @@
-// The runs kept in this browser: viewing, comparing, deleting, exporting and importing them, and
-// loading a stored run's weights to evaluate it again (plain or with MC Dropout).
+// The runs kept in this browser: viewing, comparing, deleting, exporting (run file, CSV) and
+// importing them (picked files, or a file at an address the link names), and loading a stored
+// run's weights to evaluate it again (plain or with MC Dropout).
 import { Request } from '../protocol.js';
 import { exportRunFile, parseRunFile } from '../run-file.js';
 import { makeId } from './runs.js';
 
+/** How many runs the comparison draws on the same axes (one colour each stays tellable). */
+export const MAX_COMPARED = 4;
+
+/** Offers `blob` as a download named `name`. */
+function download(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const link = Object.assign(document.createElement('a'), { href: url, download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+const fileStem = (run) => String(run.name).replace(/[^A-Za-z0-9._-]+/g, '_');
+
 export function createLibrary(ctx) {
   const { state, client, phase, notices, persistence: store, invalidate } = ctx;
   const runById = (id) => state.runs.find((r) => r.id === id) ?? null;
+
+  /**
+   * Imports the text of a run file through the strict reader (run-file.js): stored only when
+   * every field is valid; a refusal names the file and the field. Answers whether it imported.
+   */
+  async function importText(text, fileName) {
+    try {
+      const { run, weights } = parseRunFile(text, fileName, makeId());
+      if (state.runs.some((r) => r.name === run.name)) run.name = `${run.name} (imported)`;
+      state.runs.push(run);
+      if (state.overlays.size < MAX_COMPARED) state.overlays.add(run.id);
+      state.viewRunId = run.id;
+      await store.saveNow(run);
+      if (weights) await store.putWeights(run, weights);
+      return true;
+    } catch (error) {
+      notices.show(`Import failed: ${error.message}`);
+      return false;
+    } finally {
+      invalidate();
+    }
+  }
 
   async function evaluateHere(run) {
     const valid = await client.request(Request.EVALUATE, { split: 'valid' });
@@ -74,8 +112,14 @@ export function createLibrary(ctx) {
     },
 
     toggleOverlay(id, on) {
-      if (on) state.overlays.add(id);
-      else state.overlays.delete(id);
+      if (on && state.overlays.size < MAX_COMPARED) state.overlays.add(id);
+      else if (!on) state.overlays.delete(id);
+      invalidate();
+    },
+
+    /** Sets what the comparison shows (`{epoch}`: null for each run's end; `{statistic}`). */
+    chooseComparison(choice) {
+      state.comparison = { ...state.comparison, ...choice };
       invalidate();
     },
 
@@ -99,33 +143,79 @@ export function createLibrary(ctx) {
       try {
         await store.ensureHistory(run);
         const weights = run.hasWeights ? await store.getWeights(run) : null;
-        const blob = new Blob([exportRunFile(run, weights)], { type: 'application/json' });
-        const url = URL.createObjectURL(blob);
-        const link = Object.assign(document.createElement('a'), { href: url, download: `${String(run.name).replace(/[^A-Za-z0-9._-]+/g, '_')}.selfnorm-run.json` });
-        document.body.append(link);
-        link.click();
-        link.remove();
-        setTimeout(() => URL.revokeObjectURL(url), 10_000);
+        download(new Blob([exportRunFile(run, weights)], { type: 'application/json' }), `${fileStem(run)}.selfnorm-run.json`);
       } catch (error) {
         notices.show(`Exporting ${run.name} failed: ${error.message}`);
       }
     },
 
+    /** Downloads a run's epochs or probes (`table`) as CSV, written by the crate in the worker. */
+    async exportCsv(id, table) {
+      const run = runById(id);
+      if (!run) return;
+      try {
+        await store.ensureHistory(run);
+        // The histograms stay out of the CSV (and packed as they are, the crate would not read them).
+        const probes = table === 'probes' ? run.history.probes.map(({ stats: { histograms, ...stats }, ...probe }) => ({ ...probe, stats })) : [];
+        const epochs = table === 'epochs' ? run.history.epochs : [];
+        const csv = await client.request(Request.HISTORY_CSV, { epochs, probes });
+        download(new Blob([csv[table]], { type: 'text/csv' }), `${fileStem(run)}.${table}.csv`);
+      } catch (error) {
+        // A worker error is on the page already.
+        if (!error.kind) notices.show(`Exporting the ${table} of ${run.name} as CSV failed: ${error.message}`);
+      }
+    },
+
     async importRuns(files) {
       for (const file of files) {
+        let text;
         try {
-          const { run, weights } = parseRunFile(await file.text(), file.name, makeId());
-          if (state.runs.some((r) => r.name === run.name)) run.name = `${run.name} (imported)`;
-          state.runs.push(run);
-          state.overlays.add(run.id);
-          state.viewRunId = run.id;
-          await store.saveNow(run);
-          if (weights) await store.putWeights(run, weights);
+          text = await file.text();
         } catch (error) {
-          notices.show(`Import failed: ${error.message}`);
+          notices.show(`Import failed: ${file.name} could not be read (${error.message}).`);
+          continue;
         }
+        await importText(text, file.name);
       }
-      invalidate();
+    },
+
+    /**
+     * Imports the run file at `address` (a link's `?run=`): fetched from any host that allows
+     * it (CORS), then read as strictly as a picked file. Once imported, the address leaves the
+     * page's URL, so a reload does not import it again.
+     */
+    async importFromUrl(address) {
+      let url;
+      try {
+        url = new URL(address, location.href);
+      } catch {
+        url = null;
+      }
+      if (!url || !['http:', 'https:'].includes(url.protocol)) {
+        notices.show(`The link's run= is not the address of a run file (got "${address.slice(0, 200)}"). Give an http(s) address, or import the file with Import runs….`);
+        return false;
+      }
+      const fileName = decodeURIComponent(url.pathname.split('/').pop() || url.host);
+      let text;
+      try {
+        const response = await fetch(url, { credentials: 'omit' });
+        if (!response.ok) throw new Error(`the host answered ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
+        text = await response.text();
+      } catch (error) {
+        const why = error instanceof TypeError
+          ? 'the host cannot be reached, or it does not let other sites read the file (CORS)'
+          : error.message;
+        notices.show(`The run at ${url.href} could not be fetched: ${why}. Download the file and import it with Import runs…, or use a host that allows it.`);
+        return false;
+      }
+      const imported = await importText(text, fileName);
+      if (imported) {
+        const params = new URLSearchParams(location.search);
+        params.delete('run');
+        const search = params.toString();
+        history.replaceState(history.state, '', `${location.pathname}${search ? `?${search}` : ''}${location.hash}`);
+      }
+      return imported;
     },
   };
 }

@@ -15,7 +15,10 @@ export function createState(params) {
     loadedRunId: null,
     viewRunId: null,
     runs: [],
+    // The runs chosen in the runs table: overlaid on the curves, and compared (2–4) on shared axes.
     overlays: new Set(),
+    // What the comparison shows: the epoch of its per-layer statistics (null: each run's end).
+    comparison: { epoch: null, statistic: 'act_std' },
     lrFinder: null,
     lrFinderProgress: null,
     // The training speed of the last timed sweep (LR finder or speed test), for time estimates.

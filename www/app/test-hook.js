@@ -1,5 +1,6 @@
 // `window.selfnorm.state`: a summary of the page's state for the end-to-end tests, read-only.
 import { unpackHistograms } from '../histograms.js';
+import { comparedRuns, comparisonData } from './comparison.js';
 
 function runSummary(run) {
   return run && {
@@ -97,6 +98,8 @@ export function installTestHook(state) {
       preview: previewSummary(state.preview),
       histograms: lastHistograms(current),
       updateRatios: current?.history.probes.map((p) => p.stats.update_ratio ?? null) ?? [],
+      // The columns the comparison draws (views/compare.js), when 2 or more runs are chosen.
+      comparison: comparedRuns(state).length >= 2 ? comparisonData(comparedRuns(state), state.comparison) : null,
     });
   };
   window.selfnorm = Object.freeze({ get state() { return snapshot(); } });

@@ -4,6 +4,7 @@
 // settings live in the action bar, which reads them through `app.form`.
 import { h, setText, fmtLr, fmtInt } from '../format.js';
 import { suggestedOptions } from './lessons.js';
+import { settingsHash, linkEntries } from '../app/settings-link.js';
 
 const STORAGE_KEY = 'selfnorm-form-v1';
 const ACTIVATIONS = [['elu', 'ELU'], ['selu', 'SELU'], ['relu', 'ReLU'], ['leaky-relu', 'Leaky ReLU (0.2)'], ['tanh', 'tanh'], ['sigmoid', 'sigmoid']];
@@ -89,93 +90,114 @@ export function createControls(container, app) {
       h('fieldset', {}, h('legend', {}, 'LR finder sweep'),
         h('div', { class: 'grid-3' }, field('steps', el.lrSteps), field('from', el.lrMin), field('to', el.lrMax)))),
   );
-  container.append(h('div', { class: 'panel-head' }, h('h2', {}, 'Run settings'), h('span', { class: 'panel-sub' }, 'The buttons are in the bar at the top.')), form);
+  const copyButton = h('button', { id: 'btn-copy-link', class: 'btn btn-small', type: 'button', title: 'Copy a link that opens this page with these settings' }, 'Copy link');
+  const copyStatus = h('span', { class: 'copy-link-status', 'data-testid': 'copy-link-status', role: 'status' });
+  const linkField = h('input', { class: 'copy-link-field', type: 'text', readonly: true, hidden: true, 'aria-label': 'Link to these settings' });
+  container.append(h('div', { class: 'panel-head' }, h('h2', {}, 'Run settings'), h('span', { class: 'panel-sub' }, 'The buttons are in the bar at the top.'),
+    h('div', { class: 'panel-head-side' }, copyButton, copyStatus)), linkField, form);
 
   let variants = [];
 
   const currentVariant = () => variants.find((v) => v.name === el.variant.value) ?? null;
 
-  function applyVariant(v) {
-    const m = v.model;
-    el.depth.value = m.depth;
-    el.width.value = m.width;
-    el.activation.value = m.activation;
-    el.kernelInit.value = m.kernel_init.kind;
-    if (m.kernel_init.kind === 'constant') el.initValue.value = m.kernel_init.value;
-    el.batchNorm.checked = m.batch_norm;
-    el.inputBatchNorm.checked = Boolean(m.input_batch_norm);
-    el.dropoutKind.value = m.dropout?.kind ?? 'none';
-    if (m.dropout) {
-      el.dropoutRate.value = m.dropout.rate;
-      el.dropoutPlacement.value = m.dropout.placement;
+  const inputs = new Map(Object.values(el).map((input) => [input.id, input]));
+
+  /** The form's values by field id: text, or a boolean for a checkbox. */
+  function formValues() {
+    return Object.fromEntries([...inputs].map(([id, input]) => [id, input.type === 'checkbox' ? input.checked : input.value]));
+  }
+  function setValues(values) {
+    for (const [id, value] of Object.entries(values)) {
+      const input = inputs.get(id);
+      if (input?.type === 'checkbox') input.checked = Boolean(value);
+      else if (input) input.value = value;
     }
-    el.preprocessing.value = v.preprocessing;
-    el.lr.value = fmtLr(v.lr).replace('.0e', 'e');
   }
+  // The values the form starts with: what a link leaves out of the settings a preset does not set.
+  const initialValues = formValues();
 
-  function parseRate(input, name) {
-    const text = input.value.trim();
+  /** The form's values that preset `v` sets. */
+  function variantValues(v) {
+    const m = v.model;
+    const values = {
+      depth: String(m.depth),
+      width: String(m.width),
+      activation: m.activation,
+      'kernel-init': m.kernel_init.kind,
+      'batch-norm': m.batch_norm,
+      'input-batch-norm': Boolean(m.input_batch_norm),
+      'dropout-kind': m.dropout?.kind ?? 'none',
+      preprocessing: v.preprocessing,
+      lr: fmtLr(v.lr).replace('.0e', 'e'),
+    };
+    if (m.kernel_init.kind === 'constant') values['init-value'] = String(m.kernel_init.value);
+    if (m.dropout) Object.assign(values, { 'dropout-rate': String(m.dropout.rate), 'dropout-placement': m.dropout.placement });
+    return values;
+  }
+  const applyVariant = (v) => setValues(variantValues(v));
+
+  function parseRate(text, name) {
+    const value = Number(text.trim());
+    if (!text.trim() || !Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number such as 5e-4 (got "${text}").`);
+    return value;
+  }
+  function parseInteger(text, name, min) {
     const value = Number(text);
-    if (!text || !Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number such as 5e-4 (got "${input.value}").`);
-    return value;
-  }
-  function parseInteger(input, name, min) {
-    const value = Number(input.value);
-    if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be a whole number ≥ ${min} (got "${input.value}").`);
+    if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be a whole number ≥ ${min} (got "${text}").`);
     return value;
   }
 
-  /** The run config from the form (throws a readable Error when a field is invalid). */
-  function readConfig(state) {
-    const kind = el.kernelInit.value;
+  /** The run config from the form's values (throws a readable Error when a field is invalid). */
+  function readConfig(state, v = formValues()) {
+    const kind = v['kernel-init'];
     let kernelInit = { kind };
     if (kind === 'constant') {
-      const value = Number(el.initValue.value);
+      const value = Number(v['init-value']);
       if (!Number.isFinite(value)) throw new Error('the constant init value must be a number.');
       kernelInit = { kind, value };
     }
     let dropout = null;
-    if (el.dropoutKind.value !== 'none') {
-      const rate = Number(el.dropoutRate.value);
-      if (!(rate >= 0 && rate < 1)) throw new Error(`the dropout rate must be in [0, 1) (got "${el.dropoutRate.value}").`);
-      dropout = { kind: el.dropoutKind.value, rate, placement: el.dropoutPlacement.value };
+    if (v['dropout-kind'] !== 'none') {
+      const rate = Number(v['dropout-rate']);
+      if (!(rate >= 0 && rate < 1)) throw new Error(`the dropout rate must be in [0, 1) (got "${v['dropout-rate']}").`);
+      dropout = { kind: v['dropout-kind'], rate, placement: v['dropout-placement'] };
     }
     const manifest = state.data.manifest;
     const model = {
       input_dim: manifest ? manifest.image_shape.reduce((a, b) => a * b, 1) : 3072,
       classes: manifest ? manifest.classes.length : 10,
-      depth: parseInteger(el.depth, 'hidden layers', 1),
-      width: parseInteger(el.width, 'units per layer', 1),
-      activation: el.activation.value,
+      depth: parseInteger(v.depth, 'hidden layers', 1),
+      width: parseInteger(v.width, 'units per layer', 1),
+      activation: v.activation,
       kernel_init: kernelInit,
       // Keras's default for the output layer, unless the lesson is about identical/constant init.
       output_init: kind === 'identical' || kind === 'constant' ? kernelInit : { kind: 'glorot-uniform' },
       bias_init: 0,
-      batch_norm: el.batchNorm.checked,
-      input_batch_norm: el.inputBatchNorm.checked,
+      batch_norm: v['batch-norm'],
+      input_batch_norm: v['input-batch-norm'],
       dropout,
     };
-    const optimizer = el.optimizer.value === 'sgd'
-      ? { kind: 'sgd', momentum: Number(el.momentum.value), nesterov: el.nesterov.checked }
-      : el.optimizer.value === 'nadam' ? { kind: 'nadam', momentum_schedule: el.nadamSchedule.value } : { kind: el.optimizer.value };
+    const optimizer = v.optimizer === 'sgd'
+      ? { kind: 'sgd', momentum: Number(v.momentum), nesterov: v.nesterov }
+      : v.optimizer === 'nadam' ? { kind: 'nadam', momentum_schedule: v['nadam-schedule'] } : { kind: v.optimizer };
     if (optimizer.kind === 'sgd' && !(optimizer.momentum >= 0 && optimizer.momentum < 1)) throw new Error('SGD momentum must be in [0, 1).');
-    const probeEvery = parseInteger(el.probeEvery, 'the probe interval', 0);
+    const probeEvery = parseInteger(v['probe-every'], 'the probe interval', 0);
     const train = {
-      lr: parseRate(el.lr, 'the learning rate'),
-      schedule: { kind: el.schedule.value },
+      lr: parseRate(v.lr, 'the learning rate'),
+      schedule: { kind: v.schedule },
       optimizer,
-      batch_size: parseInteger(el.batchSize, 'the batch size', 1),
-      max_epochs: parseInteger(el.epochs, 'max epochs', 1),
-      patience: parseInteger(el.patience, 'patience', 0),
-      seed: parseInteger(el.seed, 'the seed', 0),
+      batch_size: parseInteger(v['batch-size'], 'the batch size', 1),
+      max_epochs: parseInteger(v.epochs, 'max epochs', 1),
+      patience: parseInteger(v.patience, 'patience', 0),
+      seed: parseInteger(v.seed, 'the seed', 0),
       l1: 0,
       // Losses are read back once per chunk; probes and pause requests act between chunks.
       readback_every: Math.max(1, Math.min(25, probeEvery || 25)),
       probe_every: probeEvery,
       probe_size: 256,
-      max_train_records: parseInteger(el.maxRecords, 'train records per epoch', 0),
+      max_train_records: parseInteger(v['max-records'], 'train records per epoch', 0),
     };
-    return { model, train, preprocessing: el.preprocessing.value };
+    return { model, train, preprocessing: v.preprocessing };
   }
 
   function modifications() {
@@ -212,9 +234,7 @@ export function createControls(container, app) {
   }
 
   function save() {
-    const values = {};
-    for (const input of Object.values(el)) values[input.id] = input.type === 'checkbox' ? input.checked : input.value;
-    values.probeTouched = el.probeEvery.dataset.touched === 'true';
+    const values = { ...formValues(), probeTouched: el.probeEvery.dataset.touched === 'true' };
     try {
       localStorage.setItem(STORAGE_KEY, JSON.stringify(values));
     } catch {
@@ -230,18 +250,97 @@ export function createControls(container, app) {
       values = null;
     }
     if (!values || !variants.some((v) => v.name === values.variant)) return false;
-    for (const input of Object.values(el)) {
-      if (!(input.id in values)) continue;
-      if (input.type === 'checkbox') input.checked = Boolean(values[input.id]);
-      else input.value = values[input.id];
-    }
+    setValues(values);
     if (values.probeTouched) el.probeEvery.dataset.touched = 'true';
     return true;
   }
 
+  // The link: the variant, the run length, the fields unlike the preset's (or the form's starting
+  // values), and the probe interval only when the user chose one (else it follows the dataset).
+  const ALWAYS_IN_LINK = ['variant', 'epochs', 'max-records', 'patience'];
+  /** Until the page's own link is read, edits do not overwrite it. */
+  let linkRead = false;
+  let linkOpened = false;
+
+  function writeLink() {
+    const v = currentVariant();
+    if (!linkRead || !v) return;
+    const values = formValues();
+    if (el.probeEvery.dataset.touched !== 'true') delete values['probe-every'];
+    const hash = settingsHash(values, { ...initialValues, ...variantValues(v) }, ALWAYS_IN_LINK);
+    if (location.hash !== hash) history.replaceState(history.state, '', hash);
+  }
+
+  /**
+   * Applies the settings in the page's link, all of them or none: a key that is no setting, a
+   * choice that is not offered, a value the form would refuse, or a run the crate's rules refuse
+   * (asked of the worker) is named in a notice, and the form keeps what it had.
+   */
+  async function openLink(state) {
+    const entries = linkEntries(location.hash);
+    if (!entries.length) return;
+    const given = new Map(entries);
+    const variantName = given.get('variant') ?? el.variant.value;
+    const preset = variants.find((v) => v.name === variantName);
+    // Settings the link leaves out are the preset's; for an unknown variant the crate says so.
+    const values = { ...(preset ? { ...initialValues, ...variantValues(preset) } : formValues()), variant: variantName };
+    const problems = [];
+    for (const [key, text] of entries) {
+      const input = inputs.get(key);
+      if (!input) {
+        problems.push(`"${key}" is not one of the settings`);
+      } else if (input.type === 'checkbox') {
+        if (text === 'true' || text === 'false') values[key] = text === 'true';
+        else problems.push(`${key} must be true or false (got "${text}")`);
+      } else if (input.tagName === 'SELECT' && key !== 'variant') {
+        const offered = [...input.options].map((o) => o.value);
+        if (offered.includes(text)) values[key] = text;
+        else problems.push(`${key} must be one of ${offered.join(', ')} (got "${text}")`);
+      } else {
+        values[key] = text;
+      }
+    }
+    if (!problems.length) {
+      try {
+        const { problem } = await app.checkSettings(variantName, readConfig(state, values));
+        readSweep(values);
+        if (problem) problems.push(problem);
+      } catch (error) {
+        problems.push(error.message);
+      }
+    }
+    if (problems.length) {
+      app.notify(`The settings in this page's link were not applied, and the form keeps its own: ${problems.join('; ').replace(/\.$/, '')}. Correct the link, or set the form by hand.`, { kind: 'notice' });
+    } else {
+      // Without a chosen probe interval the form's own stays (it follows the dataset).
+      if (given.has('probe-every')) el.probeEvery.dataset.touched = 'true';
+      else delete values['probe-every'];
+      setValues(values);
+      syncVisibility();
+      save();
+    }
+  }
+
+  copyButton.addEventListener('click', async () => {
+    writeLink();
+    try {
+      await navigator.clipboard.writeText(location.href);
+      linkField.hidden = true;
+      setText(copyStatus, 'Link copied.');
+    } catch {
+      // No clipboard (an insecure origin, a refused permission): the link to copy by hand.
+      linkField.value = location.href;
+      linkField.hidden = false;
+      linkField.select();
+      setText(copyStatus, 'Copy the link below.');
+    }
+  });
+
   function onChange() {
     syncVisibility();
     save();
+    writeLink();
+    setText(copyStatus, '');
     app.invalidate();
   }
   form.addEventListener('input', onChange);
@@ -261,8 +360,8 @@ export function createControls(container, app) {
   const runSpec = (config) => ({ config, variant: el.variant.value || 'custom', modified: modifications() });
 
   /** The LR sweep's settings (throws a readable Error when they are invalid). */
-  function readSweep() {
-    const sweep = { min_lr: Number(el.lrMin.value), max_lr: Number(el.lrMax.value), steps: Number(el.lrSteps.value) };
+  function readSweep(v = formValues()) {
+    const sweep = { min_lr: Number(v['lr-min']), max_lr: Number(v['lr-max']), steps: Number(v['lr-steps']) };
     if (!(sweep.min_lr > 0 && sweep.max_lr > sweep.min_lr)) throw new Error('the LR sweep needs 0 < from < to.');
     if (!(Number.isInteger(sweep.steps) && sweep.steps >= 10)) throw new Error('the LR sweep needs at least 10 steps.');
     return sweep;
@@ -306,6 +405,14 @@ export function createControls(container, app) {
         }
       }
       syncVisibility();
+      if (!linkOpened) {
+        linkOpened = true;
+        openLink(state).finally(() => {
+          linkRead = true;
+          writeLink();
+          app.invalidate();
+        });
+      }
     }
 
     // A probe every ~1/8 epoch unless the user chose an interval.

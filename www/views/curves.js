@@ -3,6 +3,7 @@
 // other runs can be overlaid for comparison (their validation curves, dashed).
 import { h, setText, fmtPercent, fmtNumber } from '../format.js';
 import { createChart, axis, colors, uPlot, verticalMarker, lastValue, WHOLE_STEPS } from '../chart.js';
+import { MAX_COMPARED } from '../app/library.js';
 
 /** x (fractional epoch) of each chunk loss, from the steps each epoch took. */
 export function chunkEpochs(run) {
@@ -69,12 +70,13 @@ export function createCurves(container, app) {
     const run = state.runs.find((r) => r.id === state.viewRunId) ?? null;
     const overlays = state.runs.filter((r) => r.id !== run?.id && state.overlays.has(r.id));
     const candidates = state.runs.filter((r) => r.id !== run?.id && r.history.epochs.length > 0);
-    const ck = candidates.map((r) => `${r.id}:${state.overlays.has(r.id)}:${r.name}`).join('|');
+    const full = state.overlays.size >= MAX_COMPARED;
+    const ck = `${full}|${candidates.map((r) => `${r.id}:${state.overlays.has(r.id)}:${r.name}`).join('|')}`;
     if (ck !== compareKey) {
       compareKey = ck;
       compare.replaceChildren(...(candidates.length ? [h('span', { class: 'compare-label' }, 'Compare with:')] : []),
         ...candidates.map((r) => {
-          const box = h('input', { type: 'checkbox', checked: state.overlays.has(r.id), 'data-run': r.id });
+          const box = h('input', { type: 'checkbox', checked: state.overlays.has(r.id), disabled: full && !state.overlays.has(r.id), 'data-run': r.id });
           box.addEventListener('change', () => app.toggleOverlay(r.id, box.checked));
           return h('label', { class: 'compare-chip' }, box, ` ${r.name}`);
         }));

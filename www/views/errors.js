@@ -8,6 +8,7 @@ const DURING = {
   'find-lr': 'the LR finder', train: 'training', 'step-epoch': 'training', stop: 'stopping the run', evaluate: 'evaluation',
   'mc-dropout': 'MC Dropout', 'export-weights': 'exporting weights', 'import-weights': 'loading weights',
   lessons: 'listing the lessons', lesson: 'the lesson',
+  'history-csv': 'the CSV export',
 };
 
 export function createErrors(container, app) {

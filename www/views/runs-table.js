@@ -1,6 +1,7 @@
-// Every run this browser knows (trained here or imported): pick one to view, overlay it on the
-// curves, load its weights, export it to a file, delete it; import run files.
+// Every run this browser knows (trained here or imported): pick one to view, choose up to four to
+// compare, load its weights, export it to a file or its history as CSV, delete it; import run files.
 import { h, fmtPercent, fmtDuration, fmtDate } from '../format.js';
+import { MAX_COMPARED } from '../app/library.js';
 
 export function createRunsTable(container, app) {
   const input = h('input', { id: 'import-file', type: 'file', accept: '.json,application/json', multiple: true, hidden: true });
@@ -41,7 +42,9 @@ export function createRunsTable(container, app) {
       const best = epochs.find((e) => e.epoch === bestEpoch);
       const viewing = run.id === state.viewRunId;
       const view = h('input', { type: 'radio', name: 'view-run', checked: viewing, 'aria-label': `View ${run.name}`, onchange: () => app.viewRun(run.id) });
-      const overlay = h('input', { type: 'checkbox', checked: state.overlays.has(run.id), disabled: epochs.length === 0, 'aria-label': `Overlay ${run.name} on the curves`, onchange: (e) => app.toggleOverlay(run.id, e.target.checked) });
+      const chosen = state.overlays.has(run.id);
+      const full = !chosen && state.overlays.size >= MAX_COMPARED;
+      const overlay = h('input', { type: 'checkbox', checked: chosen, disabled: epochs.length === 0 || full, 'data-action': 'compare', title: full ? `At most ${MAX_COMPARED} runs are compared: clear one first` : 'Compare this run with the others chosen', 'aria-label': `Compare ${run.name}`, onchange: (e) => app.toggleOverlay(run.id, e.target.checked) });
       const active = run.id === state.activeRunId;
       const actions = [];
       if (run.hasWeights && state.loadedRunId !== run.id) {
@@ -50,6 +53,10 @@ export function createRunsTable(container, app) {
         actions.push(h('span', { class: 'loaded-tag', title: 'These weights are in the worker' }, 'loaded'));
       }
       actions.push(h('button', { class: 'btn btn-small', type: 'button', 'data-action': 'export', title: 'Download config, history, statistics and weights as JSON', onclick: () => app.exportRun(run.id) }, 'Export'));
+      for (const table of ['epochs', 'probes']) {
+        const what = table === 'epochs' ? 'one row per epoch' : 'one row per probe and layer';
+        actions.push(h('button', { class: 'btn btn-small btn-quiet', type: 'button', 'data-action': `csv-${table}`, title: `Download the ${table} as CSV (${what}), for a spreadsheet or pandas`, onclick: () => app.exportCsv(run.id, table) }, `CSV: ${table}`));
+      }
       if (armed === run.id) {
         actions.push(h('button', { class: 'btn btn-small btn-danger', type: 'button', 'data-action': 'confirm-delete', onclick: () => { armed = null; app.deleteRun(run.id); } }, 'Delete?'));
       } else {

@@ -9,7 +9,7 @@ import { panel, layerAxis, fmt3 } from './layer-stats.js';
 export const HEALTHY_BAND = [1e-4, 1e-2];
 
 /** A draw hook shading y ∈ [lo, hi] on a log scale. */
-function shadeBand([lo, hi]) {
+export function shadeBand([lo, hi]) {
   return (u) => {
     const { ctx, bbox } = u;
     const top = Math.max(bbox.top, u.valToPos(hi, 'y', true));
@@ -31,7 +31,7 @@ function layerColor(l, layers) {
 const logAxis = () => axis({ size: 60, splits: logSplits, values: logTicks((v, e) => `1e${e}`) });
 const positive = (v) => (Number.isFinite(v) && v > 0 ? v : null);
 // The band must stay in view, whatever the data.
-const logRange = (u, lo, hi) => [Math.min(lo ?? HEALTHY_BAND[0], HEALTHY_BAND[0] / 3), Math.max(hi ?? HEALTHY_BAND[1], HEALTHY_BAND[1] * 3)];
+export const logRange = (u, lo, hi) => [Math.min(lo ?? HEALTHY_BAND[0], HEALTHY_BAND[0] / 3), Math.max(hi ?? HEALTHY_BAND[1], HEALTHY_BAND[1] * 3)];
 
 export function createUpdateRatio(container) {
   const runName = h('span', { class: 'panel-sub', 'data-testid': 'update-ratio-run' });

@@ -7,8 +7,10 @@ use crate::stats::LayerStats;
 pub struct EpochRecord {
     /// 1-based.
     pub epoch: usize,
+    #[serde(deserialize_with = "crate::null_as_nan::f64")]
     pub train_loss: f64,
     pub train_accuracy: f64,
+    #[serde(deserialize_with = "crate::null_as_nan::f64")]
     pub val_loss: f64,
     pub val_accuracy: f64,
     /// Learning rate at the epoch's last step.

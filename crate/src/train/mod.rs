@@ -3,6 +3,7 @@
 
 pub mod batches;
 pub mod config;
+pub mod csv;
 pub mod early_stopping;
 pub mod history;
 pub mod loss;

@@ -21,10 +21,10 @@ use crate::weights;
 
 /// What the worker asks for when it starts a run or a sweep.
 #[derive(Deserialize)]
-struct RunConfig {
-    model: ModelConfig,
-    train: TrainConfig,
-    preprocessing: Preprocessing,
+pub(super) struct RunConfig {
+    pub(super) model: ModelConfig,
+    pub(super) train: TrainConfig,
+    pub(super) preprocessing: Preprocessing,
 }
 
 #[derive(Serialize)]
@@ -120,7 +120,7 @@ fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
         .map_err(|e| JsError::new(&e.to_string()))
 }
 
-fn from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsError> {
+pub(super) fn from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsError> {
     serde_wasm_bindgen::from_value(value).map_err(|e| JsError::new(&format!("bad {what}: {e}")))
 }
 

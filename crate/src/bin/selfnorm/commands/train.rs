@@ -1,10 +1,10 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use pollster::block_on;
 use selfnorm::clock::now_seconds;
 use selfnorm::data::SplitKind;
-use selfnorm::train::{StopReason, fit};
+use selfnorm::train::{History, StopReason, csv, fit};
 use selfnorm::weights;
 use serde_json::json;
 
@@ -26,6 +26,10 @@ pub struct TrainArgs {
     /// Copy the JSON lines to this file.
     #[arg(long)]
     log: Option<PathBuf>,
+    /// Write the history as CSV: the epochs to PATH (a row each), the probes to PATH with the
+    /// extension `.probes.csv` (a row per probe and hidden layer); each with a header row.
+    #[arg(long, value_name = "PATH")]
+    csv: Option<PathBuf>,
 }
 
 impl TrainArgs {
@@ -37,6 +41,10 @@ impl TrainArgs {
             out.train_event(event)
         }));
         out.finish();
+        // Written before the outcome is judged, so a diverged run's history leaves too.
+        if let Some(path) = &self.csv {
+            write_csv(path, trainer.history())?;
+        }
         let report = report?;
         if let StopReason::Diverged { message, .. } = &report.stop {
             out.emit(
@@ -72,6 +80,19 @@ impl TrainArgs {
             None => Ok(()),
         }
     }
+}
+
+/// The epochs to `path`, the probes beside it (`run.csv` → `run.probes.csv`).
+fn write_csv(path: &Path, history: &History) -> Result<(), CliError> {
+    let probes_path = path.with_extension("probes.csv");
+    for (file, text) in [
+        (path, csv::epochs_csv(&history.epochs)),
+        (probes_path.as_path(), csv::probes_csv(&history.probes)),
+    ] {
+        std::fs::write(file, text)
+            .map_err(|e| CliError::file(file, format!("cannot write ({e})")))?;
+    }
+    Ok(())
 }
 
 fn save(

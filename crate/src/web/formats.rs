@@ -1,0 +1,35 @@
+//! What the page asks of the crate's rules and formats outside any session: whether settings
+//! (from a shared link) make a run the way the CLI would accept them, and a history as CSV. Plain
+//! functions of their arguments, so the worker answers them at once, even while a job runs.
+
+use wasm_bindgen::prelude::*;
+
+use super::session::{RunConfig, from_js};
+use crate::train::csv;
+use crate::train::{EpochRecord, Probe};
+
+/// Checks `run` (`{model, train, preprocessing}`) made from variant `variant`, as the CLI would
+/// before training: the variant must exist, every field must have its type and range. Throws an
+/// Error with the message a user acts on; answers nothing when the settings are valid.
+#[wasm_bindgen(js_name = checkSettings)]
+pub fn check_settings(variant: &str, run: JsValue) -> Result<(), JsError> {
+    crate::variants::variant(variant)?;
+    let run: RunConfig = from_js(run, "run configuration")?;
+    run.model.validate()?;
+    run.train.validate()?;
+    Ok(())
+}
+
+/// A run's epochs (`history.epochs`) as CSV text (`crate::train::csv`).
+#[wasm_bindgen(js_name = epochsCsv)]
+pub fn epochs_csv(epochs: JsValue) -> Result<String, JsError> {
+    let epochs: Vec<EpochRecord> = from_js(epochs, "epochs")?;
+    Ok(csv::epochs_csv(&epochs))
+}
+
+/// A run's probes (`history.probes`, histograms left out) as CSV text (`crate::train::csv`).
+#[wasm_bindgen(js_name = probesCsv)]
+pub fn probes_csv(probes: JsValue) -> Result<String, JsError> {
+    let probes: Vec<Probe> = from_js(probes, "probes")?;
+    Ok(csv::probes_csv(&probes))
+}
