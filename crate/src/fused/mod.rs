@@ -9,8 +9,11 @@
 //! compare the two on the same batch from the same weights.
 
 pub mod agreement;
+pub mod dropout_cases;
 pub mod kernels;
 mod launch;
+pub mod masks;
+pub mod mc;
 pub mod plan;
 pub mod profile;
 mod step;
@@ -25,7 +28,6 @@ use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
 use crate::model::ModelConfig;
-use crate::optim::OptimizerConfig;
 use crate::train::TrainConfig;
 
 /// Which implementation runs a run's training steps, and why.
@@ -57,17 +59,7 @@ fn unsupported(model: &ModelConfig, train: &TrainConfig, device: &Device) -> Opt
     if step::client(device).is_none() {
         return Some("the fused step runs on the wgpu/WebGPU backend only");
     }
-    if model.dropout.is_some_and(|d| d.rate > 0.0) {
-        return Some("dropout runs on the generic step");
-    }
-    if train.l1 > 0.0 {
-        // Its loss term is a sum over every kernel, a reduction the step does not make.
-        return Some("L1 regularization runs on the generic step");
-    }
-    if matches!(train.optimizer, OptimizerConfig::Adam) {
-        return Some("Adam runs on the generic step");
-    }
-    let plan = Plan::new(model, train.batch_size);
+    let plan = Plan::new(model, train.batch_size.max(crate::eval::EVAL_BATCH));
     if plan.acts.max(plan.params * 2).max(plan.grads) > MAX_ELEMENTS {
         return Some("the net or the batch is too large for the fused step's 32-bit offsets");
     }
