@@ -6,7 +6,6 @@
 //! The shapes are not multiples of the kernels' blocks (widths 37, batches of 30), so the
 //! edges' code runs.
 
-use burn::module::Module;
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
@@ -317,7 +316,10 @@ async fn masked_agreement(model: &ModelConfig, device: &Device) -> Result<Masked
         },
         ..TrainConfig::default()
     };
-    let before = weights::read_tensors(&net).await.map_err(err)?;
+    let values = |t: Vec<(Vec<usize>, Vec<f32>)>| -> Vec<Vec<f32>> {
+        t.into_iter().map(|(_, v)| v).collect()
+    };
+    let before = values(weights::read_tensors(&net).await.map_err(err)?);
     let inputs = normal_inputs(rows * model.input_dim, 11);
     let mut rng = Rng::fork(seed, 3);
     let labels: Vec<u32> = (0..rows).map(|_| rng.below(model.classes) as u32).collect();
@@ -327,7 +329,7 @@ async fn masked_agreement(model: &ModelConfig, device: &Device) -> Result<Masked
     step.step(inputs.clone(), &labels, lr).map_err(err)?;
     let fused_loss = step.read_losses().await.map_err(err)?[0].0;
     let fused = step.store(net.clone()).await.map_err(err)?;
-    let fused = weights::read_tensors(&fused).await.map_err(err)?;
+    let fused = values(weights::read_tensors(&fused).await.map_err(err)?);
 
     let x = Tensor::<2>::from_data(TensorData::new(inputs, [rows, model.input_dim]), &ad);
     let y = Tensor::<1, Int>::from_data(
@@ -342,7 +344,7 @@ async fn masked_agreement(model: &ModelConfig, device: &Device) -> Result<Masked
     let grads = GradientsParams::from_grads(loss.backward(), &net);
     let mut optim = train.optimizer.init();
     let stepped = optim.step(lr, net, grads);
-    let generic = weights::read_tensors(&stepped.snapshot()).await.map_err(err)?;
+    let generic = values(weights::read_tensors(&stepped.snapshot()).await.map_err(err)?);
     Ok(MaskedAgreement {
         loss: (generic_loss, fused_loss),
         change_error: super::agreement::change_errors(&before, &generic, &fused),
