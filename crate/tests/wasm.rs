@@ -236,8 +236,12 @@ async fn the_fused_step_agrees_with_the_generic_one_on_webgpu() {
 #[wasm_bindgen_test]
 async fn fused_dropout_is_right_on_webgpu() {
     let device = webgpu().await;
-    dropout_cases::rate_zero_is_no_dropout(&device).await.unwrap();
-    dropout_cases::masks_are_the_generators(&device).await.unwrap();
+    dropout_cases::rate_zero_is_no_dropout(&device)
+        .await
+        .unwrap();
+    dropout_cases::masks_are_the_generators(&device)
+        .await
+        .unwrap();
     dropout_cases::alpha_dropout_keeps_selu_normalized(&device)
         .await
         .unwrap();

@@ -84,7 +84,11 @@ pub async fn agreement(
 /// of the model's largest per-element (RMS) change is judged against that 1 % instead: some
 /// gradients are zero but for rounding (a dense bias before batch norm, whose mean the norm
 /// removes; the input norm's β), and their relative error measures only the rounding.
-pub(super) fn change_errors(before: &[Vec<f32>], generic: &[Vec<f32>], fused: &[Vec<f32>]) -> Vec<f64> {
+pub(super) fn change_errors(
+    before: &[Vec<f32>],
+    generic: &[Vec<f32>],
+    fused: &[Vec<f32>],
+) -> Vec<f64> {
     let sums: Vec<(f64, f64, usize)> = before
         .iter()
         .zip(generic.iter().zip(fused))

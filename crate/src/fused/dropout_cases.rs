@@ -37,7 +37,12 @@ fn net(depth: usize, width: usize, activation: Activation, input_dim: usize) -> 
     }
 }
 
-fn with_dropout(model: ModelConfig, kind: DropoutKind, rate: f64, placement: DropoutPlacement) -> ModelConfig {
+fn with_dropout(
+    model: ModelConfig,
+    kind: DropoutKind,
+    rate: f64,
+    placement: DropoutPlacement,
+) -> ModelConfig {
     ModelConfig {
         dropout: Some(DropoutConfig {
             kind,
@@ -165,7 +170,9 @@ pub async fn masks_are_the_generators(device: &Device) -> Result<(), String> {
     let sigma = (q * rate / units as f64).sqrt();
     let fraction = kept as f64 / units as f64;
     if units < 1_000_000 || (fraction - q).abs() > 4.0 * sigma {
-        return Err(format!("kept {fraction} of {units} units, expected {q} ± 4·{sigma}"));
+        return Err(format!(
+            "kept {fraction} of {units} units, expected {q} ± 4·{sigma}"
+        ));
     }
     let again = masks_of(seed).await?;
     if again != draws {
@@ -295,7 +302,9 @@ pub async fn fixed_masks_give_the_direct_gradients(device: &Device) -> Result<()
         let loss_error = ((g - f) / g).abs() as f64;
         let worst = got.change_error.iter().cloned().fold(0.0, f64::max);
         if loss_error > 1e-5 || worst > change_bound {
-            return Err(format!("{kind:?} {placement:?} (batch norm {batch_norm}): {got:?}"));
+            return Err(format!(
+                "{kind:?} {placement:?} (batch norm {batch_norm}): {got:?}"
+            ));
         }
     }
     Ok(())
@@ -324,7 +333,9 @@ async fn masked_agreement(model: &ModelConfig, device: &Device) -> Result<Masked
     let mut rng = Rng::fork(seed, 3);
     let labels: Vec<u32> = (0..rows).map(|_| rng.below(model.classes) as u32).collect();
 
-    let mut step = FusedStep::new(&net, model, &train, &ad).await.map_err(err)?;
+    let mut step = FusedStep::new(&net, model, &train, &ad)
+        .await
+        .map_err(err)?;
     step.reserve(1);
     step.step(inputs.clone(), &labels, lr).map_err(err)?;
     let fused_loss = step.read_losses().await.map_err(err)?[0].0;
@@ -344,7 +355,11 @@ async fn masked_agreement(model: &ModelConfig, device: &Device) -> Result<Masked
     let grads = GradientsParams::from_grads(loss.backward(), &net);
     let mut optim = train.optimizer.init();
     let stepped = optim.step(lr, net, grads);
-    let generic = values(weights::read_tensors(&stepped.snapshot()).await.map_err(err)?);
+    let generic = values(
+        weights::read_tensors(&stepped.snapshot())
+            .await
+            .map_err(err)?,
+    );
     Ok(MaskedAgreement {
         loss: (generic_loss, fused_loss),
         change_error: super::agreement::change_errors(&before, &generic, &fused),
@@ -423,12 +438,15 @@ pub async fn mc_dropout_at_rate_zero_is_evaluation(device: &Device) -> Result<()
         ..TrainConfig::default()
     };
     let err = |e: crate::TrainError| e.to_string();
-    let mut t = Trainer::new(&data, &model, &train, Preprocessing::Standardize, device)
-        .map_err(err)?;
+    let mut t =
+        Trainer::new(&data, &model, &train, Preprocessing::Standardize, device).map_err(err)?;
     t.train_chunk(&data).await.map_err(err)?;
     t.sync_model().await.map_err(err)?;
     let plain = t.evaluate(&data, SplitKind::Valid).await.map_err(err)?;
-    let mc = t.evaluate_mc(&data, SplitKind::Valid, 3).await.map_err(err)?;
+    let mc = t
+        .evaluate_mc(&data, SplitKind::Valid, 3)
+        .await
+        .map_err(err)?;
     let loss_error = ((mc.loss - plain.loss) / plain.loss).abs();
     if loss_error > 1e-5 || mc.accuracy != plain.accuracy || mc.passes != 3 {
         return Err(format!("MC at rate 0 {mc:?} against plain {plain:?}"));

@@ -448,7 +448,8 @@ pub fn update(
                         if comptime![l1] {
                             let w = params[p];
                             l1_part += f32::abs(w);
-                            g += scalars[7] * select(w > 0.0, 1.0f32, select(w < 0.0, -1.0f32, 0.0));
+                            g +=
+                                scalars[7] * select(w > 0.0, 1.0f32, select(w < 0.0, -1.0f32, 0.0));
                         }
                         apply(params, state, scalars, p, total, g, optimizer);
                     }

@@ -114,7 +114,15 @@ impl Optimizer {
                 let correction_2 = (1.0 - b2.powi(*time)).sqrt();
                 let combined = correction_2 / (1.0 - b1.powi(*time));
                 let m_coef = (combined as f64 * lr) as f32;
-                vec![b1, 1.0 - b1, b2, 1.0 - b2, m_coef, 0.0, ADAM_EPSILON * correction_2]
+                vec![
+                    b1,
+                    1.0 - b1,
+                    b2,
+                    1.0 - b2,
+                    m_coef,
+                    0.0,
+                    ADAM_EPSILON * correction_2,
+                ]
             }
             Optimizer::Sgd { momentum, .. } => vec![-lr as f32, *momentum as f32],
         }
@@ -343,7 +351,13 @@ impl FusedStep {
         let draw = self.draws;
         self.draws += 1;
         let running_stats = false;
-        self.forward(rows, Pass { draw, running_stats });
+        self.forward(
+            rows,
+            Pass {
+                draw,
+                running_stats,
+            },
+        );
         let acts = self.read(&[(&self.acts, self.plan.acts)]).await?.remove(0);
         let hidden = &self.plan.layers[..self.plan.layers.len() - 1];
         let outputs = hidden
@@ -414,7 +428,13 @@ impl FusedStep {
             let draw = MC_DRAWS + self.mc_draws;
             self.mc_draws += 1;
             let running_stats = true;
-            self.forward(rows, Pass { draw, running_stats });
+            self.forward(
+                rows,
+                Pass {
+                    draw,
+                    running_stats,
+                },
+            );
             self.mc_accumulate(rows, pass == 0);
         }
         self.mc_finish(rows, passes.max(1), self.pending);

@@ -112,7 +112,9 @@ fn mc_dropout_at_rate_zero_is_plain_evaluation() {
 
 #[test]
 fn fused_mc_dropout_agrees_with_the_generic_average() {
-    check(dropout_cases::mc_dropout_agrees_with_the_generic_average(&wgpu()));
+    check(dropout_cases::mc_dropout_agrees_with_the_generic_average(
+        &wgpu(),
+    ));
 }
 
 #[test]
