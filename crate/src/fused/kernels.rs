@@ -1,8 +1,10 @@
 //! The fused training step's kernels (CubeCL, compiled to WGSL on WebGPU and SPIR-V natively).
 //!
-//! A step is one `forward` per layer (matmul + bias + activation), one `softmax_cross_entropy`,
-//! one `backward` per hidden layer (the input gradient with the activation's derivative folded
-//! in), and one `update` for every parameter at once (its gradient and the optimizer's step).
+//! A step is one `forward` per layer (matmul + bias + activation + dropout), one
+//! `softmax_cross_entropy`, one `backward` per hidden layer (the input gradient with the
+//! activation's and dropout's derivatives folded in), and one `update` for every parameter at
+//! once (its gradient, L1's term, and the optimizer's step). MC Dropout's passes add
+//! `mc_accumulate` and `mc_finish`; losses with L1 read back add `l1_loss`.
 //! Buffers and their layout are described in [`super::plan`].
 
 use cubecl::prelude::*;

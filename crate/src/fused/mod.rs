@@ -2,11 +2,14 @@
 //! custom CubeCL kernels launched on the client of the same device Burn uses, with the
 //! parameters and the optimizer's state in flat buffers, so that a step of an `L`-layer net is
 //! `2L + 1` dispatches (43 for the exercise's 20 × 100 net) instead of the few hundred the
-//! generic autodiff path issues.
+//! generic autodiff path issues. It computes every configuration the form offers: dropout and
+//! alpha dropout (masks from [`masks`]' counter-based generator), L1, Nadam, Adam and SGD; and
+//! MC Dropout's passes ([`mc`]).
 //!
-//! The generic path ([`crate::train::Trainer`] with Burn's autodiff) stays the reference and
-//! the fallback: [`support`] says which configurations the fused step computes, and the tests
-//! compare the two on the same batch from the same weights.
+//! The generic path ([`crate::train::Trainer`] with Burn's autodiff) is the CPU backend's step
+//! and the reference: [`support`] says where the fused step runs (any configuration on wgpu,
+//! within 32-bit offsets), and the tests compare the two on the same batch from the same
+//! weights ([`agreement`]), or with the masks fixed ([`dropout_cases`]).
 
 pub mod agreement;
 pub mod dropout_cases;
