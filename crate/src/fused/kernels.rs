@@ -302,8 +302,6 @@ pub fn softmax_cross_entropy(
     let (z_off, g_off) = (z_off as usize, g_off as usize);
     let units = LOSS_UNITS as usize;
     let u = UNIT_POS_X as usize;
-    let mut loss_part = Shared::new_slice(LOSS_UNITS as usize);
-    let mut right_part = Shared::new_slice(LOSS_UNITS as usize);
     let mut loss = 0.0f32;
     let mut right = 0.0f32;
     let scale = 1.0 / f32::cast_from(rows);
@@ -335,13 +333,23 @@ pub fn softmax_cross_entropy(
         }
         r += units;
     }
+    write_totals(loss, right, out, slot, scale);
+}
+
+/// Sums each invocation's `loss` and `right` over the one workgroup of [`LOSS_UNITS`], and
+/// writes `Σ loss · scale` and `Σ right` to `out[2·slot]` and `out[2·slot + 1]`.
+#[cube]
+fn write_totals(loss: f32, right: f32, out: &mut [f32], slot: u32, scale: f32) {
+    let u = UNIT_POS_X as usize;
+    let mut loss_part = Shared::new_slice(LOSS_UNITS as usize);
+    let mut right_part = Shared::new_slice(LOSS_UNITS as usize);
     loss_part[u] = loss;
     right_part[u] = right;
     sync_cube();
     if u == 0 {
         let mut loss_sum = 0.0f32;
         let mut right_sum = 0.0f32;
-        for i in 0..units {
+        for i in 0..LOSS_UNITS as usize {
             loss_sum += loss_part[i];
             right_sum += right_part[i];
         }
@@ -721,8 +729,6 @@ pub fn mc_finish(
     let (rows, classes) = (rows as usize, classes as usize);
     let u = UNIT_POS_X as usize;
     let units = LOSS_UNITS as usize;
-    let mut loss_part = Shared::new_slice(LOSS_UNITS as usize);
-    let mut right_part = Shared::new_slice(LOSS_UNITS as usize);
     let mut loss = 0.0f32;
     let mut right = 0.0f32;
     let mut r = u;
@@ -743,17 +749,5 @@ pub fn mc_finish(
         }
         r += units;
     }
-    loss_part[u] = loss;
-    right_part[u] = right;
-    sync_cube();
-    if u == 0 {
-        let mut loss_sum = 0.0f32;
-        let mut right_sum = 0.0f32;
-        for i in 0..units {
-            loss_sum += loss_part[i];
-            right_sum += right_part[i];
-        }
-        out[2 * slot as usize] = loss_sum;
-        out[2 * slot as usize + 1] = right_sum;
-    }
+    write_totals(loss, right, out, slot, 1.0f32);
 }
