@@ -6,7 +6,7 @@
 
 use burn::tensor::Device;
 
-use super::FusedStep;
+use super::{FusedStep, Plan};
 use crate::clock::now_seconds;
 use crate::data::{Normalizer, Split};
 use crate::error::TrainError;
@@ -26,7 +26,7 @@ pub async fn evaluate_mc(
     seed: u64,
 ) -> Result<Evaluation, TrainError> {
     let start = now_seconds();
-    let batch = EVAL_BATCH.min(split.len()).max(1);
+    let batch = mc_batch(model_config, split.len());
     let mut step = FusedStep::for_mc_dropout(model, model_config, batch, seed, device).await?;
     let batches: Vec<Vec<u32>> = sequential(split.len(), batch).collect();
     step.reserve(batches.len());
@@ -49,4 +49,14 @@ pub async fn evaluate_mc(
         passes: samples.max(1),
         seconds: now_seconds() - start,
     })
+}
+
+/// Records per batch of passes: the evaluation's batch, halved until the buffers' offsets fit
+/// (a net the training step fits at its batch may not fit at 1,000 records).
+fn mc_batch(model_config: &ModelConfig, records: usize) -> usize {
+    let mut batch = EVAL_BATCH.min(records).max(1);
+    while batch > 1 && !super::fits(&Plan::new(model_config, batch)) {
+        batch /= 2;
+    }
+    batch
 }

@@ -62,9 +62,13 @@ fn unsupported(model: &ModelConfig, train: &TrainConfig, device: &Device) -> Opt
     if step::client(device).is_none() {
         return Some("the fused step runs on the wgpu/WebGPU backend only");
     }
-    let plan = Plan::new(model, train.batch_size.max(crate::eval::EVAL_BATCH));
-    if plan.acts.max(plan.params * 2).max(plan.grads) > MAX_ELEMENTS {
+    if !fits(&Plan::new(model, train.batch_size)) {
         return Some("the net or the batch is too large for the fused step's 32-bit offsets");
     }
     None
+}
+
+/// Whether every offset of `plan`'s buffers fits the kernels' u32.
+fn fits(plan: &Plan) -> bool {
+    plan.acts.max(plan.params * 2).max(plan.grads) <= MAX_ELEMENTS
 }
