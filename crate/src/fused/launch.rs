@@ -38,6 +38,11 @@ struct NormIo {
     a: usize,
 }
 
+/// The mask argument of a launch whose `dropout` is off (the kernel never reads it).
+fn no_mask() -> MaskLaunch {
+    MaskLaunch::new(0, 0, 0, 0.0, 0.0, 0.0)
+}
+
 /// Which forward pass: a training step's (batch norm on the batch's statistics), or an MC
 /// Dropout pass (on the running averages); each with its draw of the dropout masks.
 #[derive(Clone, Copy, Debug)]
@@ -61,7 +66,7 @@ impl FusedStep {
                     d.dropped,
                 )
             }
-            _ => MaskLaunch::new(0, 0, 0, 0.0, 0.0, 0.0),
+            _ => no_mask(),
         }
     }
 
@@ -74,8 +79,7 @@ impl FusedStep {
                 y: first.in_off,
                 a: first.in_off,
             };
-            let mask = MaskLaunch::new(0, 0, 0, 0.0, 0.0, 0.0);
-            self.norm_forward(norm, io, rows, (IDENTITY, false, false), mask, pass);
+            self.norm_forward(norm, io, rows, (IDENTITY, false, false), no_mask(), pass);
         }
         for (l, layer) in self.plan.layers.iter().enumerate() {
             let activate_here = l < last && layer.norm.is_none();
@@ -83,8 +87,7 @@ impl FusedStep {
             match &layer.norm {
                 None => self.dense_forward(layer, rows, act, activate_here, mask),
                 Some(norm) => {
-                    let none = MaskLaunch::new(0, 0, 0, 0.0, 0.0, 0.0);
-                    self.dense_forward(layer, rows, act, false, none);
+                    self.dense_forward(layer, rows, act, false, no_mask());
                     let io = NormIo {
                         input: layer.z_off,
                         y: layer.z_off,
@@ -198,8 +201,7 @@ impl FusedStep {
         }
         if let (Some(norm), Some(first)) = (&self.plan.input_norm, self.plan.layers.first()) {
             let target = (first.in_off, first.in_off, self.plan.input_grad_off);
-            let none = (false, MaskLaunch::new(0, 0, 0, 0.0, 0.0, 0.0));
-            self.dense_backward(first, rows, target, IDENTITY, none);
+            self.dense_backward(first, rows, target, IDENTITY, (false, no_mask()));
             let zero_beta = first.norm.is_some();
             self.norm_backward(norm, self.plan.input_grad_off, rows, false, zero_beta);
         }
