@@ -72,15 +72,7 @@ fn placements() -> Vec<(DropoutKind, DropoutPlacement, bool)> {
 /// At rate 0 the masks keep every unit and the map is the identity, so three Nadam steps with
 /// dropout must give, bit for bit, the parameters and losses of three without.
 pub async fn rate_zero_is_no_dropout(device: &Device) -> Result<(), String> {
-    let data = SyntheticSpec {
-        image_shape: [1, 6, 6],
-        train: 90,
-        valid: 30,
-        test: 0,
-        noise: 32.0,
-        ..SyntheticSpec::default()
-    }
-    .generate();
+    let data = small_data(30);
     let train = TrainConfig {
         lr: 1e-2,
         batch_size: 30,
@@ -405,7 +397,8 @@ fn masked_forward(
     net.output.forward(x)
 }
 
-fn mc_data(valid: usize) -> crate::data::Dataset {
+/// 90 training records (three batches of 30) of 6 × 6 synthetic images, and `valid` more.
+fn small_data(valid: usize) -> crate::data::Dataset {
     SyntheticSpec {
         image_shape: [1, 6, 6],
         train: 90,
@@ -420,7 +413,7 @@ fn mc_data(valid: usize) -> crate::data::Dataset {
 /// MC Dropout at rate 0 on the fused path (batch norm on its running averages after a chunk
 /// of training) gives plain evaluation's loss to the loss cases' bound and its accuracy.
 pub async fn mc_dropout_at_rate_zero_is_evaluation(device: &Device) -> Result<(), String> {
-    let data = mc_data(130);
+    let data = small_data(130);
     let model = ModelConfig {
         batch_norm: true,
         input_batch_norm: true,
@@ -461,7 +454,7 @@ pub async fn mc_dropout_at_rate_zero_is_evaluation(device: &Device) -> Result<()
 /// t with k − 1 degrees of freedom; with k = 8 it exceeds 8 with probability below 10⁻⁴.
 pub async fn mc_dropout_agrees_with_the_generic_average(device: &Device) -> Result<(), String> {
     let (passes, k) = (100, 8);
-    let data = mc_data(100);
+    let data = small_data(100);
     let model = with_dropout(
         net(3, 37, Activation::Selu, 36),
         DropoutKind::Alpha,
