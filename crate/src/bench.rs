@@ -25,6 +25,10 @@ pub struct BenchConfig {
     /// `selfnorm-generic`).
     #[serde(default = "fused_by_default")]
     pub fused: bool,
+    /// MC Dropout passes over the validation records, timed once after the inference passes
+    /// (0: not measured).
+    #[serde(default)]
+    pub mc_passes: usize,
 }
 
 fn fused_by_default() -> bool {
@@ -43,6 +47,16 @@ pub struct BenchResult {
     pub optimizer: String,
     /// Which implementation took the steps.
     pub step: StepPath,
+    /// Seconds for `mc_passes` MC Dropout passes over `mc_records` records, when measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mc_dropout: Option<McTiming>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct McTiming {
+    pub passes: usize,
+    pub records: usize,
+    pub seconds: f64,
 }
 
 /// CIFAR-10-shaped synthetic records: enough for the timed steps without reusing an epoch.
@@ -98,6 +112,17 @@ pub async fn run(
     }
     let infer_samples_per_s =
         (config.infer_passes * data.valid.len()) as f64 / (now_seconds() - timed_from);
+    let mc_dropout = match config.mc_passes {
+        0 => None,
+        passes => {
+            let mc = trainer.evaluate_mc(data, SplitKind::Valid, passes).await?;
+            Some(McTiming {
+                passes,
+                records: mc.records,
+                seconds: mc.seconds,
+            })
+        }
+    };
     Ok(BenchResult {
         system: match config.fused {
             true => "selfnorm".into(),
@@ -111,5 +136,6 @@ pub async fn run(
         first_step_seconds,
         optimizer: train.optimizer.name(),
         step: trainer.step_path().clone(),
+        mc_dropout,
     })
 }

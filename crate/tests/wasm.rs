@@ -4,7 +4,10 @@
 
 use burn::tensor::{Device, Distribution, Int, Tensor};
 use selfnorm::data::{Dataset, Preprocessing, SplitKind, SyntheticSpec};
-use selfnorm::fused::agreement::{activation_cases, exercise_cases, norm_cases, optimizer_cases};
+use selfnorm::fused::agreement::{
+    activation_cases, adam_and_l1_cases, exercise_cases, norm_cases, optimizer_cases,
+};
+use selfnorm::fused::dropout_cases;
 use selfnorm::model::activation_check::{INPUTS, check_every_activation, cycled};
 use selfnorm::model::{Activation, DenseNet, KernelInit, Mode, ModelConfig};
 use selfnorm::readback::read_floats;
@@ -221,8 +224,34 @@ async fn the_fused_step_agrees_with_the_generic_one_on_webgpu() {
         exercise_cases(),
         optimizer_cases(),
         norm_cases(),
+        adam_and_l1_cases(),
     ];
     for case in cases.into_iter().flatten() {
         case.check(&device).await.unwrap();
     }
+}
+
+/// Dropout, alpha dropout and MC Dropout on the fused step on WebGPU: the native tests' checks
+/// (see `selfnorm::fused::dropout_cases`), on the browser's adapter.
+#[wasm_bindgen_test]
+async fn fused_dropout_is_right_on_webgpu() {
+    let device = webgpu().await;
+    dropout_cases::rate_zero_is_no_dropout(&device)
+        .await
+        .unwrap();
+    dropout_cases::masks_are_the_generators(&device)
+        .await
+        .unwrap();
+    dropout_cases::alpha_dropout_keeps_selu_normalized(&device)
+        .await
+        .unwrap();
+    dropout_cases::fixed_masks_give_the_direct_gradients(&device)
+        .await
+        .unwrap();
+    dropout_cases::mc_dropout_at_rate_zero_is_evaluation(&device)
+        .await
+        .unwrap();
+    dropout_cases::mc_dropout_agrees_with_the_generic_average(&device)
+        .await
+        .unwrap();
 }

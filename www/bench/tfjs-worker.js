@@ -16,15 +16,15 @@ const READBACK_EVERY = 25;
 /** Distinct random batches cycled through, uploaded every step as selfnorm's trainer does. */
 const POOL = 4;
 /** The variants' learning rates (crate/src/variants.rs); they do not change the speed. */
-const LR = { 'elu-he': 5e-5, 'elu-he-bn': 5e-4, 'selu-lecun': 7e-4 };
+const LR = { 'elu-he': 5e-5, 'elu-he-bn': 5e-4, 'selu-lecun': 7e-4, 'selu-alpha-dropout': 5e-4 };
 const now = () => performance.now() / 1000;
 
 let threads = null;
 let peakBytes = 0;
 
 function buildModel(variant) {
-  if (!(variant in LR)) throw new Error(`unknown variant '${variant}' (elu-he, elu-he-bn, selu-lecun)`);
-  const selu = variant === 'selu-lecun';
+  if (!(variant in LR)) throw new Error(`unknown variant '${variant}' (${Object.keys(LR).join(', ')})`);
+  const selu = variant.startsWith('selu-');
   const batchNorm = variant === 'elu-he-bn';
   const kernelInitializer = selu ? 'leCunNormal' : 'heNormal';
   const model = tf.sequential();
@@ -40,6 +40,8 @@ function buildModel(variant) {
       model.add(tf.layers.dense({ ...dense, activation: selu ? 'selu' : 'elu' }));
     }
   }
+  // The notebook's (e): alpha dropout at rate 0.1 before the output layer.
+  if (variant === 'selu-alpha-dropout') model.add(tf.layers.alphaDropout({ rate: 0.1 }));
   // Logits: the softmax is in the loss, as in selfnorm.
   model.add(tf.layers.dense({ units: CLASSES }));
   return model;

@@ -84,7 +84,11 @@ pub async fn agreement(
 /// of the model's largest per-element (RMS) change is judged against that 1 % instead: some
 /// gradients are zero but for rounding (a dense bias before batch norm, whose mean the norm
 /// removes; the input norm's β), and their relative error measures only the rounding.
-fn change_errors(before: &[Vec<f32>], generic: &[Vec<f32>], fused: &[Vec<f32>]) -> Vec<f64> {
+pub(super) fn change_errors(
+    before: &[Vec<f32>],
+    generic: &[Vec<f32>],
+    fused: &[Vec<f32>],
+) -> Vec<f64> {
     let sums: Vec<(f64, f64, usize)> = before
         .iter()
         .zip(generic.iter().zip(fused))
@@ -256,6 +260,57 @@ pub fn optimizer_cases() -> Vec<Case> {
         change_tolerance: 1e-3,
     })
     .collect()
+}
+
+/// Adam (Burn's, with Keras's ε) over four steps, and L1: its gradient term alone on the
+/// gradient probe (λ·sign(w) at a rate of 2²⁰ dwarfs nothing: the data term is of the same
+/// size at λ = 10⁻³), and four Nadam steps with it. The losses include the L1 term, which the
+/// fused step sums when they are read back.
+pub fn adam_and_l1_cases() -> Vec<Case> {
+    let small = || net(3, 24, Activation::Elu, KernelInit::HeNormal);
+    let steps = |optimizer, l1| TrainConfig {
+        lr: 1e-2,
+        optimizer,
+        l1,
+        batch_size: 16,
+        readback_every: 4,
+        ..TrainConfig::default()
+    };
+    let nadam = OptimizerConfig::Nadam {
+        momentum_schedule: NadamSchedule::Legacy,
+    };
+    vec![
+        Case {
+            name: "updates, adam".into(),
+            image_shape: [1, 8, 8],
+            records: 50,
+            model: small(),
+            train: steps(OptimizerConfig::Adam, 0.0),
+            loss_tolerance: 1e-4,
+            change_tolerance: 1e-3,
+        },
+        Case {
+            name: "gradients, l1".into(),
+            image_shape: [1, 8, 8],
+            records: 64,
+            model: small(),
+            train: TrainConfig {
+                l1: 1e-3,
+                ..gradient_probe(16)
+            },
+            loss_tolerance: 1e-5,
+            change_tolerance: 1e-4,
+        },
+        Case {
+            name: "updates, nadam with l1".into(),
+            image_shape: [1, 8, 8],
+            records: 50,
+            model: small(),
+            train: steps(nadam, 1e-4),
+            loss_tolerance: 1e-4,
+            change_tolerance: 1e-3,
+        },
+    ]
 }
 
 /// Batch norm (of the inputs and after every hidden Dense, as the exercise's `elu-he-bn`): the

@@ -1,8 +1,10 @@
 //! The fused training step's kernels (CubeCL, compiled to WGSL on WebGPU and SPIR-V natively).
 //!
-//! A step is one `forward` per layer (matmul + bias + activation), one `softmax_cross_entropy`,
-//! one `backward` per hidden layer (the input gradient with the activation's derivative folded
-//! in), and one `update` for every parameter at once (its gradient and the optimizer's step).
+//! A step is one `forward` per layer (matmul + bias + activation + dropout), one
+//! `softmax_cross_entropy`, one `backward` per hidden layer (the input gradient with the
+//! activation's and dropout's derivatives folded in), and one `update` for every parameter at
+//! once (its gradient, L1's term, and the optimizer's step). MC Dropout's passes add
+//! `mc_accumulate` and `mc_finish`; losses with L1 read back add `l1_loss`.
 //! Buffers and their layout are described in [`super::plan`].
 
 use cubecl::prelude::*;
@@ -98,8 +100,45 @@ fn derivative(z: f32, a: f32, #[comptime] act: u32) -> f32 {
     d
 }
 
-/// One dense layer: `Z = A_in · W + b` for `rows` samples, and `A = act(Z)` for a hidden layer.
-/// Invocation (x, y) computes the block at columns `BLOCK·x…`, rows `BLOCK·y…`.
+/// `lowbias32`, as [`super::masks::mix`].
+#[cube]
+fn mix(x: u32) -> u32 {
+    let mut h = x;
+    h ^= h >> 16u32;
+    h *= 0x7feb_352du32;
+    h ^= h >> 15u32;
+    h *= 0x846c_a68bu32;
+    h ^ (h >> 16u32)
+}
+
+/// One dropout layer's mask and map at one draw (see [`super::masks`]): unit `index` is kept
+/// when its hash's top bits fall below `threshold`; kept units become `x·scale + shift`,
+/// dropped ones `dropped`.
+#[derive(CubeLaunch, CubeType, Clone)]
+pub struct Mask {
+    pub threshold: u32,
+    pub key_0: u32,
+    pub key_1: u32,
+    pub scale: f32,
+    pub shift: f32,
+    pub dropped: f32,
+}
+
+#[cube]
+fn kept(mask: &Mask, index: usize) -> bool {
+    let h = mix(mix(index as u32 ^ mask.key_0) ^ mask.key_1);
+    (h >> 8u32) < mask.threshold
+}
+
+/// The activation `a` of unit `index` after dropout.
+#[cube]
+fn drop_out(mask: &Mask, a: f32, index: usize) -> f32 {
+    select(kept(mask, index), a * mask.scale + mask.shift, mask.dropped)
+}
+
+/// One dense layer: `Z = A_in · W + b` for `rows` samples, and `A = act(Z)` for a hidden layer,
+/// through `mask`'s dropout when `dropout`. Invocation (x, y) computes the block at columns
+/// `BLOCK·x…`, rows `BLOCK·y…`.
 #[cube(launch)]
 #[allow(clippy::too_many_arguments)]
 pub fn forward(
@@ -113,8 +152,10 @@ pub fn forward(
     in_off: u32,
     z_off: u32,
     a_off: u32,
+    mask: Mask,
     #[comptime] act: u32,
     #[comptime] hidden: bool,
+    #[comptime] dropout: bool,
 ) {
     let (rows, d_in, d_out) = (rows as usize, d_in as usize, d_out as usize);
     let r0 = (CUBE_POS_Y * GROUP + UNIT_POS_Y) as usize * BLOCK;
@@ -154,7 +195,11 @@ pub fn forward(
                     let z = acc[i * BLOCK + j] + params[b_off as usize + c];
                     acts[z_off as usize + r * d_out + c] = z;
                     if comptime![hidden] {
-                        acts[a_off as usize + r * d_out + c] = activate(z, act);
+                        let mut a = activate(z, act);
+                        if comptime![dropout] {
+                            a = drop_out(&mask, a, r * d_out + c);
+                        }
+                        acts[a_off as usize + r * d_out + c] = a;
                     }
                 }
             }
@@ -163,7 +208,8 @@ pub fn forward(
 }
 
 /// The input gradient of dense layer l, with the previous layer's activation derivative folded
-/// in: `dZ_prev = act'(Z_prev) ⊙ (dZ · Wᵀ)`. Invocation (x, y) computes the block at units
+/// in: `dZ_prev = act'(Z_prev) ⊙ (dZ · Wᵀ)`, and with `dropout`, its mask's derivative too
+/// (`mask.scale` where kept, 0 where dropped: the same hash as the forward pass, recomputed). Invocation (x, y) computes the block at units
 /// `BLOCK·x…`, rows `BLOCK·y…`.
 #[cube(launch)]
 #[allow(clippy::too_many_arguments)]
@@ -179,7 +225,9 @@ pub fn backward(
     prev_z_off: u32,
     prev_a_off: u32,
     prev_g_off: u32,
+    mask: Mask,
     #[comptime] act: u32,
+    #[comptime] dropout: bool,
 ) {
     let (rows, d_in, d_out) = (rows as usize, d_in as usize, d_out as usize);
     let r0 = (CUBE_POS_Y * GROUP + UNIT_POS_Y) as usize * BLOCK;
@@ -217,8 +265,16 @@ pub fn backward(
                 if r < rows && unit < d_in {
                     let at = r * d_in + unit;
                     let z = acts[prev_z_off as usize + at];
-                    let a = acts[prev_a_off as usize + at];
-                    grads[prev_g_off as usize + at] = acc[i * BLOCK + u] * derivative(z, a, act);
+                    if comptime![dropout] {
+                        // The stored output is after dropout: the activation is recomputed.
+                        let d = derivative(z, activate(z, act), act);
+                        let keep = select(kept(&mask, at), mask.scale, 0.0f32);
+                        grads[prev_g_off as usize + at] = acc[i * BLOCK + u] * d * keep;
+                    } else {
+                        let a = acts[prev_a_off as usize + at];
+                        grads[prev_g_off as usize + at] =
+                            acc[i * BLOCK + u] * derivative(z, a, act);
+                    }
                 }
             }
         }
@@ -246,8 +302,6 @@ pub fn softmax_cross_entropy(
     let (z_off, g_off) = (z_off as usize, g_off as usize);
     let units = LOSS_UNITS as usize;
     let u = UNIT_POS_X as usize;
-    let mut loss_part = Shared::new_slice(LOSS_UNITS as usize);
-    let mut right_part = Shared::new_slice(LOSS_UNITS as usize);
     let mut loss = 0.0f32;
     let mut right = 0.0f32;
     let scale = 1.0 / f32::cast_from(rows);
@@ -279,13 +333,23 @@ pub fn softmax_cross_entropy(
         }
         r += units;
     }
+    write_totals(loss, right, out, slot, scale);
+}
+
+/// Sums each invocation's `loss` and `right` over the one workgroup of [`LOSS_UNITS`], and
+/// writes `Σ loss · scale` and `Σ right` to `out[2·slot]` and `out[2·slot + 1]`.
+#[cube]
+fn write_totals(loss: f32, right: f32, out: &mut [f32], slot: u32, scale: f32) {
+    let u = UNIT_POS_X as usize;
+    let mut loss_part = Shared::new_slice(LOSS_UNITS as usize);
+    let mut right_part = Shared::new_slice(LOSS_UNITS as usize);
     loss_part[u] = loss;
     right_part[u] = right;
     sync_cube();
     if u == 0 {
         let mut loss_sum = 0.0f32;
         let mut right_sum = 0.0f32;
-        for i in 0..units {
+        for i in 0..LOSS_UNITS as usize {
             loss_sum += loss_part[i];
             right_sum += right_part[i];
         }
@@ -303,8 +367,11 @@ pub const LAYOUT_STRIDE: u32 = 8;
 /// batch-norm parameter; an invocation computes its item's gradients over the
 /// batch (`Σ_b A_in[b, i]·dZ[b, j]` for a kernel entry, `Σ_b dZ[b, j]` for a bias) and applies
 /// the optimizer's update to them and to their state. Nadam's scalars: β₁, 1 − β₁, β₂, 1 − β₂,
-/// the moment and gradient coefficients and ε (see [`crate::optim::Nadam`]); SGD's: minus the
-/// learning rate, and the momentum.
+/// the moment and gradient coefficients and ε (see [`crate::optim::Nadam`]); Adam's are the
+/// same with a gradient coefficient of 0; SGD's: minus the learning rate, and the momentum.
+/// With `l1`, each kernel entry's gradient gains λ·sign(w) (λ = `scalars[7]`), and each dense
+/// item writes Σ|w| over its kernel entries, before the update, to `l1_parts[slot·items + q]`:
+/// the loss's L1 term, summed by [`l1_loss`] only when losses are read back.
 #[cube(launch)]
 #[allow(clippy::too_many_arguments)]
 pub fn update(
@@ -315,11 +382,14 @@ pub fn update(
     layout: &[u32],
     scalars: &[f32],
     norm_grads: &[f32],
+    l1_parts: &mut [f32],
     layers: u32,
     rows: u32,
     total: u32,
     norm_off: u32,
+    slot: u32,
     #[comptime] optimizer: u32,
+    #[comptime] l1: bool,
 ) {
     let stride = LAYOUT_STRIDE as usize;
     let q = (CUBE_POS_Y * CUBE_COUNT_X + CUBE_POS_X) as usize * UPDATE_UNITS as usize
@@ -355,6 +425,7 @@ pub fn update(
         let weight_items = d_in.div_ceil(BLOCK) * col_blocks;
         let g_off = layout[e + 6] as usize;
         let rows = rows as usize;
+        let mut l1_part = 0.0f32;
         if local < weight_items {
             let i0 = (local / col_blocks) * BLOCK;
             let j0 = (local % col_blocks) * BLOCK;
@@ -383,15 +454,14 @@ pub fn update(
                 for j in 0..BLOCK {
                     if i0 + i < d_in && j0 + j < d_out {
                         let p = w_off + (i0 + i) * d_out + j0 + j;
-                        apply(
-                            params,
-                            state,
-                            scalars,
-                            p,
-                            total,
-                            acc[i * BLOCK + j],
-                            optimizer,
-                        );
+                        let mut g = acc[i * BLOCK + j];
+                        if comptime![l1] {
+                            let w = params[p];
+                            l1_part += f32::abs(w);
+                            g +=
+                                scalars[7] * select(w > 0.0, 1.0f32, select(w < 0.0, -1.0f32, 0.0));
+                        }
+                        apply(params, state, scalars, p, total, g, optimizer);
                     }
                 }
             }
@@ -423,6 +493,25 @@ pub fn update(
                 }
             }
         }
+        if comptime![l1] {
+            l1_parts[slot as usize * last_item + q] = l1_part;
+        }
+    }
+}
+
+/// Adds the loss's L1 term, λ·Σ|w| over every kernel before the step's update, to each of the
+/// first `slots` steps' losses in `out` (λ = `scalars[7]`): one invocation per step, summing
+/// the `items` parts [`update`] wrote.
+#[cube(launch)]
+pub fn l1_loss(l1_parts: &[f32], scalars: &[f32], out: &mut [f32], slots: u32, items: u32) {
+    let slot = ABSOLUTE_POS;
+    if slot < slots as usize {
+        let items = items as usize;
+        let mut sum = 0.0f32;
+        for q in 0..items {
+            sum += l1_parts[slot * items + q];
+        }
+        out[2 * slot] += scalars[7] * sum;
     }
 }
 
@@ -458,11 +547,15 @@ fn apply(
     }
 }
 
-/// Batch norm in training mode, one invocation per feature (column): the batch's mean and
+/// Batch norm, one invocation per feature (column). In training mode: the batch's mean and
 /// biased variance of `input`, `x̂ = (x − mean)/√(var + ε)` into `xhat`, `y = γ·x̂ + β` into
-/// `y` (which may be `input`'s own region: a column is read whole before it is written), and
-/// `act(y)` into `a` when `with_activation`; `1/√(var + ε)` into `stats` for the backward pass, and the
-/// running averages moved by `momentum` (the new batch's weight, as the generic path's).
+/// `y` (which may be `input`'s own region: a column is read whole before it is written),
+/// `1/√(var + ε)` into `stats` for the backward pass, and the running averages moved by
+/// `momentum` (the new batch's weight, as the generic path's). With `running_stats` (MC
+/// Dropout's passes): `y` from the running averages, which stay as they are. Then `act(y)`
+/// into `a` when `with_activation`, through `mask`'s dropout when `dropout`.
+// The comptime branches overwrite the running averages' values in training mode.
+#[allow(unused_assignments)]
 #[cube(launch)]
 #[allow(clippy::too_many_arguments)]
 pub fn norm_forward(
@@ -481,41 +574,54 @@ pub fn norm_forward(
     stats_off: u32,
     momentum: f32,
     epsilon: f32,
+    mask: Mask,
     #[comptime] act: u32,
     #[comptime] with_activation: bool,
+    #[comptime] dropout: bool,
+    #[comptime] running_stats: bool,
 ) {
     let f = (CUBE_POS_X * NORM_UNITS + UNIT_POS_X) as usize;
     let (rows, features) = (rows as usize, features as usize);
     if f < features {
         let (in_off, xhat_off, y_off) = (in_off as usize, xhat_off as usize, y_off as usize);
-        let mut sum = 0.0f32;
-        for b in 0..rows {
-            sum += acts[in_off + b * features + f];
-        }
-        let mean = sum / f32::cast_from(rows);
-        let mut squares = 0.0f32;
-        for b in 0..rows {
-            let d = acts[in_off + b * features + f] - mean;
-            squares += d * d;
-        }
-        let var = squares / f32::cast_from(rows);
-        let inv = 1.0 / f32::sqrt(var + epsilon);
+        let (rm, rv) = (run_off as usize + f, run_off as usize + features + f);
         let gamma = params[gamma_off as usize + f];
         let beta = params[gamma_off as usize + features + f];
+        let mut mean = running[rm];
+        let mut inv = 1.0 / f32::sqrt(running[rv] + epsilon);
+        if comptime![!running_stats] {
+            let mut sum = 0.0f32;
+            for b in 0..rows {
+                sum += acts[in_off + b * features + f];
+            }
+            mean = sum / f32::cast_from(rows);
+            let mut squares = 0.0f32;
+            for b in 0..rows {
+                let d = acts[in_off + b * features + f] - mean;
+                squares += d * d;
+            }
+            let var = squares / f32::cast_from(rows);
+            inv = 1.0 / f32::sqrt(var + epsilon);
+            stats[stats_off as usize + f] = inv;
+            running[rm] = running[rm] * (1.0 - momentum) + mean * momentum;
+            running[rv] = running[rv] * (1.0 - momentum) + var * momentum;
+        }
         for b in 0..rows {
             let at = b * features + f;
             let xhat = (acts[in_off + at] - mean) * inv;
             let y = gamma * xhat + beta;
-            acts[xhat_off + at] = xhat;
+            if comptime![!running_stats] {
+                acts[xhat_off + at] = xhat;
+            }
             acts[y_off + at] = y;
             if comptime![with_activation] {
-                acts[a_off as usize + at] = activate(y, act);
+                let mut a = activate(y, act);
+                if comptime![dropout] {
+                    a = drop_out(&mask, a, at);
+                }
+                acts[a_off as usize + at] = a;
             }
         }
-        stats[stats_off as usize + f] = inv;
-        let (rm, rv) = (run_off as usize + f, run_off as usize + features + f);
-        running[rm] = running[rm] * (1.0 - momentum) + mean * momentum;
-        running[rv] = running[rv] * (1.0 - momentum) + var * momentum;
     }
 }
 
@@ -566,4 +672,82 @@ pub fn norm_backward(
             }
         }
     }
+}
+
+/// Invocations per workgroup of [`mc_accumulate`].
+pub const MC_UNITS: u32 = 64;
+
+/// One MC Dropout pass's softmax, one invocation per row: `probs = softmax(logits)` on the
+/// first pass, `probs += softmax(logits)` after.
+#[cube(launch)]
+pub fn mc_accumulate(
+    acts: &[f32],
+    probs: &mut [f32],
+    rows: u32,
+    classes: u32,
+    z_off: u32,
+    #[comptime] first: bool,
+) {
+    let r = (CUBE_POS_X * MC_UNITS + UNIT_POS_X) as usize;
+    let classes = classes as usize;
+    if r < rows as usize {
+        let base = z_off as usize + r * classes;
+        let mut max = acts[base];
+        for c in 1..classes {
+            max = f32::max(max, acts[base + c]);
+        }
+        let mut total = 0.0f32;
+        for c in 0..classes {
+            total += f32::exp(acts[base + c] - max);
+        }
+        for c in 0..classes {
+            let p = f32::exp(acts[base + c] - max) / total;
+            if comptime![first] {
+                probs[r * classes + c] = p;
+            } else {
+                probs[r * classes + c] += p;
+            }
+        }
+    }
+}
+
+/// The mean of `passes` passes' probabilities against the labels: `Σ −ln(max(p̄, 10⁻¹²))` of
+/// the labels' and the number of rows whose largest p̄ is the label's, into `out[2·slot]` and
+/// `out[2·slot + 1]`, as the generic MC evaluation computes them. One workgroup of
+/// [`LOSS_UNITS`].
+#[cube(launch)]
+#[allow(clippy::too_many_arguments)]
+pub fn mc_finish(
+    probs: &[f32],
+    labels: &[u32],
+    out: &mut [f32],
+    rows: u32,
+    classes: u32,
+    passes: f32,
+    slot: u32,
+) {
+    let (rows, classes) = (rows as usize, classes as usize);
+    let u = UNIT_POS_X as usize;
+    let units = LOSS_UNITS as usize;
+    let mut loss = 0.0f32;
+    let mut right = 0.0f32;
+    let mut r = u;
+    while r < rows {
+        let base = r * classes;
+        let label = labels[r] as usize;
+        let mut best = probs[base];
+        let mut arg = 0usize;
+        for c in 1..classes {
+            if probs[base + c] > best {
+                best = probs[base + c];
+                arg = c;
+            }
+        }
+        loss -= f32::ln(f32::max(probs[base + label] / passes, 1e-12));
+        if arg == label {
+            right += 1.0;
+        }
+        r += units;
+    }
+    write_totals(loss, right, out, slot, 1.0f32);
 }

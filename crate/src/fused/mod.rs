@@ -2,15 +2,21 @@
 //! custom CubeCL kernels launched on the client of the same device Burn uses, with the
 //! parameters and the optimizer's state in flat buffers, so that a step of an `L`-layer net is
 //! `2L + 1` dispatches (43 for the exercise's 20 × 100 net) instead of the few hundred the
-//! generic autodiff path issues.
+//! generic autodiff path issues. It computes every configuration the form offers: dropout and
+//! alpha dropout (masks from [`masks`]' counter-based generator), L1, Nadam, Adam and SGD; and
+//! MC Dropout's passes ([`mc`]).
 //!
-//! The generic path ([`crate::train::Trainer`] with Burn's autodiff) stays the reference and
-//! the fallback: [`support`] says which configurations the fused step computes, and the tests
-//! compare the two on the same batch from the same weights.
+//! The generic path ([`crate::train::Trainer`] with Burn's autodiff) is the CPU backend's step
+//! and the reference: [`support`] says where the fused step runs (any configuration on wgpu,
+//! within 32-bit offsets), and the tests compare the two on the same batch from the same
+//! weights ([`agreement`]), or with the masks fixed ([`dropout_cases`]).
 
 pub mod agreement;
+pub mod dropout_cases;
 pub mod kernels;
 mod launch;
+pub mod masks;
+pub mod mc;
 pub mod plan;
 pub mod profile;
 mod step;
@@ -25,7 +31,6 @@ use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
 use crate::model::ModelConfig;
-use crate::optim::OptimizerConfig;
 use crate::train::TrainConfig;
 
 /// Which implementation runs a run's training steps, and why.
@@ -57,19 +62,13 @@ fn unsupported(model: &ModelConfig, train: &TrainConfig, device: &Device) -> Opt
     if step::client(device).is_none() {
         return Some("the fused step runs on the wgpu/WebGPU backend only");
     }
-    if model.dropout.is_some_and(|d| d.rate > 0.0) {
-        return Some("dropout runs on the generic step");
-    }
-    if train.l1 > 0.0 {
-        // Its loss term is a sum over every kernel, a reduction the step does not make.
-        return Some("L1 regularization runs on the generic step");
-    }
-    if matches!(train.optimizer, OptimizerConfig::Adam) {
-        return Some("Adam runs on the generic step");
-    }
-    let plan = Plan::new(model, train.batch_size);
-    if plan.acts.max(plan.params * 2).max(plan.grads) > MAX_ELEMENTS {
+    if !fits(&Plan::new(model, train.batch_size)) {
         return Some("the net or the batch is too large for the fused step's 32-bit offsets");
     }
     None
+}
+
+/// Whether every offset of `plan`'s buffers fits the kernels' u32.
+fn fits(plan: &Plan) -> bool {
+    plan.acts.max(plan.params * 2).max(plan.grads) <= MAX_ELEMENTS
 }

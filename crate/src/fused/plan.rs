@@ -15,9 +15,10 @@
 //!
 //! Every per-layer region holds `batch` rows; a shorter last batch uses the first rows.
 
-use crate::model::{Activation, ModelConfig};
+use crate::model::{Activation, DropoutPlacement, ModelConfig};
 
 use super::kernels::{self, BLOCK, LAYOUT_STRIDE};
+use super::masks::MaskedDropout;
 
 /// One batch norm over `features` columns.
 #[derive(Clone, Debug, PartialEq)]
@@ -46,6 +47,8 @@ pub struct Layer {
     pub a_off: usize,
     pub g_off: usize,
     pub norm: Option<Norm>,
+    /// Its activations go through the plan's dropout (hidden layers only).
+    pub dropout: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -63,6 +66,9 @@ pub struct Plan {
     pub grads: usize,
     pub stats: usize,
     pub activation: Activation,
+    /// The dropout of the layers whose `dropout` is set: at every rate the model has one,
+    /// 0 included (its masks keep every unit and its map is the identity).
+    pub dropout: Option<MaskedDropout>,
     pub momentum: f64,
     pub epsilon: f64,
 }
@@ -122,6 +128,10 @@ impl Plan {
                 let w_off = Cursor::take(&mut at.params, d_in * d_out + d_out);
                 let z_off = Cursor::take(&mut at.acts, batch * d_out);
                 let norm = (l < last && config.batch_norm).then(|| at.norm(d_out, batch));
+                let dropout = config.dropout.is_some_and(|d| match d.placement {
+                    DropoutPlacement::EveryHidden => l < last,
+                    DropoutPlacement::BeforeOutput => l + 1 == last,
+                });
                 let a_off = match l < last {
                     true => Cursor::take(&mut at.acts, batch * d_out),
                     false => z_off,
@@ -136,6 +146,7 @@ impl Plan {
                     a_off,
                     g_off: Cursor::take(&mut at.grads, batch * d_out),
                     norm,
+                    dropout,
                 };
                 in_off = a_off;
                 layer
@@ -170,6 +181,7 @@ impl Plan {
             grads: at.grads,
             stats: at.stats,
             activation: config.activation,
+            dropout: config.dropout.as_ref().map(MaskedDropout::new),
             momentum: crate::model::KERAS_BN_MOMENTUM,
             epsilon: crate::model::KERAS_BN_EPSILON,
         }
@@ -204,7 +216,12 @@ impl Plan {
 
     /// Invocations of [`kernels::update`]: the dense layers' items, then one per norm parameter.
     pub fn update_items(&self) -> usize {
-        self.layers.iter().map(update_items).sum::<usize>() + self.norm_params()
+        self.dense_items() + self.norm_params()
+    }
+
+    /// The dense layers' work items in [`kernels::update`].
+    pub fn dense_items(&self) -> usize {
+        self.layers.iter().map(update_items).sum()
     }
 
     /// Dispatches of one training step: per dense layer a forward and, but for the first, a

@@ -5,6 +5,7 @@
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
+use super::launch::Pass;
 use super::step::FusedStep;
 use crate::clock::now_seconds;
 use crate::error::TrainError;
@@ -48,12 +49,18 @@ pub async fn phase_times(
     Ok(PhaseTimes {
         batch: rows,
         dispatches: step.plan().dispatches(),
-        forward_ms: timed(step, reps, |s| s.forward(rows)).await?,
+        forward_ms: timed(step, reps, |s| s.forward(rows, TRAINING)).await?,
         loss_ms: timed(step, reps, |s| s.loss(rows, 0)).await?,
-        backward_ms: timed(step, reps, |s| s.backward(rows)).await?,
-        update_ms: timed(step, reps, |s| s.update(rows)).await?,
+        backward_ms: timed(step, reps, |s| s.backward(rows, 0)).await?,
+        update_ms: timed(step, reps, |s| s.update(rows, 0)).await?,
     })
 }
+
+/// A training step's forward pass, with the first draw of any dropout masks.
+const TRAINING: Pass = Pass {
+    draw: 0,
+    running_stats: false,
+};
 
 async fn timed(
     step: &FusedStep,

@@ -9,6 +9,7 @@ use cubecl::prelude::*;
 use cubecl::server::Handle;
 
 use super::kernels;
+use super::launch::Pass;
 use super::plan::{Buffer, Plan};
 use crate::error::TrainError;
 use crate::model::{DenseNet, ModelConfig};
@@ -34,11 +35,20 @@ pub(super) enum Optimizer {
         time: usize,
         mu_product: f64,
     },
+    /// Burn's Adam, whose scalars it computes in f32.
+    Adam {
+        time: i32,
+    },
     Sgd {
         momentum: f64,
         nesterov: bool,
     },
 }
+
+/// Burn's `AdamConfig` defaults, with Keras's ε as [`OptimizerConfig::init`] sets it.
+const ADAM_BETA_1: f32 = 0.9;
+const ADAM_BETA_2: f32 = 0.999;
+const ADAM_EPSILON: f32 = 1e-7;
 
 impl Optimizer {
     fn new(config: &OptimizerConfig) -> Self {
@@ -49,13 +59,14 @@ impl Optimizer {
                 mu_product: 1.0,
             },
             OptimizerConfig::Sgd { momentum, nesterov } => Optimizer::Sgd { momentum, nesterov },
-            OptimizerConfig::Adam => unreachable!("the fused step does not run Adam"),
+            OptimizerConfig::Adam => Optimizer::Adam { time: 0 },
         }
     }
 
     pub(super) fn code(&self) -> u32 {
         match *self {
-            Optimizer::Nadam { .. } => kernels::NADAM,
+            // Adam is Nadam's update with a gradient coefficient of 0.
+            Optimizer::Nadam { .. } | Optimizer::Adam { .. } => kernels::NADAM,
             Optimizer::Sgd { momentum: 0.0, .. } => kernels::SGD,
             Optimizer::Sgd {
                 nesterov: false, ..
@@ -67,13 +78,20 @@ impl Optimizer {
     /// State floats per parameter.
     pub(super) fn state_per_parameter(&self) -> usize {
         match self {
-            Optimizer::Nadam { .. } => 2,
+            Optimizer::Nadam { .. } | Optimizer::Adam { .. } => 2,
             Optimizer::Sgd { .. } => 1,
         }
     }
 
-    /// The next update's scalars (see [`kernels::update`]).
-    fn advance(&mut self, lr: f64) -> Vec<f32> {
+    /// The next update's scalars (see [`kernels::update`]), then the L1 factor λ.
+    fn advance(&mut self, lr: f64, l1: f64) -> Vec<f32> {
+        let mut scalars = self.optimizer_scalars(lr);
+        scalars.resize(7, 0.0);
+        scalars.push(l1 as f32);
+        scalars
+    }
+
+    fn optimizer_scalars(&mut self, lr: f64) -> Vec<f32> {
         match self {
             Optimizer::Nadam {
                 nadam,
@@ -88,8 +106,34 @@ impl Optimizer {
                     .map(|v| v as f32)
                     .to_vec()
             }
+            Optimizer::Adam { time } => {
+                // As Burn's `AdaptiveMomentum`: in f32, m̂/(√v̂ + ε) folded into
+                // (√(1 − β₂ᵗ)/(1 − β₁ᵗ))·m / (√v + ε·√(1 − β₂ᵗ)), times the rate.
+                *time += 1;
+                let (b1, b2) = (ADAM_BETA_1, ADAM_BETA_2);
+                let correction_2 = (1.0 - b2.powi(*time)).sqrt();
+                let combined = correction_2 / (1.0 - b1.powi(*time));
+                let m_coef = (combined as f64 * lr) as f32;
+                vec![
+                    b1,
+                    1.0 - b1,
+                    b2,
+                    1.0 - b2,
+                    m_coef,
+                    0.0,
+                    ADAM_EPSILON * correction_2,
+                ]
+            }
             Optimizer::Sgd { momentum, .. } => vec![-lr as f32, *momentum as f32],
         }
+    }
+}
+
+/// Room for each slot's parts of Σ|w| when there is an L1 term.
+fn l1_parts_len(l1: f64, slots: usize, plan: &Plan) -> usize {
+    match l1 > 0.0 {
+        true => slots * plan.dense_items(),
+        false => 1,
     }
 }
 
@@ -108,12 +152,27 @@ pub struct FusedStep {
     pub(super) labels: Handle,
     pub(super) layout: Handle,
     pub(super) scalars: Handle,
-    /// Loss and number right of each step since the last [`FusedStep::read_losses`].
+    /// Loss and number right of each step since the last [`FusedStep::read_losses`] (or an MC
+    /// Dropout batch's loss sum and number right).
     pub(super) out: Handle,
     pub(super) out_slots: usize,
     /// Steps taken since then, each with its slot in `out`.
     pending: usize,
+    /// The L1 factor λ (0: none), and each pending step's parts of Σ|w| (see
+    /// [`kernels::update`]).
+    pub(super) l1: f64,
+    pub(super) l1_parts: Handle,
+    /// MC Dropout's summed probabilities (`batch × classes`); empty on a training step.
+    pub(super) probs: Handle,
+    /// The dropout masks' seed, and how many draws the training steps and the MC Dropout
+    /// passes have taken (MC draws are numbered from [`MC_DRAWS`]).
+    pub(super) seed: u64,
+    draws: u64,
+    mc_draws: u64,
 }
+
+/// MC Dropout's draws of the masks are numbered from here, apart from any training step's.
+const MC_DRAWS: u64 = 1 << 63;
 
 impl FusedStep {
     /// Buffers for `model` (whose weights are uploaded) trained with `train`; the optimizer
@@ -124,11 +183,46 @@ impl FusedStep {
         train: &TrainConfig,
         device: &Device,
     ) -> Result<Self, TrainError> {
+        let plan = Plan::new(model_config, train.batch_size);
+        let optimizer = Optimizer::new(&train.optimizer);
+        Self::with_plan(model, plan, optimizer, train, device).await
+    }
+
+    /// Buffers for MC Dropout passes over batches of up to `batch` records with `model`'s
+    /// weights, the masks seeded with `seed` (no optimizer state).
+    pub async fn for_mc_dropout(
+        model: &DenseNet,
+        model_config: &ModelConfig,
+        batch: usize,
+        seed: u64,
+        device: &Device,
+    ) -> Result<Self, TrainError> {
+        let plan = Plan::new(model_config, batch);
+        let sgd = Optimizer::Sgd {
+            momentum: 0.0,
+            nesterov: false,
+        };
+        let train = TrainConfig {
+            seed,
+            batch_size: batch,
+            l1: 0.0,
+            ..TrainConfig::default()
+        };
+        let mut step = Self::with_plan(model, plan, sgd, &train, device).await?;
+        step.probs = step.client.empty(4 * batch * model_config.classes);
+        Ok(step)
+    }
+
+    async fn with_plan(
+        model: &DenseNet,
+        plan: Plan,
+        optimizer: Optimizer,
+        train: &TrainConfig,
+        device: &Device,
+    ) -> Result<Self, TrainError> {
         let client = client(device).ok_or_else(|| {
             TrainError::Device("the fused step needs the wgpu/WebGPU backend".into())
         })?;
-        let plan = Plan::new(model_config, train.batch_size);
-        let optimizer = Optimizer::new(&train.optimizer);
         let floats = |n: usize| client.empty(4 * n.max(1));
         let zeros = |n: usize| client.create_from_slice(f32::as_bytes(&vec![0.0; n.max(1)]));
         let out_slots = train.readback_every.max(1);
@@ -149,6 +243,12 @@ impl FusedStep {
             out: floats(2 * out_slots),
             out_slots,
             pending: 0,
+            l1: train.l1,
+            l1_parts: floats(l1_parts_len(train.l1, out_slots, &plan)),
+            probs: floats(1),
+            seed: train.seed,
+            draws: 0,
+            mc_draws: 0,
             client,
             plan,
             optimizer,
@@ -218,16 +318,53 @@ impl FusedStep {
         self.client.write(&self.acts, Bytes::from_elems(inputs));
         self.client
             .write(&self.labels, Bytes::from_elems(labels.to_vec()));
-        let scalars = self.optimizer.advance(lr);
+        let scalars = self.optimizer.advance(lr, self.l1);
         self.client.write(&self.scalars, Bytes::from_elems(scalars));
-        self.forward(rows);
+        let draw = self.draws;
+        self.draws += 1;
+        self.forward(
+            rows,
+            Pass {
+                draw,
+                running_stats: false,
+            },
+        );
         self.loss(rows, self.pending);
-        self.backward(rows);
-        self.update(rows);
+        self.backward(rows, draw);
+        self.update(rows, self.pending);
         self.pending += 1;
         // Submitted now: the runtime holds each write's bytes in wasm memory until its queue is
         // flushed, and a chunk's inputs would otherwise pile up (25 × 3 MB at batch 256).
         self.client.flush().map_err(TrainError::device)
+    }
+
+    /// A training step's forward pass alone on `rows` records (taking the next draw of the
+    /// masks, which it returns), then each hidden layer's output as the next layer reads it,
+    /// after dropout: where the tests look at the kernels' masks.
+    pub async fn hidden_outputs(
+        &mut self,
+        inputs: Vec<f32>,
+        rows: usize,
+    ) -> Result<(u64, Vec<Vec<f32>>), TrainError> {
+        assert!(rows > 0 && rows <= self.plan.batch, "batch of {rows} rows");
+        self.client.write(&self.acts, Bytes::from_elems(inputs));
+        let draw = self.draws;
+        self.draws += 1;
+        let running_stats = false;
+        self.forward(
+            rows,
+            Pass {
+                draw,
+                running_stats,
+            },
+        );
+        let acts = self.read(&[(&self.acts, self.plan.acts)]).await?.remove(0);
+        let hidden = &self.plan.layers[..self.plan.layers.len() - 1];
+        let outputs = hidden
+            .iter()
+            .map(|l| acts[l.a_off..l.a_off + rows * l.d_out].to_vec())
+            .collect();
+        Ok((draw, outputs))
     }
 
     /// Room for `steps` more losses before the next [`FusedStep::read_losses`].
@@ -237,17 +374,77 @@ impl FusedStep {
             assert!(self.pending == 0, "read the losses back before reserving");
             self.out_slots = needed;
             self.out = self.client.empty(4 * 2 * needed);
+            self.l1_parts = self.client.empty(4 * self.l1_parts_len().max(1));
         }
     }
 
-    /// Loss and number right of every step since the last call, in order.
+    /// Loss and number right of every step since the last call, in order; with L1, the loss
+    /// includes its term, summed now.
     pub async fn read_losses(&mut self) -> Result<Vec<(f32, f32)>, TrainError> {
+        if self.l1 > 0.0 && self.pending > 0 {
+            self.l1_loss(self.pending);
+        }
+        self.read_out().await
+    }
+
+    /// The pairs in `out` since the last read, in order.
+    async fn read_out(&mut self) -> Result<Vec<(f32, f32)>, TrainError> {
         let slots = std::mem::take(&mut self.pending);
         if slots == 0 {
             return Ok(Vec::new());
         }
         let values = self.read(&[(&self.out, 2 * slots)]).await?.remove(0);
         Ok(values.chunks_exact(2).map(|p| (p[0], p[1])).collect())
+    }
+
+    pub(super) fn l1_parts_len(&self) -> usize {
+        l1_parts_len(self.l1, self.out_slots, &self.plan)
+    }
+
+    pub(super) fn probs_len(&self) -> usize {
+        let classes = self.plan.layers.last().map_or(1, |l| l.d_out);
+        self.plan.batch * classes
+    }
+
+    /// `passes` MC Dropout passes over one batch (batch norm on its running averages, dropout
+    /// on), their softmax outputs averaged on the device; the batch's loss sum and number
+    /// right wait for [`FusedStep::read_mc_dropout`].
+    pub fn mc_dropout(
+        &mut self,
+        inputs: Vec<f32>,
+        labels: &[u32],
+        passes: usize,
+    ) -> Result<(), TrainError> {
+        let rows = labels.len();
+        assert!(rows > 0 && rows <= self.plan.batch, "batch of {rows} rows");
+        assert!(
+            self.pending < self.out_slots,
+            "reserve room for the batches' results first"
+        );
+        self.client.write(&self.acts, Bytes::from_elems(inputs));
+        self.client
+            .write(&self.labels, Bytes::from_elems(labels.to_vec()));
+        for pass in 0..passes.max(1) {
+            let draw = MC_DRAWS + self.mc_draws;
+            self.mc_draws += 1;
+            let running_stats = true;
+            self.forward(
+                rows,
+                Pass {
+                    draw,
+                    running_stats,
+                },
+            );
+            self.mc_accumulate(rows, pass == 0);
+        }
+        self.mc_finish(rows, passes.max(1), self.pending);
+        self.pending += 1;
+        self.client.flush().map_err(TrainError::device)
+    }
+
+    /// Loss sum and number right of every MC Dropout batch since the last read, in order.
+    pub async fn read_mc_dropout(&mut self) -> Result<Vec<(f32, f32)>, TrainError> {
+        self.read_out().await
     }
 
     /// The first `len` floats of each buffer, in one transfer.

@@ -6,12 +6,16 @@ use std::sync::OnceLock;
 
 use burn::tensor::Device;
 
-use super::agreement::{Case, activation_cases, exercise_cases, norm_cases, optimizer_cases};
+use super::agreement::{
+    Case, activation_cases, adam_and_l1_cases, exercise_cases, norm_cases, optimizer_cases,
+};
+use super::dropout_cases;
 use super::*;
 use crate::backend::BackendKind;
 use crate::data::{Dataset, Preprocessing, SyntheticSpec};
 use crate::model::{Activation, KernelInit};
 use crate::model::{DropoutConfig, DropoutKind, DropoutPlacement};
+use crate::optim::OptimizerConfig;
 
 /// Initialized once per process: tests run in parallel, and a device initializes once.
 fn wgpu() -> Device {
@@ -73,9 +77,64 @@ fn batch_norm_gives_the_generic_gradients_and_updates() {
 }
 
 #[test]
-fn what_the_fused_step_does_not_compute_falls_back_with_a_reason() {
+fn adam_and_l1_update_as_the_generic_optimizers() {
+    check_all(adam_and_l1_cases());
+}
+
+fn check(case: impl std::future::Future<Output = Result<(), String>>) {
+    pollster::block_on(case).unwrap();
+}
+
+#[test]
+fn dropout_at_rate_zero_is_no_dropout() {
+    check(dropout_cases::rate_zero_is_no_dropout(&wgpu()));
+}
+
+#[test]
+fn the_kernels_masks_are_the_generators() {
+    check(dropout_cases::masks_are_the_generators(&wgpu()));
+}
+
+#[test]
+fn alpha_dropout_keeps_selu_normalized() {
+    check(dropout_cases::alpha_dropout_keeps_selu_normalized(&wgpu()));
+}
+
+#[test]
+fn with_fixed_masks_dropout_gives_the_direct_gradients() {
+    check(dropout_cases::fixed_masks_give_the_direct_gradients(&wgpu()));
+}
+
+#[test]
+fn mc_dropout_at_rate_zero_is_plain_evaluation() {
+    check(dropout_cases::mc_dropout_at_rate_zero_is_evaluation(&wgpu()));
+}
+
+#[test]
+fn fused_mc_dropout_agrees_with_the_generic_average() {
+    check(dropout_cases::mc_dropout_agrees_with_the_generic_average(
+        &wgpu(),
+    ));
+}
+
+#[test]
+fn every_variant_runs_fused_on_wgpu_and_generic_elsewhere() {
     let device = wgpu();
     let train = TrainConfig::default();
+    // The exercise's net: 2L + 1 dispatches, dropout and all, and 86 with batch norm.
+    for (name, dispatches) in [
+        ("elu-he", 43),
+        ("elu-he-bn", 86),
+        ("selu-lecun", 43),
+        ("selu-alpha-dropout", 43),
+    ] {
+        let model = crate::variants::variant(name).unwrap().model;
+        assert_eq!(
+            support(&model, &train, &device),
+            StepPath::Fused { dispatches },
+            "{name}"
+        );
+    }
     let plain = ModelConfig {
         depth: 20,
         width: 100,
@@ -83,45 +142,26 @@ fn what_the_fused_step_does_not_compute_falls_back_with_a_reason() {
         kernel_init: KernelInit::HeNormal,
         ..ModelConfig::default()
     };
-    assert_eq!(
-        support(&plain, &train, &device),
-        StepPath::Fused { dispatches: 43 }
-    );
-    let bn = ModelConfig {
-        batch_norm: true,
-        input_batch_norm: true,
-        ..plain.clone()
-    };
-    assert_eq!(
-        support(&bn, &train, &device),
-        StepPath::Fused { dispatches: 86 }
-    );
-    let dropout = ModelConfig {
+    let every_hidden = ModelConfig {
         dropout: Some(DropoutConfig {
-            kind: DropoutKind::Alpha,
-            rate: 0.1,
-            placement: DropoutPlacement::BeforeOutput,
+            kind: DropoutKind::Standard,
+            rate: 0.5,
+            placement: DropoutPlacement::EveryHidden,
         }),
         ..plain.clone()
     };
-    let adam = TrainConfig {
+    let adam_l1 = TrainConfig {
         optimizer: OptimizerConfig::Adam,
-        ..train.clone()
-    };
-    let l1 = TrainConfig {
         l1: 1e-4,
         ..train.clone()
     };
-    for (model, train, device, why) in [
-        (&dropout, &train, &device, "dropout"),
-        (&plain, &adam, &device, "Adam"),
-        (&plain, &l1, &device, "L1"),
-        (&plain, &train, &Device::flex(), "wgpu"),
-    ] {
-        match support(model, train, device) {
-            StepPath::Generic { reason } => assert!(reason.contains(why), "{reason}"),
-            other => panic!("{why}: {other:?}"),
-        }
+    assert_eq!(
+        support(&every_hidden, &adam_l1, &device),
+        StepPath::Fused { dispatches: 43 }
+    );
+    match support(&plain, &train, &Device::flex()) {
+        StepPath::Generic { reason } => assert!(reason.contains("wgpu"), "{reason}"),
+        other => panic!("{other:?}"),
     }
 }
 

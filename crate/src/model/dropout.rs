@@ -36,6 +36,12 @@ impl Dropout {
             return x;
         }
         let keep = x.random_like(Distribution::Bernoulli(1.0 - self.rate));
+        self.forward_with_keep(x, keep)
+    }
+
+    /// The training-mode map with a given mask (1 where a unit is kept, 0 where dropped): the
+    /// fused step's tests use it with the masks of its counter-based generator.
+    pub fn forward_with_keep<const D: usize>(&self, x: Tensor<D>, keep: Tensor<D>) -> Tensor<D> {
         match self.kind {
             DropoutKind::Standard => x.mul(keep).div_scalar(1.0 - self.rate),
             DropoutKind::Alpha => self.alpha(x, keep),

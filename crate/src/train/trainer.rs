@@ -537,7 +537,8 @@ impl Trainer {
         eval::evaluate(&model.valid(), data.split(split), &self.normalizer, &device).await
     }
 
-    /// MC Dropout with `samples` passes on `split`.
+    /// MC Dropout with `samples` passes on `split`: on the fused kernels where the run's steps
+    /// are fused, else on Burn's tensors.
     pub async fn evaluate_mc(
         &self,
         data: &Dataset,
@@ -545,6 +546,18 @@ impl Trainer {
         samples: usize,
     ) -> Result<Evaluation, TrainError> {
         let device = self.device.clone().inner();
+        if self.uses_fused() {
+            return fused::mc::evaluate_mc(
+                &self.model,
+                &self.model_config,
+                data.split(split),
+                &self.normalizer,
+                &device,
+                samples,
+                self.config.seed,
+            )
+            .await;
+        }
         eval::evaluate_mc(
             &self.model.valid(),
             data.split(split),

@@ -12,7 +12,7 @@ use crate::output::Output;
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
-    #[arg(long = "variant", default_values_t = ["elu-he".to_string(), "elu-he-bn".to_string(), "selu-lecun".to_string()])]
+    #[arg(long = "variant", default_values_t = ["elu-he".to_string(), "elu-he-bn".to_string(), "selu-lecun".to_string(), "selu-alpha-dropout".to_string()])]
     variants: Vec<String>,
     #[arg(long = "batch", default_values_t = [32, 256])]
     batches: Vec<usize>,
@@ -31,6 +31,9 @@ pub struct BenchArgs {
     /// backwards, update, over this many repetitions each.
     #[arg(long)]
     kernel_times: Option<usize>,
+    /// Also time this many MC Dropout passes over the validation records (0: none).
+    #[arg(long, default_value_t = 0)]
+    mc_passes: usize,
 }
 
 impl BenchArgs {
@@ -46,6 +49,7 @@ impl BenchArgs {
                     steps: self.steps,
                     infer_passes: self.infer_passes,
                     fused: !self.generic_step,
+                    mc_passes: self.mc_passes,
                 };
                 if let Some(reps) = self.kernel_times {
                     let v = variant(variant_name)?;
