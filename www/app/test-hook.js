@@ -10,6 +10,7 @@ function runSummary(run) {
     status: run.status,
     imported: Boolean(run.imported),
     hasWeights: Boolean(run.hasWeights),
+    step: run.info?.step ?? null,
     epochs: run.history.epochs.length,
     probes: run.history.probes.length,
     steps: run.history.steps.length,
