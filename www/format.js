@@ -88,7 +88,7 @@ export function bringIntoView(el) {
   const top = el.getBoundingClientRect().top;
   const covered = parseFloat(getComputedStyle(document.documentElement).scrollPaddingTop) || 0;
   if (top >= covered && top < innerHeight * 0.6) return;
-  el.scrollIntoView({ behavior: 'smooth', block: 'start' });
+  el.scrollIntoView({ behavior: matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth', block: 'start' });
 }
 
 /** Sets an element's text only when it changed (cheap to call every frame). */

@@ -83,6 +83,9 @@ export async function openBrowser() {
     args: CHROMIUM_ARGS,
     viewport: VIEWPORT,
     acceptDownloads: true,
+    // Without smooth scrolling: a click computed while the page still glides to where Playwright
+    // scrolled it lands beside its target (seen: a Train click on <body>, the page idle).
+    reducedMotion: 'reduce',
   });
   // Where the last clicks landed (target and point), for a wait that times out after a click.
   await context.addInitScript(() => {
