@@ -188,22 +188,20 @@ json.dump([[field(f) for f in row] for row in rows], sys.stdout)
         serde_json::from_slice(&output.stdout).unwrap()
     }
 
-    /// The field as Python read it: a number to Python, and `value` once parsed back (NaN
-    /// equals NaN).
-    fn same_f64(field: &(String, bool), value: f64, what: &str) {
+    /// The field as Python read it: a number to Python, and `value` once parsed back as `T`
+    /// (f64 for the epochs, f32 for the statistics; NaN equals NaN).
+    fn same<T>(field: &(String, bool), value: T, what: &str)
+    where
+        T: std::str::FromStr + PartialEq + std::fmt::Display,
+        T::Err: std::fmt::Debug,
+    {
         assert!(field.1, "{what}: Python reads {:?} as no number", field.0);
-        let parsed: f64 = field.0.parse().unwrap();
+        let parsed: T = field.0.parse().unwrap();
+        // A value unequal to itself is NaN: the one test that works for any float type.
+        #[allow(clippy::eq_op)]
+        let both_nan = parsed != parsed && value != value;
         assert!(
-            parsed == value || (parsed.is_nan() && value.is_nan()),
-            "{what}: {parsed} in the CSV, {value} in the history"
-        );
-    }
-
-    fn same_f32(field: &(String, bool), value: f32, what: &str) {
-        assert!(field.1, "{what}: Python reads {:?} as no number", field.0);
-        let parsed: f32 = field.0.parse().unwrap();
-        assert!(
-            parsed == value || (parsed.is_nan() && value.is_nan()),
+            parsed == value || both_nan,
             "{what}: {parsed} in the CSV, {value} in the history"
         );
     }
@@ -230,7 +228,7 @@ json.dump([[field(f) for f in row] for row in rows], sys.stdout)
                 e.samples_per_s,
             ];
             for ((field, value), name) in row.iter().zip(values).zip(EPOCH_COLUMNS) {
-                same_f64(field, value, &format!("epoch {} {name}", e.epoch));
+                same::<f64>(field, value, &format!("epoch {} {name}", e.epoch));
             }
         }
     }
@@ -249,23 +247,23 @@ json.dump([[field(f) for f in row] for row in rows], sys.stdout)
             for layer in 0..layers {
                 let row = body.next().unwrap();
                 let what = format!("step {} layer {}", p.step, layer + 1);
-                same_f64(&row[0], p.step as f64, &what);
-                same_f64(&row[1], p.epoch, &what);
+                same::<f64>(&row[0], p.step as f64, &what);
+                same::<f64>(&row[1], p.epoch, &what);
                 match p.weights {
                     ProbeWeights::Current => assert_eq!((&*row[2].0, &*row[3].0), ("current", "")),
                     ProbeWeights::RestoredBest { epoch } => {
                         assert_eq!(row[2].0, "restored-best");
-                        same_f64(&row[3], epoch as f64, &what);
+                        same::<f64>(&row[3], epoch as f64, &what);
                     }
                 }
-                same_f64(&row[4], (layer + 1) as f64, &what);
+                same::<f64>(&row[4], (layer + 1) as f64, &what);
                 let s = &p.stats;
                 for (i, (name, column)) in s.columns().into_iter().enumerate() {
                     assert_eq!(name, PROBE_COLUMNS[5 + i]);
-                    same_f32(&row[5 + i], column[layer], &format!("{what} {name}"));
+                    same::<f32>(&row[5 + i], column[layer], &format!("{what} {name}"));
                 }
                 match &s.update_ratio {
-                    Some(r) => same_f32(&row[13], r[layer], &format!("{what} update_ratio")),
+                    Some(r) => same::<f32>(&row[13], r[layer], &format!("{what} update_ratio")),
                     None => assert_eq!(row[13].0, "", "{what}: a probe after no step"),
                 }
             }
@@ -304,7 +302,7 @@ json.dump([[field(f) for f in row] for row in rows], sys.stdout)
             "1,NaN,0.1,inf,1e-7,5e-5,32,0.5,0.75,64.0"
         );
         let rows = python_rows(&text);
-        same_f64(&rows[1][1], f64::NAN, "NaN");
-        same_f64(&rows[1][3], f64::INFINITY, "inf");
+        same::<f64>(&rows[1][1], f64::NAN, "NaN");
+        same::<f64>(&rows[1][3], f64::INFINITY, "inf");
     }
 }
