@@ -7,6 +7,8 @@
 // dataset, the copy in the browser is used (one made in the page from the official archive by
 // dataset-archive.js is stored the same way).
 
+import { httpAddress } from './address.js';
+
 export const CACHE_NAME = 'selfnorm-data-v1';
 const FORMAT = 'selfnorm-shards';
 const VERSION = 1;
@@ -67,13 +69,8 @@ export function datasetName(search = location.search) {
   const params = new URLSearchParams(search);
   const shards = params.get('shards');
   if (shards) {
-    let url;
-    try {
-      url = new URL(shards, location.href);
-    } catch {
-      url = null;
-    }
-    if (!url || !/^https?:$/.test(url.protocol)) throw new DatasetError(`"${shards}" is not an http(s) address of a dataset folder (?shards=URL).`);
+    const url = httpAddress(shards);
+    if (!url) throw new DatasetError(`"${shards}" is not an http(s) address of a dataset folder (?shards=URL).`);
     return url.href;
   }
   const name = params.get('data') || 'cifar10';

@@ -8,6 +8,7 @@ import { TarReader, TarError } from './tar-reader.js';
 import { IdxReader } from './idx-reader.js';
 import { shardPlan, ShardWriter, writeStatsAndManifest, VALID_RECORDS } from './shard-writer.js';
 import { DatasetError, cacheKey, manifestKey, datasetBase, CACHE_NAME } from './data-loader.js';
+import { fileNameOf } from './address.js';
 
 const CIFAR10 = {
   name: 'cifar10',
@@ -252,7 +253,7 @@ async function readGzip(file, onChunk, onRead) {
  * bytes read once as they download. `size` is 0 when the host does not say.
  */
 export async function remoteArchive(url) {
-  const name = decodeURIComponent(new URL(url).pathname.split('/').pop() || '') || url;
+  const name = fileNameOf(url);
   const unreachable = (why) => new DatasetError(`The archive at ${url} could not be downloaded (${why}).`, {
     file: name,
     hint: 'Check the address, that its host is up and that it allows this site to read it (CORS: Access-Control-Allow-Origin), or pick the file in the Dataset panel.',

@@ -5,6 +5,7 @@
 // Where there is none, the page welcomes the user and says how to get it.
 import { convertInWorker } from '../dataset-archive.js';
 import { DatasetError } from '../data-loader.js';
+import { httpAddress, fileNameOf } from '../address.js';
 
 /** Where a host offers the official archive beside the site. */
 export const SITE_ARCHIVE = 'data/cifar-10-binary.tar.gz';
@@ -13,13 +14,8 @@ export const SITE_ARCHIVE = 'data/cifar-10-binary.tar.gz';
 export function archiveParam(search = location.search, base = location.href) {
   const value = new URLSearchParams(search).get('archive');
   if (!value) return null;
-  let url = null;
-  try {
-    url = new URL(value, base);
-  } catch {
-    // Reported below.
-  }
-  if (!url || !/^https?:$/.test(url.protocol)) {
+  const url = httpAddress(value, base);
+  if (!url) {
     throw new DatasetError(`"${value}" is not an http(s) address of the CIFAR-10 archive (?archive=URL).`, {
       hint: 'Give the full address of cifar-10-binary.tar.gz on a host that allows CORS, or pick the file in the Dataset panel.',
     });
@@ -44,7 +40,7 @@ export function createArchive({ state, phase, notices, invalidate }, feed) {
 
   /** Converts `source` (`{files}` or `{url}`), then loads the dataset it made. */
   async function convert(source, names) {
-    const conversion = { status: 'running', files: names, url: source.url ?? null, automatic: Boolean(source.url), startedAt: Date.now(), progress: null, notices: [], error: null, name: null, seconds: null, deferred: false };
+    const conversion = { status: 'running', files: names, url: source.url ?? null, startedAt: Date.now(), progress: null, notices: [], error: null, name: null, seconds: null, deferred: false };
     state.conversion = conversion;
     invalidate();
     try {
@@ -111,7 +107,7 @@ export function createArchive({ state, phase, notices, invalidate }, feed) {
         return;
       }
       if (bytes) await feed.askConsent(state.data.name, bytes, 1);
-      convert({ url }, [decodeURIComponent(new URL(url).pathname.split('/').pop()) || url]);
+      convert({ url }, [fileNameOf(url)]);
     },
   };
 }

@@ -4,6 +4,7 @@
 import { Request } from '../protocol.js';
 import { exportRunFile, parseRunFile } from '../run-file.js';
 import { makeId } from './runs.js';
+import { httpAddress, fileNameOf } from '../address.js';
 
 /** How many runs the comparison draws on the same axes (one colour each stays tellable). */
 export const MAX_COMPARED = 4;
@@ -185,17 +186,12 @@ export function createLibrary(ctx) {
      * page's URL, so a reload does not import it again.
      */
     async importFromUrl(address) {
-      let url;
-      try {
-        url = new URL(address, location.href);
-      } catch {
-        url = null;
-      }
-      if (!url || !['http:', 'https:'].includes(url.protocol)) {
+      const url = httpAddress(address);
+      if (!url) {
         notices.show(`The link's run= is not the address of a run file (got "${address.slice(0, 200)}"). Give an http(s) address, or import the file with Import runs….`);
         return false;
       }
-      const fileName = decodeURIComponent(url.pathname.split('/').pop() || url.host);
+      const fileName = fileNameOf(url);
       let text;
       try {
         const response = await fetch(url, { credentials: 'omit' });
