@@ -10,7 +10,7 @@
 //! top 24 bits of the result fall below `(1 − rate)·2²⁴`: an integer comparison, the same on
 //! every adapter.
 
-use crate::model::activation::{SELU_ALPHA, SELU_LAMBDA};
+use crate::model::dropout::alpha_dropout_constants;
 use crate::model::{DropoutConfig, DropoutKind};
 
 /// Bits of the hash compared against the threshold.
@@ -41,11 +41,7 @@ impl MaskedDropout {
                 dropped: 0.0,
             },
             DropoutKind::Alpha => {
-                // Klambauer et al. 2017: dropped units take SELU's saturation α′ = −λα, and
-                // a·x + b restores zero mean and unit variance (Keras's `AlphaDropout`).
-                let alpha_p = -SELU_LAMBDA * SELU_ALPHA;
-                let a = (q * (1.0 + p * alpha_p * alpha_p)).powf(-0.5);
-                let b = -a * alpha_p * p;
+                let (alpha_p, a, b) = alpha_dropout_constants(p);
                 Self {
                     threshold,
                     kept_scale: a as f32,

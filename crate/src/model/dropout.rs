@@ -15,6 +15,16 @@ pub enum DropoutKind {
     Alpha,
 }
 
+/// Alpha dropout's constants for dropout rate `rate`: dropped units are set to SELU's negative
+/// saturation α′ = −λα instead of 0, then the affine map a·x + b restores zero mean and unit
+/// variance (Klambauer et al. 2017, §"New Dropout Technique"; the same constants as Keras's
+/// `AlphaDropout`). Returns `(α′, a, b)`; the fused kernels use the same ones.
+pub fn alpha_dropout_constants(rate: f64) -> (f64, f64, f64) {
+    let alpha_p = -SELU_LAMBDA * SELU_ALPHA;
+    let a = ((1.0 - rate) * (1.0 + rate * alpha_p * alpha_p)).powf(-0.5);
+    (alpha_p, a, -a * alpha_p * rate)
+}
+
 /// Dropout with an explicit [`Mode`]: active in `Train` and `Mc`, identity in `Eval`.
 ///
 /// # Shapes
@@ -48,14 +58,9 @@ impl Dropout {
         }
     }
 
-    /// Dropped units are set to SELU's negative saturation α′ = −λα instead of 0, then the
-    /// affine map a·x + b restores zero mean and unit variance (Klambauer et al. 2017, §"New
-    /// Dropout Technique"; the same constants as Keras's `AlphaDropout`).
+    /// Alpha dropout with the constants of [`alpha_dropout_constants`].
     fn alpha<const D: usize>(&self, x: Tensor<D>, keep: Tensor<D>) -> Tensor<D> {
-        let q = 1.0 - self.rate;
-        let alpha_p = -SELU_LAMBDA * SELU_ALPHA;
-        let a = (q * (1.0 + self.rate * alpha_p * alpha_p)).powf(-0.5);
-        let b = -a * alpha_p * self.rate;
+        let (alpha_p, a, b) = alpha_dropout_constants(self.rate);
         let dropped = keep.clone().neg().add_scalar(1.0).mul_scalar(alpha_p);
         x.mul(keep).add(dropped).mul_scalar(a).add_scalar(b)
     }
