@@ -156,7 +156,7 @@ const history = obj({
   stop: stopReason,
 }, { optional: { stop: null } });
 
-const ACTIVATIONS = ['elu', 'selu', 'relu', 'leaky-relu', 'tanh', 'sigmoid'];
+const ACTIVATIONS = ['elu', 'selu', 'relu', 'leaky-relu', 'tanh', 'sigmoid', 'swish'];
 const model = obj({
   input_dim: int(1, 100_000_000), classes: int(2, 1_000_000), depth: int(1, MAX_LAYERS), width: int(1, 1_000_000),
   activation: str({ oneOf: ACTIVATIONS }), kernel_init: json, output_init: json, bias_init: num(),

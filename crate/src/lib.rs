@@ -11,6 +11,7 @@ pub mod clock;
 pub mod data;
 pub mod error;
 pub mod eval;
+pub mod exercise;
 pub mod fused;
 pub mod lessons;
 pub mod model;

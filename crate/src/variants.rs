@@ -1,5 +1,7 @@
 //! The exercise's named variants (Géron, ch. 11, exercise 8), each with its preprocessing and
-//! the learning rate the 2nd-edition solution notebook found for it.
+//! the learning rate the solution notebook found for it. The 2nd edition's (b) and (c) use ELU
+//! and batch-normalize the inputs too; the 3rd edition's use Swish and do not. Both editions'
+//! (d) and (e) are the same nets ([`crate::exercise::Edition`] sets what else differs).
 
 use serde::{Deserialize, Serialize};
 
@@ -21,7 +23,14 @@ pub struct Variant {
     pub lr: f64,
 }
 
-pub const VARIANT_NAMES: [&str; 4] = ["elu-he", "elu-he-bn", "selu-lecun", "selu-alpha-dropout"];
+pub const VARIANT_NAMES: [&str; 6] = [
+    "elu-he",
+    "elu-he-bn",
+    "selu-lecun",
+    "selu-alpha-dropout",
+    "swish-he",
+    "swish-he-bn",
+];
 
 pub fn variant(name: &str) -> Result<Variant, ConfigError> {
     let base = ModelConfig::default();
@@ -68,6 +77,27 @@ pub fn variant(name: &str) -> Result<Variant, ConfigError> {
                 ..selu
             },
             Preprocessing::Standardize,
+            5e-4,
+        ),
+        "swish-he" => (
+            "8b · Swish + He init (3rd edition)",
+            "(b) 3rd edition: 20 × Dense(100), Swish, He normal init",
+            ModelConfig {
+                activation: Activation::Swish,
+                ..base
+            },
+            Preprocessing::Scale01,
+            5e-5,
+        ),
+        "swish-he-bn" => (
+            "8c · Swish + He + Batch Norm (3rd edition)",
+            "(c) 3rd edition: Swish + He with Batch Normalization before each activation (not of the inputs)",
+            ModelConfig {
+                activation: Activation::Swish,
+                batch_norm: true,
+                ..base
+            },
+            Preprocessing::Scale01,
             5e-4,
         ),
         _ => {

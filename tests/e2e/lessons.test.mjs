@@ -93,10 +93,10 @@ test('sparsity: zero fractions per layer for every run and the pruning table', a
   assert.match(await table.innerText(), /95\s%/);
 });
 
-test('activations: per-layer statistics of the six activations in the chapter\'s 20 × 100 net', async () => {
+test('activations: per-layer statistics of the seven activations in the chapter\'s 20 × 100 net', async () => {
   const s = await runLesson('activations', { 'lesson-epochs': 1, 'lesson-records': 0, 'lesson-depth': 20, 'lesson-width': 100 });
   const { finding } = s.lessons.findings.activations;
-  assert.deepEqual(Object.keys(finding.runs).sort(), ['elu', 'leaky-relu', 'relu', 'selu', 'sigmoid', 'tanh']);
+  assert.deepEqual(Object.keys(finding.runs).sort(), ['elu', 'leaky-relu', 'relu', 'selu', 'sigmoid', 'swish', 'tanh']);
   for (const [label, run] of Object.entries(finding.runs)) {
     for (const key of ['act_mean', 'act_std', 'dead', 'saturated', 'grad_norm']) assert.equal(run.layers[key].length, 20, `${label} ${key}`);
   }
@@ -109,7 +109,7 @@ test('activations: per-layer statistics of the six activations in the chapter\'s
   const figure = site.page.locator('[data-testid="lesson-finding"][data-lesson="activations"]');
   await figure.waitFor();
   assert.equal(await figure.locator('.uplot').count(), 5, 'mean, std, gradient norm, dead and saturated');
-  assert.equal(await figure.locator('.acc-row').count(), 6);
+  assert.equal(await figure.locator('.acc-row').count(), 7);
   await site.page.locator('#lessons').screenshot({ path: join(ensureOutputDir(), 'lesson-activations.png') });
 });
 

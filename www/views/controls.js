@@ -7,7 +7,7 @@ import { suggestedOptions } from './lessons.js';
 import { settingsHash, linkEntries } from '../app/settings-link.js';
 
 const STORAGE_KEY = 'selfnorm-form-v1';
-const ACTIVATIONS = [['elu', 'ELU'], ['selu', 'SELU'], ['relu', 'ReLU'], ['leaky-relu', 'Leaky ReLU (0.2)'], ['tanh', 'tanh'], ['sigmoid', 'sigmoid']];
+const ACTIVATIONS = [['elu', 'ELU'], ['selu', 'SELU'], ['relu', 'ReLU'], ['leaky-relu', 'Leaky ReLU (0.2)'], ['tanh', 'tanh'], ['sigmoid', 'sigmoid'], ['swish', 'Swish']];
 const INITS = [['he-normal', 'He normal'], ['lecun-normal', 'LeCun normal'], ['glorot-uniform', 'Glorot uniform'], ['identical', 'identical (symmetric)'], ['constant', 'constant']];
 /** The exercise's run length: up to 100 epochs on every training record, patience 20. */
 export const EXERCISE_LENGTH = { epochs: 100, max_train_records: 0, patience: 20 };

@@ -99,7 +99,7 @@ export function createLayerStats(container, app) {
   heatCaption.textContent = 'Each column is a probe, each row a hidden layer; the colour is the std on a log scale: white = 1, blue smaller, red larger. What tells vanishing or exploding signals is a change down a column (with depth), not the colour itself: a column of one colour is a level signal. Click a column, or focus the map and use the arrow keys, to inspect that probe above and below.';
   heat.el.querySelector('h3').append(h('span', { class: 'h3-control' }, metric));
   const sat = panel('Saturated and dead units',
-    'Saturated: activations in a flat part of the function (ELU/SELU: z < −3; tanh: |z| > 2; sigmoid: |z| > 3), where the gradient is ≈ 0. Dead: units whose input is ≤ 0 on every probe image; a dead ReLU never recovers.', { third: true });
+    'Saturated: activations in a flat part of the function (ELU/SELU: z < −3; tanh: |z| > 2; sigmoid: |z| > 3; Swish: z < −5), where the gradient is ≈ 0. Dead: units whose input is ≤ 0 on every probe image; a dead ReLU never recovers.', { third: true });
   const grad = panel('Gradient norm per layer (log scale)',
     `L2 norm of the loss gradient for each layer's kernel. Level is healthy (layer 1 within ×${GRADIENT_FACTOR} of the last layer); falling towards layer 1 means vanishing gradients (the first layers barely learn), rising means exploding ones.`, { third: true });
   const spread = panel('Unit spread per layer',

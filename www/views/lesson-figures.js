@@ -8,8 +8,8 @@ import { orderedRuns } from '../lessons.js';
 
 const PALETTE = ['#2563eb', '#dc2626', '#0f766e', '#7c3aed', '#ea580c', '#ca8a04'];
 /** One colour per activation, the same in every small multiple. */
-const ACTIVATION_COLORS = { elu: '#2563eb', selu: '#0f766e', relu: '#dc2626', 'leaky-relu': '#ea580c', tanh: '#7c3aed', sigmoid: '#a16207' };
-const ACTIVATION_NAMES = { elu: 'ELU', selu: 'SELU', relu: 'ReLU', 'leaky-relu': 'leaky ReLU', tanh: 'tanh', sigmoid: 'sigmoid' };
+const ACTIVATION_COLORS = { elu: '#2563eb', selu: '#0f766e', relu: '#dc2626', 'leaky-relu': '#ea580c', tanh: '#7c3aed', sigmoid: '#a16207', swish: '#be185d' };
+const ACTIVATION_NAMES = { elu: 'ELU', selu: 'SELU', relu: 'ReLU', 'leaky-relu': 'leaky ReLU', tanh: 'tanh', sigmoid: 'sigmoid', swish: 'Swish' };
 
 const finite = (v) => (Number.isFinite(v) ? v : null);
 const fmtPct = (u, v) => (v == null ? '—' : fmtPercent(v));
@@ -165,7 +165,7 @@ const FIGURES = {
     const grad = cell('Gradient norm per layer (log scale)', { span: 2 });
     const reluFamily = runs.filter((r) => r.label === 'relu' || r.label === 'leaky-relu');
     const dead = cell('ReLU units with no positive input', { span: 2, note: 'Units whose input is ≤ 0 on every probe image: a dead ReLU gets no gradient and never recovers; a leaky ReLU still gets 0.2 of it.' });
-    const sat = cell('Saturated activations', { span: 2, note: 'Share of activations in a flat part of the function (ELU/SELU: z < −3; tanh: |z| > 2; sigmoid: |z| > 3), where the gradient is about 0.' });
+    const sat = cell('Saturated activations', { span: 2, note: 'Share of activations in a flat part of the function (ELU/SELU: z < −3; tanh: |z| > 2; sigmoid: |z| > 3; Swish: z < −5), where the gradient is about 0.' });
     grid.append(mean.el, std.el, grad.el, dead.el, sat.el, accuracyCell(runs, 'activations', record.classes));
     const small = { height: 200, legend: false };
     perLayerChart(mean.box, runs, 'activations', (r) => r.layers?.act_mean, { ...small, yLabel: 'mean' });

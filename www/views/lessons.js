@@ -17,7 +17,7 @@ const TABS = [
   ['one-cycle', '8f', '1cycle'],
 ];
 const INIT_NAMES = { 'he-normal': 'He normal init', 'lecun-normal': 'LeCun normal init', 'glorot-uniform': 'Glorot uniform init', identical: 'identical init', constant: 'constant init' };
-const ACTIVATION_NAMES = { elu: 'ELU', selu: 'SELU', relu: 'ReLU', 'leaky-relu': 'leaky ReLU', tanh: 'tanh', sigmoid: 'sigmoid' };
+const ACTIVATION_NAMES = { elu: 'ELU', selu: 'SELU', relu: 'ReLU', 'leaky-relu': 'leaky ReLU', tanh: 'tanh', sigmoid: 'sigmoid', swish: 'Swish' };
 
 /** A run's settings as short phrases, keyed by what they set (to tell shared ones from those that differ). */
 function settingsOf(run) {

@@ -33,6 +33,7 @@ pub const TANH: u32 = 4;
 pub const SIGMOID: u32 = 5;
 /// No activation: the input batch norm's output, and the gradient that reaches it.
 pub const IDENTITY: u32 = 6;
+pub const SWISH: u32 = 7;
 
 /// Optimizer codes for [`update`].
 pub const NADAM: u32 = 0;
@@ -66,8 +67,10 @@ fn activate(z: f32, #[comptime] act: u32) -> f32 {
         a = f32::tanh(f32::clamp(z, -TANH_LIMIT, TANH_LIMIT));
     } else if comptime![act == IDENTITY] {
         a = z;
+    } else if comptime![act == SWISH] {
+        a = z * logistic(z);
     } else {
-        a = 1.0 / (1.0 + f32::exp(-f32::clamp(z, -TANH_LIMIT * 4.0, TANH_LIMIT * 4.0)));
+        a = logistic(z);
     }
     a
 }
@@ -94,10 +97,20 @@ fn derivative(z: f32, a: f32, #[comptime] act: u32) -> f32 {
         d = select(f32::abs(z) <= TANH_LIMIT, 1.0 - a * a, 0.0);
     } else if comptime![act == IDENTITY] {
         d = 1.0;
+    } else if comptime![act == SWISH] {
+        // (z·σ)' = σ + z·σ(1 − σ); σ is recomputed, the stored output is z·σ.
+        let s = logistic(z);
+        d = s + z * s * (1.0 - s);
     } else {
         d = a * (1.0 - a);
     }
     d
+}
+
+/// σ(z), its input clamped as the sigmoid activation's so that exp stays within f32's range.
+#[cube]
+fn logistic(z: f32) -> f32 {
+    1.0 / (1.0 + f32::exp(-f32::clamp(z, -TANH_LIMIT * 4.0, TANH_LIMIT * 4.0)))
 }
 
 /// `lowbias32`, as [`super::masks::mix`].

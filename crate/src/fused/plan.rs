@@ -300,5 +300,6 @@ pub fn act_code(activation: Activation) -> u32 {
         Activation::LeakyRelu => kernels::LEAKY_RELU,
         Activation::Tanh => kernels::TANH,
         Activation::Sigmoid => kernels::SIGMOID,
+        Activation::Swish => kernels::SWISH,
     }
 }

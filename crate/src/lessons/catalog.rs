@@ -150,7 +150,7 @@ pub fn lesson(name: &str, options: &LessonOptions) -> Result<Lesson, ConfigError
             ],
         ),
         "activations" => (
-            "Q3/Q4: SELU vs ReLU, leaky ReLU, ELU, tanh and sigmoid in the same 20-layer net",
+            "Q3/Q4: SELU vs ReLU, leaky ReLU, ELU, tanh, sigmoid and Swish in the same 20-layer net",
             "SELU (LeCun init, standardized inputs) keeps every layer near mean 0 and std 1; ReLU \
              units die, sigmoid and tanh saturate and their gradients vanish in the lower layers.",
             activation_runs(&elu, &train),
@@ -248,7 +248,7 @@ fn standard_dropout(rate: f64) -> DropoutConfig {
     }
 }
 
-/// Each activation with its matching init (He for the ReLU family and ELU, Glorot — Keras's
+/// Each activation with its matching init (He for the ReLU family, ELU and Swish, Glorot — Keras's
 /// default — for tanh and sigmoid, LeCun for SELU) and SELU on standardized inputs.
 fn activation_runs(base: &ModelConfig, train: &TrainConfig) -> Vec<LessonRun> {
     Activation::ALL

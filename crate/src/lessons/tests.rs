@@ -44,7 +44,7 @@ fn run_on(
 #[test]
 fn every_lesson_is_defined_and_unknown_ones_are_errors() {
     assert_eq!(all(&quick()).len(), 7);
-    assert_eq!(lesson("activations", &quick()).unwrap().runs.len(), 6);
+    assert_eq!(lesson("activations", &quick()).unwrap().runs.len(), 7);
     let err = lesson("dropout", &quick()).unwrap_err().to_string();
     assert!(err.contains("unknown lesson 'dropout'"), "{err}");
 }

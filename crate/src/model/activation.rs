@@ -18,16 +18,20 @@ pub enum Activation {
     LeakyRelu,
     Tanh,
     Sigmoid,
+    /// x·σ(x) (Ramachandran et al. 2017; Keras's "swish", PyTorch's SiLU): the 3rd edition's
+    /// activation for the exercise.
+    Swish,
 }
 
 impl Activation {
-    pub const ALL: [Activation; 6] = [
+    pub const ALL: [Activation; 7] = [
         Activation::Elu,
         Activation::Selu,
         Activation::Relu,
         Activation::LeakyRelu,
         Activation::Tanh,
         Activation::Sigmoid,
+        Activation::Swish,
     ];
 
     pub fn forward<const D: usize>(self, x: Tensor<D>) -> Tensor<D> {
@@ -38,17 +42,20 @@ impl Activation {
             Activation::LeakyRelu => activation::leaky_relu(x, LEAKY_RELU_SLOPE),
             Activation::Tanh => activation::tanh(x.clamp(-TANH_LIMIT, TANH_LIMIT)),
             Activation::Sigmoid => activation::sigmoid(x),
+            Activation::Swish => x.clone() * activation::sigmoid(x),
         }
     }
 
     /// Where the unit sits in a flat region of the function, judged on the pre-activation:
     /// ELU/SELU past 95 % of their negative limit (z < −3), tanh beyond ±0.96 (|z| > 2),
-    /// sigmoid outside [0.047, 0.953] (|z| > 3). ReLUs do not saturate; they die instead.
+    /// sigmoid outside [0.047, 0.953] (|z| > 3), Swish where it has flattened to 0 (z < −5: its
+    /// slope is above −0.03 there). ReLUs do not saturate; they die instead.
     pub fn saturated<const D: usize>(self, pre: Tensor<D>) -> Option<Tensor<D, Bool>> {
         match self {
             Activation::Elu | Activation::Selu => Some(pre.lower_elem(-3.0)),
             Activation::Tanh => Some(pre.abs().greater_elem(2.0)),
             Activation::Sigmoid => Some(pre.abs().greater_elem(3.0)),
+            Activation::Swish => Some(pre.lower_elem(-5.0)),
             Activation::Relu | Activation::LeakyRelu => None,
         }
     }
@@ -68,12 +75,13 @@ impl Activation {
             Activation::LeakyRelu => (slope * x, slope),
             Activation::Tanh => (x.tanh(), 1.0 - x.tanh().powi(2)),
             Activation::Sigmoid => {
-                let s = if x >= 0.0 {
-                    1.0 / (1.0 + (-x).exp())
-                } else {
-                    x.exp() / (1.0 + x.exp())
-                };
+                let s = logistic(x);
                 (s, s * (1.0 - s))
+            }
+            // (x·σ)' = σ + x·σ(1 − σ)
+            Activation::Swish => {
+                let s = logistic(x);
+                (x * s, s * (1.0 + x * (1.0 - s)))
             }
         }
     }
@@ -86,6 +94,7 @@ impl Activation {
             Activation::LeakyRelu => "leaky-relu",
             Activation::Tanh => "tanh",
             Activation::Sigmoid => "sigmoid",
+            Activation::Swish => "swish",
         }
     }
 }
@@ -104,6 +113,15 @@ impl std::str::FromStr for Activation {
                     names.join(", ")
                 )
             })
+    }
+}
+
+/// σ(x) without overflow for either sign.
+fn logistic(x: f64) -> f64 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        x.exp() / (1.0 + x.exp())
     }
 }
 

@@ -227,7 +227,7 @@ fn every_variant_trains_a_step_and_bn_and_dropout_variants_learn() {
         let mut t = Trainer::new(
             &data,
             &model,
-            &config(1e-3, 3),
+            &config(1e-3, 4),
             variant.preprocessing,
             &Device::flex(),
         )

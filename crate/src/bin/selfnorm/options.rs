@@ -15,7 +15,8 @@ use selfnorm::variants::{Variant, variant};
 
 #[derive(Args, Debug, Clone)]
 pub struct RunOptions {
-    /// Named preset: elu-he, elu-he-bn, selu-lecun, selu-alpha-dropout.
+    /// Named preset: elu-he, elu-he-bn, selu-lecun, selu-alpha-dropout (2nd edition), swish-he,
+    /// swish-he-bn (3rd edition); `selfnorm variants` lists them.
     #[arg(long, default_value = "elu-he")]
     pub variant: String,
     /// A prepared dataset folder (scripts/prepare-data), or `synthetic`.

@@ -61,6 +61,13 @@ impl Output {
         }
     }
 
+    /// Shows a training event's steps on the progress bar, and nothing else of it.
+    pub fn train_event_steps(&mut self, event: &TrainEvent) {
+        if let TrainEvent::Stepped { progress } = event {
+            self.progress(progress);
+        }
+    }
+
     fn progress(&mut self, p: &Progress) {
         if !std::io::stderr().is_terminal() {
             return;

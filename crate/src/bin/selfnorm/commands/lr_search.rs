@@ -2,7 +2,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use pollster::block_on;
-use selfnorm::train::lr_search;
+use selfnorm::train::lr_search::{SEARCH_RATES, lr_search};
 use serde_json::json;
 
 use crate::error::CliError;
@@ -13,7 +13,7 @@ use crate::output::Output;
 pub struct LrSearchArgs {
     #[command(flatten)]
     run: RunOptions,
-    #[arg(long, value_delimiter = ',', default_values_t = [1e-5, 3e-5, 5e-5, 1e-4, 3e-4, 5e-4, 7e-4, 1e-3, 3e-3])]
+    #[arg(long, value_delimiter = ',', default_values_t = SEARCH_RATES)]
     candidates: Vec<f64>,
     /// Copy the JSON lines to this file.
     #[arg(long)]

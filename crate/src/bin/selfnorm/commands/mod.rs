@@ -2,6 +2,7 @@
 
 mod bench;
 mod eval;
+mod exercise;
 mod lesson;
 mod lr_find;
 mod lr_search;
@@ -57,6 +58,9 @@ pub enum Command {
     Lessons,
     /// Run one lesson; the last line holds `lesson` and the `finding` that answers it.
     Lesson(lesson::LessonArgs),
+    /// Exercise 8 whole: the LR search and training of (b)–(e), MC Dropout, (f) with 1cycle; a
+    /// `part` line as each part ends and a final `table` beside the book's figures.
+    Exercise(exercise::ExerciseArgs),
 }
 
 impl Command {
@@ -73,6 +77,7 @@ impl Command {
             Command::Bench(args) => args.exec(),
             Command::Lessons => list_lessons(),
             Command::Lesson(args) => args.exec(),
+            Command::Exercise(args) => args.exec(),
         }
     }
 }
@@ -113,6 +118,7 @@ fn start(run: &RunOptions, out: &mut Output) -> Result<(Dataset, RunSetup, Train
             "variant": setup.variant.name,
             "title": setup.variant.title,
             "backend": run.backend.name(),
+            "commit": option_env!("SELFNORM_COMMIT"),
             "model": trainer.model_config,
             "train": setup.train,
             "preprocessing": setup.preprocessing,
