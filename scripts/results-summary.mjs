@@ -1,60 +1,48 @@
-// Builds docs/results/summary.json from the CLI's JSON-lines logs in the given folder: one object
-// per variant with the fields RESULTS.md's table uses (accuracies as fractions).
+// Builds docs/results/summary.json from the CLI's JSON-lines logs in the given folder, and from
+// nothing else: per edition, the exercise's table as its log's last line holds it (accuracies as
+// fractions), the commit that built the CLI, and the raw-pixel run of (b).
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 const dir = process.argv[2] ?? 'docs/results';
 const read = (name) => {
-  const path = join(dir, `${name}.jsonl`);
+  const path = join(dir, name);
   return existsSync(path) ? readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l)) : null;
 };
 
-function summarize(name, events) {
-  const run = events.find((e) => e.event === 'run');
-  const end = events.find((e) => e.event === 'end');
-  if (!run || !end) return null;
-  const epochs = events.filter((e) => e.event === 'epoch').map((e) => e.record);
-  const best = epochs[end.best_epoch - 1];
-  // Géron's 1cycle figure is the last of 15 epochs (no early stopping): keep both bases.
-  const last = epochs.at(-1);
+const pick = (e) => (e ? { loss: e.loss, accuracy: e.accuracy, passes: e.passes } : null);
+
+function row(r) {
   return {
-    variant: name,
-    lr: run.train.lr,
-    batch_size: run.train.batch_size,
-    epochs: end.epochs,
-    best_epoch: end.best_epoch,
-    val_loss: end.valid.loss,
-    val_accuracy: end.valid.accuracy,
-    best_epoch_val_accuracy: best?.val_accuracy ?? null,
-    last_epoch_val_loss: last?.val_loss ?? null,
-    last_epoch_val_accuracy: last?.val_accuracy ?? null,
-    test_accuracy: end.test.accuracy,
-    test_loss: end.test.loss,
-    seconds_per_epoch: end.seconds_per_epoch,
-    train_samples_per_s: end.train_samples_per_s,
-    stop: end.stop,
+    row: r.row, variant: r.variant, lr: r.lr, lr_how: r.lr_how, epochs: r.epochs, best_epoch: r.best_epoch,
+    val: pick(r.valid), test: pick(r.test), last_epoch_val_accuracy: r.last_epoch_val_accuracy,
+    seconds_per_epoch: r.seconds_per_epoch, stop: r.stop, book: r.book,
   };
 }
 
-const summary = [];
-for (const name of ['elu-he', 'elu-he-bn', 'selu-lecun', 'selu-alpha-dropout', 'one-cycle']) {
-  const events = read(name);
-  const row = events && summarize(name, events);
-  if (!row) continue;
-  summary.push(row);
-  const end = events.find((e) => e.event === 'end');
-  for (const mc of end.mc_dropout ?? []) {
-    summary.push({
-      ...row,
-      variant: `mc-dropout-${mc.samples}`,
-      val_loss: mc.valid.loss,
-      val_accuracy: mc.valid.accuracy,
-      test_accuracy: mc.test.accuracy,
-      test_loss: mc.test.loss,
-      inference_seconds_valid: mc.valid.seconds,
-      plain_inference_seconds_valid: end.valid.seconds,
-    });
-  }
+function exercise(edition) {
+  const events = read(`exercise-${edition}.jsonl`);
+  if (!events) return null;
+  const start = events.find((e) => e.event === 'exercise');
+  const table = events.find((e) => e.event === 'table');
+  // A run still going (or cut short) has its ended parts only.
+  const rows = table ? table.rows : events.filter((e) => e.event === 'part').flatMap((e) => e.rows);
+  const searches = events.filter((e) => e.event === 'searched').map((e) => ({ part: e.part, best_lr: e.search.best_lr, candidates: e.search.candidates }));
+  return { commit: start?.commit ?? null, complete: Boolean(table), rows: rows.map(row), searches };
 }
+
+function rawPixels() {
+  const events = read('elu-he-raw-pixels.jsonl');
+  const run = events?.find((e) => e.event === 'run');
+  const end = events?.find((e) => e.event === 'end');
+  if (!run || !end) return null;
+  return {
+    commit: run.commit ?? null, lr: run.train.lr, preprocessing: run.preprocessing, epochs: end.epochs,
+    best_epoch: end.best_epoch, val: pick(end.valid), test: pick(end.test), seconds_per_epoch: end.seconds_per_epoch,
+  };
+}
+
+const summary = { editions: { '2nd': exercise('2nd'), '3rd': exercise('3rd') }, raw_pixels: rawPixels() };
 writeFileSync(join(dir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
-console.log(`wrote ${join(dir, 'summary.json')}: ${summary.map((r) => r.variant).join(', ')}`);
+const rows = (e) => e ? `${e.rows.length} rows${e.complete ? '' : ' (incomplete)'}` : 'no log';
+console.log(`wrote ${join(dir, 'summary.json')}: 2nd edition ${rows(summary.editions['2nd'])}, 3rd ${rows(summary.editions['3rd'])}`);

@@ -16,6 +16,7 @@ import { createPreview as createPreviewRequests } from './app/preview.js';
 import { createTrainStart } from './app/train-start.js';
 import { installTestHook } from './app/test-hook.js';
 import { createLessons as createLessonRunner } from './lessons.js';
+import { createExercise as createExerciseRunner } from './app/exercise.js';
 import { createBackendBanner } from './views/backend-banner.js';
 import { createDatasetPanel } from './views/dataset-panel.js';
 import { createControls } from './views/controls.js';
@@ -32,6 +33,7 @@ import { createRunsTable } from './views/runs-table.js';
 import { createCompare } from './views/compare.js';
 import { createErrors } from './views/errors.js';
 import { createLessons } from './views/lessons.js';
+import { createExercise } from './views/exercise.js';
 import { createStorage } from './views/storage.js';
 
 const state = createState(new URLSearchParams(location.search));
@@ -55,6 +57,7 @@ const client = createWorkerClient({
 const ctx = { state, client, phase, notices, persistence, invalidate };
 const runs = createRuns(ctx);
 const lessons = createLessonRunner(ctx, runs);
+const exercise = createExerciseRunner(ctx, runs);
 const library = createLibrary(ctx);
 const feed = createDatasetFeed(ctx, { onAbsent: () => archive.offer() });
 const backend = createBackend(ctx, { runs, lessons, feed });
@@ -65,6 +68,7 @@ const trainStart = createTrainStart(ctx, runs);
 route.event = ({ runId, job, event }) => {
   if (job === 'sweep') runs.onSweepEvent(event);
   else if (job === 'lesson') lessons.onEvent(runId, event);
+  else if (job === 'exercise') exercise.onEvent(runId, event);
   else runs.onTrainEvent(runId, event);
 };
 route.error = (error) => backend.onError(error);
@@ -84,6 +88,9 @@ const app = {
   runLesson: (name, options) => lessons.run(name, options),
   listLessons: (options) => lessons.list(options),
   stopLesson: () => runs.stop(),
+  runExercise: (settings) => exercise.run(settings),
+  planExercise: (edition, length) => exercise.plan(edition, length),
+  stopExercise: () => runs.stop(),
   loadWeights: (id) => library.loadWeights(id),
   mcDropout: (samples, split) => library.mcDropout(samples, split),
   viewRun: (id) => library.viewRun(id),
@@ -116,6 +123,7 @@ renderer.add(
   createControls($('controls'), app),
   createActionBar($('action-bar'), app),
   createLessons($('lessons'), app),
+  createExercise($('exercise'), app),
   createProgress($('progress'), app),
   createLrFinder($('lr-finder'), app),
   createCurves($('curves'), app),

@@ -20,6 +20,13 @@
 //         TrainEvent} | {kind: 'run-ended', index, outcome} | {kind: 'run-weights', index, bytes}
 //         (the run's restored best weights, after run-ended) | {kind: 'finished', finding, stopped};
 //         `runId` is then the id the LESSON request gave run `index`.
+//       job 'exercise': the events of crate/src/exercise/runner.rs ({kind: 'part-started', plan} |
+//         {kind: 'searching', part, lr, candidate, candidates, event} | {kind: 'candidate', part,
+//         candidate} | {kind: 'searched', part, search} | {kind: 'swept', part, event} |
+//         {kind: 'run-started', part, model, train, preprocessing, parameters, steps_per_epoch,
+//         step} | {kind: 'trained', part, event} | {kind: 'measured', part, row} |
+//         {kind: 'part-ended', part, rows} | {kind: 'finished', table, stopped}); `runId` is the
+//         id the EXERCISE request gave the part's run.
 //   `{type: 'data-status', status}` — after shards were added: {dataset, classes, image_shape,
 //       loaded: [train, valid, test], expected: [...], ready_to_train, test_complete}.
 // The events are the Rust state machines' own (crate/src/train/run.rs, lr_finder.rs,
@@ -43,6 +50,10 @@ export const Request = Object.freeze({
   FIND_LR: 'find-lr',
   /** {name, options, runIds: string[]} → {state: 'done', finding, stopped}. Runs a lesson's runs (events meanwhile, each run's tagged with runIds[index]). */
   LESSON: 'lesson',
+  /** {edition: 'second'|'third', length: 'quick'|'full', options, runIds: string[5], done: ResultRow[]} → {state: 'done', table, stopped}. Runs exercise 8 whole after the parts whose rows `done` holds (events meanwhile, each part's tagged with runIds[b, c, d, e, f]). */
+  EXERCISE: 'exercise',
+  /** {edition, length, options} → the exercise's plan {edition, length, parts: [{part, variant, train, search, search_epochs, mc_passes}], reference: [{row, val_accuracy, test_accuracy}]}. */
+  EXERCISE_PLAN: 'exercise-plan',
   /** {} → {paused: boolean}. Pauses the run being trained after its current chunk. */
   PAUSE: 'pause',
   /** {} → {stopped: boolean}. Ends the run, sweep or lesson being driven (or paused): a run restores its best weights and is evaluated, a sweep keeps the rates swept so far; or MC Dropout after its current count. */

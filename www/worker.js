@@ -2,7 +2,7 @@
 // Protocol: protocol.js. Every request goes through one queue; a job (run, sweep, lesson) is
 // driven by `advance` calls of the Rust state machines, with PAUSE/STOP seen between two of them.
 import { watchGpuDevices } from './gpu-watch.js';
-import init, { createSession, variants, lessons, checkSettings, epochsCsv, probesCsv } from './pkg/selfnorm.js';
+import init, { createSession, variants, lessons, exercisePlan, checkSettings, epochsCsv, probesCsv } from './pkg/selfnorm.js';
 import { Request, Message } from './protocol.js';
 
 const gpu = watchGpuDevices();
@@ -103,10 +103,10 @@ async function sendBestWeights(runId, summary) {
   post(Message.EVENT, { runId, job: 'run', event: { kind: 'best-weights', epoch: summary.best_epoch, bytes } }, [bytes]);
 }
 
-/** A lesson's run has ended and its restored weights are still in the session: send them. */
-async function sendRunWeights(runId, index) {
+/** A lesson's run (or an exercise's part) has ended and its restored weights are still in the session: send them. */
+async function sendRunWeights(runId, index, job = 'lesson') {
   const bytes = (await session.exportWeights()).buffer;
-  post(Message.EVENT, { runId, job: 'lesson', event: { kind: 'run-weights', index, bytes } }, [bytes]);
+  post(Message.EVENT, { runId, job, event: { kind: 'run-weights', index, bytes } }, [bytes]);
 }
 
 /** The page's run id for an event of the job (a lesson's runs each have their own). */
@@ -135,6 +135,7 @@ async function drive() {
       post(Message.EVENT, { runId, job, event });
       if (job === 'run' && event.kind === 'epoch-ended') await sendBestWeights(runId, event.summary);
       if (job === 'lesson' && event.kind === 'run-ended') await sendRunWeights(runId, event.index);
+      if (job === 'exercise' && event.kind === 'part-ended') await sendRunWeights(runId, event.part, 'exercise');
       if (!session.jobActive()) {
         jobRunId = null;
         return { state: 'done', last: event };
@@ -151,11 +152,15 @@ async function drive() {
   }
 }
 
-/** Drives a job whose events belong to `runId`, or to `runIds[event.index]` for a lesson. */
+/** The exercise's parts in the order of the EXERCISE request's runIds. */
+const EXERCISE_PARTS = ['b', 'c', 'd', 'e', 'f'];
+
+/** Drives a job whose events belong to `runId`, or to `runIds[event.index]` for a lesson (`runIds[part]` for the exercise). */
 function startDriving({ runId, runIds = null, stepEpoch = false }) {
   Object.assign(control, { pause: false, stop: false, stepEpoch });
   jobRunId = runId;
-  runIdOf = runIds ? (event) => runIds[event.index] ?? null : () => runId;
+  const indexOf = (event) => event.index ?? EXERCISE_PARTS.indexOf(event.part);
+  runIdOf = runIds ? (event) => runIds[indexOf(event)] ?? null : () => runId;
   return drive();
 }
 
@@ -203,6 +208,15 @@ const handlers = {
     configuredRunId = null;
     const { last } = await startDriving({ runId: `lesson:${name}`, runIds });
     return { state: 'done', finding: last.finding, stopped: last.stopped };
+  },
+  async [Request.EXERCISE]({ edition, length, options, runIds, done }) {
+    session.startExercise(edition, length, options ?? {}, done ?? []);
+    configuredRunId = null;
+    const { last } = await startDriving({ runId: 'exercise', runIds });
+    return { state: 'done', table: last.table, stopped: last.stopped };
+  },
+  [Request.EXERCISE_PLAN]({ edition, length, options }) {
+    return exercisePlan(edition, length, options ?? {});
   },
   [Request.PAUSE]() {
     control.pause = driving;

@@ -26,7 +26,7 @@ test('the lessons panel lists the seven lessons with their questions', async () 
   await site.page.click('.lesson-tab[data-lesson="activations"]');
   // The panel draws the chosen lesson on the next animation frame.
   await site.page.locator('[data-testid="lesson-question"]', { hasText: /SELU vs ReLU/ }).waitFor({ timeout: 5000 });
-  assert.equal(await site.page.locator('[data-testid="lesson-runs"] .lesson-run-chip').count(), 6);
+  assert.equal(await site.page.locator('[data-testid="lesson-runs"] .lesson-run-chip').count(), 7);
   // Defaults suited to the backend: auto picks the CPU here, which takes the chapter's 20 × 100 net.
   assert.equal(s.backend.active, 'cpu');
   assert.equal(await site.page.locator('#lesson-depth').inputValue(), '20');

@@ -4,7 +4,7 @@
 /** phase → the phases that may follow it. Any phase may go to 'starting' (a new worker) or 'failed'. */
 const NEXT = {
   starting: ['idle'],
-  idle: ['configuring', 'lr-finding', 'measuring', 'lesson', 'loading-weights', 'mc'],
+  idle: ['configuring', 'lr-finding', 'measuring', 'lesson', 'exercise', 'loading-weights', 'mc'],
   configuring: ['training', 'idle'],
   training: ['pausing', 'stopping', 'saving-weights', 'paused', 'idle'],
   pausing: ['paused', 'stopping', 'saving-weights', 'idle'],
@@ -15,6 +15,8 @@ const NEXT = {
   measuring: ['idle'],
   // A lesson's runs, sweeps and measurements all happen inside its one request.
   lesson: ['idle'],
+  // So is the whole exercise.
+  exercise: ['idle'],
   'loading-weights': ['idle'],
   mc: ['idle'],
   failed: ['idle'],

@@ -172,8 +172,8 @@ export function createRuns(ctx) {
     /** Ends the run, the LR sweep, the lesson or the MC Dropout being run. */
     stop() {
       if (state.lessons.active) state.lessons.active.stopRequested = true;
-      if (!phase.is('training', 'pausing', 'paused', 'lr-finding', 'lesson', 'mc')) return;
-      if (!state.lessons.active && !phase.is('mc')) phase.to('stopping');
+      if (!phase.is('training', 'pausing', 'paused', 'lr-finding', 'lesson', 'exercise', 'mc')) return;
+      if (!state.lessons.active && !phase.is('mc', 'exercise')) phase.to('stopping');
       client.request(Request.STOP).catch(() => {});
       invalidate();
     },

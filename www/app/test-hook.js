@@ -96,6 +96,12 @@ export function installTestHook(state) {
       conversion: state.conversion && { ...state.conversion },
       trainRequest: state.trainRequest ?? null,
       lessons: lessonsSummary(state.lessons),
+      exercise: state.exercise && {
+        active: state.exercise.active && { edition: state.exercise.active.edition, part: state.exercise.active.part, step: state.exercise.active.step, rows: state.exercise.active.rows.length },
+        kept: state.exercise.kept,
+        failure: state.exercise.failure,
+        plan: state.exercise.plan && { parts: state.exercise.plan.parts.map((p) => p.part), reference: state.exercise.plan.reference },
+      },
       preview: previewSummary(state.preview),
       histograms: lastHistograms(current),
       updateRatios: current?.history.probes.map((p) => p.stats.update_ratio ?? null) ?? [],

@@ -148,6 +148,10 @@ impl Row {
         }
     }
 
+    pub fn is_mc(self) -> bool {
+        matches!(self, Row::Mc10 | Row::Mc100)
+    }
+
     /// The MC Dropout row for `passes`, if the table has one.
     pub fn mc(passes: usize) -> Option<Row> {
         match passes {

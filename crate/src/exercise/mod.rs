@@ -4,6 +4,7 @@
 
 mod edition;
 mod plan;
+mod reference;
 mod runner;
 mod table;
 #[cfg(all(test, not(target_family = "wasm")))]
@@ -11,5 +12,6 @@ mod tests;
 
 pub use edition::{BookFigure, Edition, Part, Row};
 pub use plan::{ExerciseOptions, ExercisePlan, Length, MC_PASSES, PartPlan, one_cycle_peak};
+pub use reference::{Reference, reference};
 pub use runner::{ExerciseEvent, ExerciseRunner, run_exercise};
 pub use table::{ExerciseTable, LrHow, ResultRow};

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::edition::{Part, Row};
 use super::plan::{ExercisePlan, ONE_CYCLE_SWEEP, PartPlan, one_cycle_peak};
 use super::table::{ExerciseTable, LrHow, ResultRow};
-use crate::data::{Dataset, SplitKind};
+use crate::data::{Dataset, Preprocessing, SplitKind};
 use crate::error::{ConfigError, TrainError};
 use crate::fused::StepPath;
 use crate::model::ModelConfig;
@@ -54,6 +54,8 @@ pub enum ExerciseEvent {
         part: Part,
         model: ModelConfig,
         train: TrainConfig,
+        preprocessing: Preprocessing,
+        parameters: usize,
         steps_per_epoch: usize,
         step: StepPath,
     },
@@ -121,6 +123,34 @@ impl ExerciseRunner {
             part_rows: Vec::new(),
             stopped: false,
         }
+    }
+
+    /// An exercise that goes on after the parts whose rows `done` holds (kept by the page when
+    /// they ended): they must be the plan's first parts' rows, in order.
+    pub fn resume(
+        plan: ExercisePlan,
+        device: &Device,
+        done: Vec<ResultRow>,
+    ) -> Result<Self, ConfigError> {
+        let mut runner = Self::new(plan, device);
+        let mut part = 0;
+        for row in &done {
+            let expected = runner.plan.parts.get(part).map(|p| Row::of(p.part));
+            match expected {
+                Some(own) if row.row == own => part += 1,
+                _ if row.row.is_mc() && part > 0 => {}
+                _ => {
+                    return Err(ConfigError(format!(
+                        "cannot resume the exercise: its kept row '{}' does not follow the parts \
+                         before it; start the exercise again",
+                        row.row.name()
+                    )));
+                }
+            }
+        }
+        runner.part = part;
+        runner.rows = done;
+        Ok(runner)
     }
 
     pub fn plan(&self) -> &ExercisePlan {
@@ -303,6 +333,8 @@ impl ExerciseRunner {
             part: self.current().part,
             model: trainer.model_config.clone(),
             train: trainer.config.clone(),
+            preprocessing: trainer.preprocessing,
+            parameters: trainer.model_config.parameter_count(),
             steps_per_epoch: trainer.steps_per_epoch(data),
             step: trainer.step_path().clone(),
         })

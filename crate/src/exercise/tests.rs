@@ -210,3 +210,26 @@ fn the_time_bound_counts_every_step_the_plan_allows() {
     // (f) sweeps 1 epoch and trains 2.
     assert_eq!(plan.max_steps(300), 4 * 4 * (3 + 2) + (1 + 2));
 }
+
+#[test]
+fn a_resumed_exercise_goes_on_at_the_part_after_its_kept_rows() {
+    let (_, full) = run(Edition::Second, None);
+    let kept = full.rows[..2].to_vec();
+    let plan = ExercisePlan::new(Edition::Second, Length::Quick, &tiny()).unwrap();
+    let mut runner = ExerciseRunner::resume(plan.clone(), &Device::flex(), kept.clone()).unwrap();
+    let data = data();
+    let mut started = Vec::new();
+    let table = loop {
+        match pollster::block_on(runner.advance(&data)).unwrap() {
+            ExerciseEvent::PartStarted { plan } => started.push(plan.part),
+            ExerciseEvent::Finished { table, .. } => break table,
+            _ => {}
+        }
+    };
+    assert_eq!(started, [Part::D, Part::E, Part::F]);
+    assert_eq!(table.rows[..2], kept[..]);
+    assert_eq!(table.rows.len(), 7);
+    // Rows that do not start with (b) cannot be resumed from.
+    let err = ExerciseRunner::resume(plan, &Device::flex(), full.rows[1..2].to_vec()).err();
+    assert!(err.unwrap().0.contains("cannot resume"));
+}

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::data::Dataset;
 use crate::error::{ConfigError, TrainError};
+use crate::exercise::{ExerciseEvent, ExerciseRunner};
 use crate::lessons::{LessonEvent, LessonRunner};
 use crate::train::{StopReason, SweepEvent, SweepRun, TrainEvent, Trainer};
 
@@ -12,6 +13,7 @@ pub enum Job {
     Run(Box<Trainer>),
     Sweep(Box<Trainer>, Box<SweepRun>),
     Lesson(Box<LessonRunner>),
+    Exercise(Box<ExerciseRunner>),
 }
 
 /// An event of whichever job emitted it; `job` says which kind.
@@ -21,6 +23,7 @@ pub enum JobEvent {
     Run(TrainEvent),
     Sweep(SweepEvent),
     Lesson(LessonEvent),
+    Exercise(ExerciseEvent),
 }
 
 impl Job {
@@ -37,6 +40,7 @@ impl Job {
                 JobEvent::Sweep(trainer.advance_sweep(sweep, data).await?)
             }
             Job::Lesson(runner) => JobEvent::Lesson(runner.advance(data).await?),
+            Job::Exercise(runner) => JobEvent::Exercise(runner.advance(data).await?),
         })
     }
 
@@ -47,6 +51,7 @@ impl Job {
             Job::Run(trainer) => trainer.finish(StopReason::Stopped),
             Job::Sweep(_, sweep) => sweep.stop(),
             Job::Lesson(runner) => runner.stop(),
+            Job::Exercise(runner) => runner.stop(),
         }
     }
 
@@ -55,6 +60,7 @@ impl Job {
             Job::Run(trainer) => trainer.done(),
             Job::Sweep(_, sweep) => sweep.done(),
             Job::Lesson(runner) => runner.done(),
+            Job::Exercise(runner) => runner.done(),
         }
     }
 
@@ -63,6 +69,7 @@ impl Job {
         match self {
             Job::Run(trainer) | Job::Sweep(trainer, _) => Some(trainer),
             Job::Lesson(runner) => runner.trainer(),
+            Job::Exercise(runner) => runner.trainer(),
         }
     }
 

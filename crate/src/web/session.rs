@@ -14,6 +14,9 @@ use crate::data::{Dataset, Manifest, Preprocessing, SplitKind, SyntheticSpec};
 use crate::error::{ConfigError, TrainError};
 use crate::eval::Evaluation;
 use crate::fused::StepPath;
+use crate::exercise::{
+    Edition, ExerciseOptions, ExercisePlan, ExerciseRunner, Length, Reference, ResultRow,
+};
 use crate::lessons::{LessonOptions, LessonRunner};
 use crate::model::ModelConfig;
 use crate::train::{LrSweepConfig, TrainConfig, Trainer};
@@ -104,6 +107,31 @@ pub fn lessons(options: JsValue) -> Result<JsValue, JsError> {
 #[wasm_bindgen]
 pub fn variants() -> Result<JsValue, JsError> {
     to_js(&crate::variants::all())
+}
+
+/// What exercise 8 would train for `edition` at `length` with `options`, and the CLI's reference
+/// figures for that edition (docs/RESULTS.md): for the page's time estimate and table.
+#[wasm_bindgen(js_name = exercisePlan)]
+pub fn exercise_plan(edition: JsValue, length: JsValue, options: JsValue) -> Result<JsValue, JsError> {
+    #[derive(Serialize)]
+    struct Answer {
+        #[serde(flatten)]
+        plan: ExercisePlan,
+        reference: Vec<Reference>,
+    }
+    let plan = exercise_plan_of(edition, length, options)?;
+    let reference = crate::exercise::reference(plan.edition);
+    to_js(&Answer { plan, reference })
+}
+
+fn exercise_plan_of(edition: JsValue, length: JsValue, options: JsValue) -> Result<ExercisePlan, JsError> {
+    let edition: Edition = from_js(edition, "edition")?;
+    let length: Length = from_js(length, "exercise length")?;
+    let options: ExerciseOptions = match options.is_undefined() || options.is_null() {
+        true => ExerciseOptions::default(),
+        false => from_js(options, "exercise options")?,
+    };
+    ExercisePlan::new(edition, length, &options).map_err(|e| JsError::new(&e.to_string()))
 }
 
 fn lesson_options(options: JsValue) -> Result<LessonOptions, JsError> {
@@ -344,6 +372,29 @@ impl Session {
             &self.device,
         ))));
         Ok(answer)
+    }
+
+    /// Exercise 8 whole (`edition`: "second" or "third", `length`: "quick" or "full", `options`:
+    /// `{max_train_records, max_epochs, seed, depth, width}`, any may be left out), run by
+    /// `advance` after the parts whose rows `done` holds (a resumed exercise).
+    #[wasm_bindgen(js_name = startExercise)]
+    pub fn start_exercise(
+        &self,
+        edition: JsValue,
+        length: JsValue,
+        options: JsValue,
+        done: JsValue,
+    ) -> Result<(), JsValue> {
+        let plan = exercise_plan_of(edition, length, options)?;
+        let done: Vec<ResultRow> = from_js(done, "exercise rows")?;
+        let runner = ExerciseRunner::resume(plan, &self.device, done)
+            .map_err(|e| js_error("config", e))?;
+        let mut s = self
+            .state
+            .try_borrow_mut()
+            .map_err(|_| js_error("busy", BUSY))?;
+        s.job = Some(Job::Exercise(Box::new(runner)));
+        Ok(())
     }
 
     /// The signal-propagation preview of `run` (`{model, train, preprocessing}`) on the loaded

@@ -1,0 +1,74 @@
+// Exercise 8 in one click: the quick length runs every part on the one training loop of the
+// wasm module (crate/src/exercise, as `selfnorm exercise`) and fills the table row by row; the
+// table survives a reload, and a stopped exercise resumes at the part after its kept rows.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { syntheticDataset, waitForState, waitForReady, ensureOutputDir, useSite } from './helpers.mjs';
+
+const ROWS = ['b', 'c', 'd', 'e', 'mc10', 'mc100', 'f'];
+const site = useSite({ prepare: () => syntheticDataset('e2e'), path: '?data=e2e' });
+const pct = (x) => `${(100 * x).toFixed(1)}\u00a0%`;
+
+async function start(edition) {
+  await waitForReady(site.page);
+  await site.page.selectOption('#exercise-edition', edition);
+  await site.page.selectOption('#exercise-length', 'quick');
+  await waitForState(site.page, (st) => st.phase === 'idle' && st.exercise?.plan, { what: 'the exercise plan' });
+  await site.page.click('#btn-exercise-run');
+  await waitForState(site.page, (st) => st.exercise.active, { what: 'the exercise to start' });
+}
+
+const ended = () => waitForState(site.page, (st) => !st.exercise.active && st.phase === 'idle', { what: 'the exercise to end', timeout: 900_000 });
+
+test('the quick exercise runs every part to the end and fills the table beside the 3rd edition\'s figures', async () => {
+  await start('third');
+  const s = await ended();
+  const kept = s.exercise.kept.third;
+  assert.equal(kept.complete, true, JSON.stringify(s.exercise.failure));
+  assert.deepEqual(kept.rows.map((r) => r.row), ROWS);
+  assert.deepEqual(kept.rows.slice(0, 2).map((r) => r.variant), ['swish-he', 'swish-he-bn']);
+  // The table shows the worker's rows: validation and test accuracy, and the book's figure.
+  for (const r of kept.rows) {
+    const cells = await site.page.locator(`[data-testid="exercise-table"] tr[data-row="${r.row}"] td`).allInnerTexts();
+    assert.equal(cells[2], pct(r.valid.accuracy), `${r.row} validation accuracy`);
+    assert.equal(cells[3], pct(r.test.accuracy), `${r.row} test accuracy`);
+  }
+  const bookB = await site.page.locator('[data-testid="exercise-table"] tr[data-row="b"] td').nth(5).innerText();
+  assert.equal(bookB, pct(0.468));
+  // Each trained part is a run in the runs table; (e)'s MC rows re-measure (e)'s net.
+  const partRuns = s.runs.filter((r) => r.name.startsWith('Exercise 8'));
+  assert.equal(partRuns.length, 5);
+  assert.ok(partRuns.every((r) => r.status === 'done' || r.status === 'stopped'), JSON.stringify(partRuns.map((r) => r.status)));
+  await site.page.locator('#exercise').screenshot({ path: join(ensureOutputDir(), 'exercise.png') });
+  // After a reload the table is still there.
+  await site.page.reload();
+  await waitForReady(site.page);
+  await site.page.selectOption('#exercise-edition', 'third');
+  const again = await site.page.locator('[data-testid="exercise-table"] tr[data-row="f"] td').nth(2).innerText();
+  assert.equal(again, pct(kept.rows[6].valid.accuracy));
+  assert.deepEqual(site.browser.problems, []);
+});
+
+test('a stopped exercise keeps its ended parts and Resume goes on with the next part', async () => {
+  await start('second');
+  // Stop once (b) has ended.
+  await waitForState(site.page, (st) => st.exercise.active?.rows >= 1, { what: '(b) to end', timeout: 300_000 });
+  await site.page.click('#btn-exercise-stop');
+  let s = await ended();
+  const kept = s.exercise.kept.second;
+  assert.equal(kept.complete, false);
+  assert.ok(kept.rows.length >= 1 && kept.rows.length < 7, JSON.stringify(kept.rows.map((r) => r.row)));
+  assert.match(s.exercise.failure.message, /stopped/);
+  const done = kept.rows.length;
+  await site.page.reload();
+  await waitForReady(site.page);
+  await site.page.selectOption('#exercise-edition', 'second');
+  await site.page.selectOption('#exercise-length', 'quick');
+  await site.page.click('#btn-exercise-resume');
+  await waitForState(site.page, (st) => st.exercise.active, { what: 'the exercise to resume' });
+  s = await ended();
+  const rows = s.exercise.kept.second.rows;
+  assert.deepEqual(rows.map((r) => r.row), ROWS);
+  assert.deepEqual(rows.slice(0, done), kept.rows, 'the kept rows stay as they were');
+});

@@ -1,0 +1,131 @@
+// Exercise 8 in one click: the worker runs it (crate/src/exercise, the same code as `selfnorm
+// exercise`) and sends its events; here each part's training run becomes a run record of the
+// page, the panel says what the exercise is doing, and the table fills in as parts end. The rows
+// so far are kept in the browser after each part, so a reload resumes at the next part.
+import { Request } from '../protocol.js';
+import { makeId } from './runs.js';
+
+const PARTS = ['b', 'c', 'd', 'e', 'f'];
+const STORAGE_KEY = 'selfnorm-exercise-v1';
+
+/** Parts whose rows are in `rows` (MC Dropout's rows belong to (e)). */
+const partsDone = (rows) => rows.filter((r) => !r.row.startsWith('mc')).length;
+
+/** The kept table of each edition: `{edition, length, options, rows, runIds, complete, at}`. */
+function loadKept() {
+  try {
+    return JSON.parse(localStorage.getItem(STORAGE_KEY) ?? '{}') ?? {};
+  } catch {
+    return {};
+  }
+}
+
+export function createExercise(ctx, runs) {
+  const { state, client, phase, notices, persistence: store, invalidate } = ctx;
+  state.exercise = { kept: loadKept(), active: null, failure: null, plan: null };
+
+  function keep(entry) {
+    state.exercise.kept[entry.edition] = entry;
+    try {
+      localStorage.setItem(STORAGE_KEY, JSON.stringify(state.exercise.kept));
+    } catch (error) {
+      notices.show(`The exercise's table could not be saved in the browser (${error.message}): it stays until the page closes, and a reload starts the exercise again.`, { kind: 'notice' });
+    }
+  }
+
+  function progress(active, complete) {
+    return { edition: active.edition, length: active.length, options: active.options, rows: active.rows, runIds: active.runIds, complete, at: Date.now() };
+  }
+
+  function onRunStarted(active, runId, event) {
+    const { part, model, train, preprocessing, parameters, steps_per_epoch, step } = event;
+    runs.addRun({
+      id: runId,
+      config: { model, train, preprocessing },
+      info: { model, parameters, steps_per_epoch, step: step ?? null },
+      variant: active.variants[part],
+      name: `Exercise 8${part} (${active.edition === 'third' ? '3rd' : '2nd'} edition${active.length === 'quick' ? ', quick' : ''}) · ${active.variants[part]}`,
+      lesson: { name: `exercise-${active.edition}`, label: part, startedAt: active.startedAt },
+    });
+    active.step = `(${part}) ${active.variants[part]}: training`;
+  }
+
+  const onEvent = {
+    'part-started': (active, _, { plan }) => {
+      active.part = plan.part;
+      active.variants[plan.part] = plan.variant.name;
+      active.step = `(${plan.part}) ${plan.variant.name}: ${plan.search.length ? `learning-rate search over ${plan.search.length} rates` : 'LR finder for 1cycle\'s peak rate'}`;
+    },
+    searching: (active, _, e) => {
+      active.step = `(${e.part}) ${active.variants[e.part]}: learning-rate search, rate ${e.lr.toPrecision(2)} (${e.candidate + 1} of ${e.candidates})`;
+      if (e.event.kind === 'stepped') active.stepProgress = e.event.progress;
+    },
+    swept: (active, _, e) => {
+      if (e.event.kind === 'swept') active.step = `(${e.part}) LR finder: ${e.event.steps} of ${e.event.total} steps`;
+    },
+    'run-started': (active, runId, e) => onRunStarted(active, runId, e),
+    trained: (active, runId, e) => {
+      runs.onTrainEvent(runId, e.event);
+      if (e.event.kind === 'finished') active.step = `(${e.part}) measuring`;
+    },
+    measured: (active, _, e) => {
+      active.step = `(${e.part}) MC Dropout: ${e.row.valid.passes} passes measured`;
+    },
+    'run-weights': (_, runId, e) => {
+      const run = runs.runById(runId);
+      if (run) store.putWeights(run, e.bytes);
+    },
+    'part-ended': (active, _, e) => {
+      active.rows.push(...e.rows);
+      keep(progress(active, false));
+    },
+  };
+
+  return {
+    /** Runs the exercise of `edition` ('2nd'|'3rd') at `length` ('quick'|'full'); `resume`: continue the kept table. */
+    async run({ edition, length, options = {}, resume = false }) {
+      if (state.exercise.active || !phase.is('idle')) return;
+      const kept = resume ? state.exercise.kept[edition] : null;
+      const active = {
+        edition, length: kept?.length ?? length, options: kept?.options ?? options, rows: kept?.rows ?? [],
+        // The parts still to train get new runs; the ended ones keep theirs.
+        runIds: PARTS.map((_, i) => (kept && i < partsDone(kept.rows) ? kept.runIds[i] : makeId())), variants: {}, part: null, step: 'Starting', startedAt: Date.now(),
+      };
+      state.exercise.active = active;
+      state.exercise.failure = null;
+      phase.to('exercise');
+      invalidate();
+      try {
+        const answer = await client.request(Request.EXERCISE, { edition: active.edition, length: active.length, options: active.options, runIds: active.runIds, done: active.rows });
+        active.rows = answer.table.rows;
+        keep(progress(active, !answer.stopped));
+        if (answer.stopped) state.exercise.failure = { stopped: true, message: `The exercise was stopped during part (${active.part}); the parts that ended stay in the table, and Resume continues with the next one.` };
+      } catch (error) {
+        state.exercise.failure = { stopped: false, message: `The exercise did not finish: ${error.message}. The parts that ended stay in the table; Resume continues with the next one.` };
+        if (!error.kind) notices.show(state.exercise.failure.message);
+      } finally {
+        state.exercise.active = null;
+        if (phase.is('exercise', 'stopping')) phase.to('idle');
+        invalidate();
+      }
+    },
+
+    /** What the plan of `edition` at `length` trains: for the time estimate before it starts. */
+    async plan(edition, length, options = {}) {
+      try {
+        state.exercise.plan = await client.request(Request.EXERCISE_PLAN, { edition, length, options });
+      } catch {
+        state.exercise.plan = null;
+      }
+      invalidate();
+    },
+
+    /** An exercise event (protocol.js): `runId` is the id the page gave the part's run. */
+    onEvent(runId, event) {
+      const active = state.exercise.active;
+      if (!active) return;
+      onEvent[event.kind]?.(active, runId, event);
+      invalidate();
+    },
+  };
+}
