@@ -50,9 +50,11 @@ export const Request = Object.freeze({
   FIND_LR: 'find-lr',
   /** {name, options, runIds: string[]} → {state: 'done', finding, stopped}. Runs a lesson's runs (events meanwhile, each run's tagged with runIds[index]). */
   LESSON: 'lesson',
-  /** {edition: 'second'|'third', length: 'quick'|'full', options, runIds: string[5], done: ResultRow[]} → {state: 'done', table, stopped}. Runs exercise 8 whole after the parts whose rows `done` holds (events meanwhile, each part's tagged with runIds[b, c, d, e, f]). */
+  /** {edition: 'second'|'third', length: 'quick'|'full', options, runIds: string[5], done: ResultRow[]} → {state: 'done', table, stopped} | {state: 'paused'} (after a PAUSE; CONTINUE goes on, STOP ends it with a 'finished' event). Runs exercise 8 whole after the parts whose rows `done` holds (events meanwhile, each part's tagged with runIds[b, c, d, e, f]). */
   EXERCISE: 'exercise',
-  /** {edition, length, options} → the exercise's plan {edition, length, parts: [{part, variant, train, search, search_epochs, mc_passes}], reference: [{row, val_accuracy, test_accuracy}]}. */
+  /** {} → as EXERCISE. Goes on with the paused exercise. */
+  CONTINUE: 'continue',
+  /** {edition, length, options, trainRecords} → the exercise's plan {edition, length, parts: [{part, variant, train, search, search_epochs, mc_passes}], max_steps: [per part, on trainRecords records], reference: [{row, val_accuracy, test_accuracy, commit}]}. */
   EXERCISE_PLAN: 'exercise-plan',
   /** {} → {paused: boolean}. Pauses the run being trained after its current chunk. */
   PAUSE: 'pause',

@@ -152,6 +152,12 @@ async function drive() {
   }
 }
 
+/** The EXERCISE (or CONTINUE) answer once the driving ends: paused, or the table. */
+async function exerciseAnswer(driving) {
+  const { state, last } = await driving;
+  return state === 'paused' ? { state } : { state, table: last.table, stopped: last.stopped };
+}
+
 /** The exercise's parts in the order of the EXERCISE request's runIds. */
 const EXERCISE_PARTS = ['b', 'c', 'd', 'e', 'f'];
 
@@ -209,14 +215,18 @@ const handlers = {
     const { last } = await startDriving({ runId: `lesson:${name}`, runIds });
     return { state: 'done', finding: last.finding, stopped: last.stopped };
   },
-  async [Request.EXERCISE]({ edition, length, options, runIds, done }) {
+  [Request.EXERCISE]({ edition, length, options, runIds, done }) {
     session.startExercise(edition, length, options ?? {}, done ?? []);
     configuredRunId = null;
-    const { last } = await startDriving({ runId: 'exercise', runIds });
-    return { state: 'done', table: last.table, stopped: last.stopped };
+    return exerciseAnswer(startDriving({ runId: 'exercise', runIds }));
   },
-  [Request.EXERCISE_PLAN]({ edition, length, options }) {
-    return exercisePlan(edition, length, options ?? {});
+  [Request.CONTINUE]() {
+    if (!jobRunId || driving) throw new WorkerFailure('nothing paused to continue', 'config', false);
+    Object.assign(control, { pause: false, stop: false });
+    return exerciseAnswer(drive());
+  },
+  [Request.EXERCISE_PLAN]({ edition, length, options, trainRecords }) {
+    return exercisePlan(edition, length, options ?? {}, trainRecords);
   },
   [Request.PAUSE]() {
     control.pause = driving;

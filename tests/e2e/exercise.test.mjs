@@ -31,27 +31,46 @@ test('the quick exercise runs every part to the end and fills the table beside t
   // The table shows the worker's rows: validation and test accuracy, and the book's figure.
   for (const r of kept.rows) {
     const cells = await site.page.locator(`[data-testid="exercise-table"] tr[data-row="${r.row}"] td`).allInnerTexts();
+    // On this small synthetic set 1cycle's peak (where the LR finder's smoothed loss is lowest)
+    // may be too high: a diverged part is a row that says so, not a failure of the exercise.
+    if (r.row === 'f' && r.stop.kind === 'diverged') {
+      assert.deepEqual([r.valid, cells[2]], [null, 'diverged']);
+      continue;
+    }
+    assert.ok(r.valid, `${r.row} was measured: ${JSON.stringify(r.stop)}`);
     assert.equal(cells[2], pct(r.valid.accuracy), `${r.row} validation accuracy`);
-    assert.equal(cells[3], pct(r.test.accuracy), `${r.row} test accuracy`);
+    assert.equal(cells[3], r.test ? pct(r.test.accuracy) : '—', `${r.row} test accuracy`);
   }
   const bookB = await site.page.locator('[data-testid="exercise-table"] tr[data-row="b"] td').nth(5).innerText();
   assert.equal(bookB, pct(0.468));
   // Each trained part is a run in the runs table; (e)'s MC rows re-measure (e)'s net.
   const partRuns = s.runs.filter((r) => r.name.startsWith('Exercise 8'));
   assert.equal(partRuns.length, 5);
-  assert.ok(partRuns.every((r) => r.status === 'done' || r.status === 'stopped'), JSON.stringify(partRuns.map((r) => r.status)));
+  const statuses = partRuns.map((r) => r.status);
+  assert.deepEqual(statuses.slice(0, 4), ['finished', 'finished', 'finished', 'finished']);
+  assert.equal(statuses[4], kept.rows[6].stop.kind === 'diverged' ? 'diverged' : 'finished');
   await site.page.locator('#exercise').screenshot({ path: join(ensureOutputDir(), 'exercise.png') });
   // After a reload the table is still there.
   await site.page.reload();
   await waitForReady(site.page);
   await site.page.selectOption('#exercise-edition', 'third');
-  const again = await site.page.locator('[data-testid="exercise-table"] tr[data-row="f"] td').nth(2).innerText();
-  assert.equal(again, pct(kept.rows[6].valid.accuracy));
+  // The view renders on the next frame after the edition's change.
+  const cell = '[data-testid="exercise-table"] tr[data-row="e"] td:nth-of-type(3)';
+  const expected = pct(kept.rows[3].valid.accuracy);
+  await site.page.waitForFunction(([sel, text]) => document.querySelector(sel)?.textContent === text, [cell, expected], { timeout: 10_000 })
+    .catch(() => {});
+  assert.equal(await site.page.locator(cell).innerText(), expected);
   assert.deepEqual(site.browser.problems, []);
 });
 
-test('a stopped exercise keeps its ended parts and Resume goes on with the next part', async () => {
+test('a paused exercise goes on; a stopped one keeps its ended parts and Resume goes on with the next part', async () => {
   await start('second');
+  await site.page.click('#btn-exercise-pause');
+  const paused = await waitForState(site.page, (st) => st.exercise.active?.paused, { what: 'the exercise to pause' });
+  assert.equal(paused.phase, 'exercise', 'nothing else may start meanwhile');
+  assert.equal(await site.page.locator('#btn-exercise-pause').innerText(), 'Continue');
+  await site.page.click('#btn-exercise-pause');
+  await waitForState(site.page, (st) => st.exercise.active && !st.exercise.active.paused, { what: 'the exercise to go on' });
   // Stop once (b) has ended.
   await waitForState(site.page, (st) => st.exercise.active?.rows >= 1, { what: '(b) to end', timeout: 300_000 });
   await site.page.click('#btn-exercise-stop');

@@ -50,7 +50,20 @@ export function createExercise(ctx, runs) {
     active.step = `(${part}) ${active.variants[part]}: training`;
   }
 
+  /** An EXERCISE or CONTINUE answer: the table, or a pause (the exercise waits for Continue or Stop). */
+  function settle(active, answer) {
+    if (answer.state === 'paused') {
+      active.paused = true;
+      active.step = `paused: ${active.step}`;
+      invalidate();
+    } else {
+      active.end(answer);
+    }
+  }
+
   const onEvent = {
+    // A STOP while paused winds the exercise up outside any request: its last event says how it ended.
+    finished: (active, _, e) => active.end({ table: e.table, stopped: e.stopped }),
     'part-started': (active, _, { plan }) => {
       active.part = plan.part;
       active.variants[plan.part] = plan.variant.name;
@@ -86,7 +99,10 @@ export function createExercise(ctx, runs) {
     async run({ edition, length, options = {}, resume = false }) {
       if (state.exercise.active || !phase.is('idle')) return;
       const kept = resume ? state.exercise.kept[edition] : null;
+      let ended;
       const active = {
+        finished: new Promise((resolve) => { ended = resolve; }),
+        paused: false,
         edition, length: kept?.length ?? length, options: kept?.options ?? options, rows: kept?.rows ?? [],
         // The parts still to train get new runs; the ended ones keep theirs.
         runIds: PARTS.map((_, i) => (kept && i < partsDone(kept.rows) ? kept.runIds[i] : makeId())), variants: {}, part: null, step: 'Starting', startedAt: Date.now(),
@@ -96,7 +112,9 @@ export function createExercise(ctx, runs) {
       phase.to('exercise');
       invalidate();
       try {
-        const answer = await client.request(Request.EXERCISE, { edition: active.edition, length: active.length, options: active.options, runIds: active.runIds, done: active.rows });
+        active.end = ended;
+        settle(active, await client.request(Request.EXERCISE, { edition: active.edition, length: active.length, options: active.options, runIds: active.runIds, done: active.rows }));
+        const answer = await active.finished;
         active.rows = answer.table.rows;
         keep(progress(active, !answer.stopped));
         if (answer.stopped) state.exercise.failure = { stopped: true, message: `The exercise was stopped during part (${active.part}); the parts that ended stay in the table, and Resume continues with the next one.` };
@@ -110,10 +128,31 @@ export function createExercise(ctx, runs) {
       }
     },
 
+    /** Pauses the exercise after its current piece of work. */
+    pause() {
+      const active = state.exercise.active;
+      if (!active || active.paused) return;
+      client.request(Request.PAUSE).catch(() => {});
+    },
+
+    /** Goes on with the paused exercise. */
+    async continue() {
+      const active = state.exercise.active;
+      if (!active?.paused) return;
+      active.paused = false;
+      invalidate();
+      try {
+        settle(active, await client.request(Request.CONTINUE));
+      } catch (error) {
+        active.end(Promise.reject(error));
+      }
+    },
+
     /** What the plan of `edition` at `length` trains: for the time estimate before it starts. */
     async plan(edition, length, options = {}) {
+      const trainRecords = state.data.worker?.expected?.[0] || 45000;
       try {
-        state.exercise.plan = await client.request(Request.EXERCISE_PLAN, { edition, length, options });
+        state.exercise.plan = await client.request(Request.EXERCISE_PLAN, { edition, length, options, trainRecords });
       } catch {
         state.exercise.plan = null;
       }

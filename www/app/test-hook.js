@@ -97,7 +97,7 @@ export function installTestHook(state) {
       trainRequest: state.trainRequest ?? null,
       lessons: lessonsSummary(state.lessons),
       exercise: state.exercise && {
-        active: state.exercise.active && { edition: state.exercise.active.edition, part: state.exercise.active.part, step: state.exercise.active.step, rows: state.exercise.active.rows.length },
+        active: state.exercise.active && { edition: state.exercise.active.edition, part: state.exercise.active.part, step: state.exercise.active.step, rows: state.exercise.active.rows.length, paused: state.exercise.active.paused },
         kept: state.exercise.kept,
         failure: state.exercise.failure,
         plan: state.exercise.plan && { parts: state.exercise.plan.parts.map((p) => p.part), reference: state.exercise.plan.reference },

@@ -56,12 +56,19 @@ pub struct ExercisePlan {
     pub parts: Vec<PartPlan>,
 }
 
-/// The LR finder's sweep before (f): one epoch from 1e-5 to 1.
-pub const ONE_CYCLE_SWEEP: LrSweepConfig = LrSweepConfig {
-    min_lr: 1e-5,
-    max_lr: 1.0,
-    steps: 0,
-};
+/// The LR finder's sweep before (f), from 1e-5 to 1: one epoch of the full split (352 steps of
+/// 128), and never fewer than 100 steps, which a quick length's short epoch would give: with a
+/// handful of points the smoothed loss has no minimum to trust.
+pub fn one_cycle_sweep(length: Length) -> LrSweepConfig {
+    LrSweepConfig {
+        min_lr: 1e-5,
+        max_lr: 1.0,
+        steps: match length {
+            Length::Full => 0,
+            Length::Quick => 100,
+        },
+    }
+}
 
 /// MC Dropout's passes in (e), as the notebook's 10 and a tenfold check.
 pub const MC_PASSES: [usize; 2] = [10, 100];
@@ -94,18 +101,23 @@ impl ExercisePlan {
     pub fn max_steps(&self, train_records: usize) -> usize {
         self.parts
             .iter()
-            .map(|p| {
-                let records = match p.train.max_train_records {
-                    0 => train_records,
-                    cap => cap.min(train_records),
-                };
-                let epoch = records.div_ceil(p.train.batch_size);
-                let search = p.search.len() * p.search_epochs;
-                // (f)'s LR finder sweeps one epoch.
-                let sweep = usize::from(p.search.is_empty());
-                epoch * (search + sweep + p.train.max_epochs)
-            })
+            .map(|p| self.part_max_steps(p, train_records))
             .sum()
+    }
+
+    /// [`ExercisePlan::max_steps`] of one part: its search, (f)'s LR finder, its training.
+    pub fn part_max_steps(&self, p: &PartPlan, train_records: usize) -> usize {
+        let records = match p.train.max_train_records {
+            0 => train_records,
+            cap => cap.min(train_records),
+        };
+        let epoch = records.div_ceil(p.train.batch_size);
+        let search = p.search.len() * p.search_epochs;
+        let sweep = match p.search.is_empty() {
+            true => one_cycle_sweep(self.length).steps.max(epoch),
+            false => 0,
+        };
+        epoch * (search + p.train.max_epochs) + sweep
     }
 }
 

@@ -7,7 +7,7 @@ use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
 use super::edition::{Part, Row};
-use super::plan::{ExercisePlan, ONE_CYCLE_SWEEP, PartPlan, one_cycle_peak};
+use super::plan::{ExercisePlan, PartPlan, one_cycle_peak, one_cycle_sweep};
 use super::table::{ExerciseTable, LrHow, ResultRow};
 use crate::data::{Dataset, Preprocessing, SplitKind};
 use crate::error::{ConfigError, TrainError};
@@ -237,7 +237,7 @@ impl ExerciseRunner {
         self.part_rows.clear();
         if plan.search.is_empty() {
             let trainer = self.new_trainer(data, &plan.train)?;
-            self.sweep = Some(trainer.begin_sweep(data, &ONE_CYCLE_SWEEP));
+            self.sweep = Some(trainer.begin_sweep(data, &one_cycle_sweep(self.plan.length)));
             self.trainer = Some(trainer);
             self.lr_how = LrHow::LrFinder;
             self.stage = Stage::Sweep;

@@ -13,10 +13,10 @@ use crate::bench::{self, BenchConfig};
 use crate::data::{Dataset, Manifest, Preprocessing, SplitKind, SyntheticSpec};
 use crate::error::{ConfigError, TrainError};
 use crate::eval::Evaluation;
-use crate::fused::StepPath;
 use crate::exercise::{
     Edition, ExerciseOptions, ExercisePlan, ExerciseRunner, Length, Reference, ResultRow,
 };
+use crate::fused::StepPath;
 use crate::lessons::{LessonOptions, LessonRunner};
 use crate::model::ModelConfig;
 use crate::train::{LrSweepConfig, TrainConfig, Trainer};
@@ -109,22 +109,42 @@ pub fn variants() -> Result<JsValue, JsError> {
     to_js(&crate::variants::all())
 }
 
-/// What exercise 8 would train for `edition` at `length` with `options`, and the CLI's reference
-/// figures for that edition (docs/RESULTS.md): for the page's time estimate and table.
+/// What exercise 8 would train for `edition` at `length` with `options`, the most steps each
+/// part may take on `train_records` training records, and the CLI's reference figures for that
+/// edition (docs/RESULTS.md): for the page's time estimate and table.
 #[wasm_bindgen(js_name = exercisePlan)]
-pub fn exercise_plan(edition: JsValue, length: JsValue, options: JsValue) -> Result<JsValue, JsError> {
+pub fn exercise_plan(
+    edition: JsValue,
+    length: JsValue,
+    options: JsValue,
+    train_records: usize,
+) -> Result<JsValue, JsError> {
     #[derive(Serialize)]
     struct Answer {
         #[serde(flatten)]
         plan: ExercisePlan,
+        max_steps: Vec<usize>,
         reference: Vec<Reference>,
     }
     let plan = exercise_plan_of(edition, length, options)?;
+    let max_steps = plan
+        .parts
+        .iter()
+        .map(|p| plan.part_max_steps(p, train_records))
+        .collect();
     let reference = crate::exercise::reference(plan.edition);
-    to_js(&Answer { plan, reference })
+    to_js(&Answer {
+        plan,
+        max_steps,
+        reference,
+    })
 }
 
-fn exercise_plan_of(edition: JsValue, length: JsValue, options: JsValue) -> Result<ExercisePlan, JsError> {
+fn exercise_plan_of(
+    edition: JsValue,
+    length: JsValue,
+    options: JsValue,
+) -> Result<ExercisePlan, JsError> {
     let edition: Edition = from_js(edition, "edition")?;
     let length: Length = from_js(length, "exercise length")?;
     let options: ExerciseOptions = match options.is_undefined() || options.is_null() {
@@ -387,8 +407,8 @@ impl Session {
     ) -> Result<(), JsValue> {
         let plan = exercise_plan_of(edition, length, options)?;
         let done: Vec<ResultRow> = from_js(done, "exercise rows")?;
-        let runner = ExerciseRunner::resume(plan, &self.device, done)
-            .map_err(|e| js_error("config", e))?;
+        let runner =
+            ExerciseRunner::resume(plan, &self.device, done).map_err(|e| js_error("config", e))?;
         let mut s = self
             .state
             .try_borrow_mut()
