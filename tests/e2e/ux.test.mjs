@@ -1,7 +1,9 @@
 // The page as a student meets it: the Train control in the first screen and in view while
-// scrolling, a time estimate before Train (measured here), the skip link and arrow keys, verdicts
-// on the per-layer plots, no text under 13 px, and a phone layout without sideways scrolling
-// whose dataset download waits for a yes.
+// scrolling, the one primary action, a time estimate before any run (a built-in guess, then
+// measured here), focus that follows Train to Stop, the skip link and arrow keys, verdicts on the
+// per-layer plots, no text under 13 px, a page that does not jump while it starts, and a phone
+// layout (one-row bar, 44 px targets, the preview near the settings, no sideways scrolling) whose
+// dataset download waits for a yes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -26,6 +28,34 @@ function smallText(page, min) {
   }, min);
 }
 
+// Layout shifts (not caused by input) from every load of the page, in page time.
+const RECORD_SHIFTS = () => {
+  window.layoutShifts = [];
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const moved = e.sources.map((m) => `${m.node?.id || m.node?.className || m.node?.nodeName} ${Math.round(m.previousRect.top)}→${Math.round(m.currentRect.top)}`);
+      if (!e.hadRecentInput) window.layoutShifts.push({ at: e.startTime, value: e.value, moved });
+    }
+  }).observe({ type: 'layout-shift', buffered: true });
+};
+
+/**
+ * The layout shift of the page's first 3 s (the sum of Chromium's layout-shift entries, unwindowed)
+ * and what moved: waits for 3 s of page time.
+ */
+async function layoutShiftIn3s(page) {
+  await page.waitForFunction(() => performance.now() > 3000, null, { timeout: 30_000, polling: 100 });
+  const shifts = await page.evaluate(() => window.layoutShifts.filter((s) => s.at < 3000));
+  return { value: shifts.reduce((a, s) => a + s.value, 0), moved: shifts.map((s) => `${Math.round(s.at)} ms ${s.value.toFixed(3)}: ${s.moved.join(', ')}`).join('; ') };
+}
+
+/** Visible buttons styled as the primary action and not marked unavailable. */
+function primaryActions(page) {
+  return page.evaluate(() => [...document.querySelectorAll('.btn-primary')]
+    .filter((el) => el.getClientRects().length && el.getAttribute('aria-disabled') !== 'true' && !el.disabled)
+    .map((el) => el.id || el.textContent.trim()));
+}
+
 /** Whether the centre of `selector` is on screen and the element (not something over it) is hit there. */
 function onScreen(page, selector) {
   return page.evaluate((sel) => {
@@ -38,10 +68,15 @@ function onScreen(page, selector) {
   }, selector);
 }
 
-test('desktop: Train is in the first screen and stays in view; pause, resume and stop only when they apply', async () => {
+test('desktop: the page does not jump while it starts; Train is the one primary action, in the first screen and in view; pause, resume and stop only when they apply', async () => {
+  await site.page.addInitScript(RECORD_SHIFTS);
   await site.page.setViewportSize(DESKTOP);
   await site.page.goto(`${site.url}?data=e2e`);
+  const shift = await layoutShiftIn3s(site.page);
+  console.log(`layout shift in the first 3 s at 1440 × 900: ${shift.value.toFixed(4)}`);
+  assert.ok(shift.value < 0.1, `layout shift ${shift.value} in the first 3 s: ${shift.moved}`);
   await waitForReady(site.page);
+  assert.deepEqual(await primaryActions(site.page), ['btn-train'], 'Train is the one primary action once the data is ready');
   assert.equal(await onScreen(site.page, '#btn-train'), true, 'Train in the first viewport');
   for (const id of ['btn-pause', 'btn-resume', 'btn-stop']) assert.equal(await site.page.locator(`#${id}`).isVisible(), false, `${id} is hidden before a run`);
   await site.page.evaluate(() => window.scrollTo({ top: document.documentElement.scrollHeight, behavior: 'instant' }));
@@ -72,8 +107,13 @@ test('the skip link reaches the first lesson tab in two Tab presses; arrow keys 
   assert.deepEqual(await focused(), { role: 'tab', lesson: 'symmetry', selected: 'true' });
 });
 
-test('a time estimate is shown before Train, from the speed measured in this browser', async () => {
-  assert.match(await site.page.locator('[data-testid="estimate"]').innerText(), /not measured/);
+test('a time estimate is shown before any run (a built-in guess), then from the speed measured in this browser', async () => {
+  // A fresh profile, the dataset ready, nothing trained or measured yet.
+  const before = await waitForState(site.page, (st) => st.runs.length === 0 && !st.speed, { what: 'a page with nothing measured' });
+  assert.equal(before.runs.length, 0);
+  assert.match(await site.page.locator('[data-testid="estimate"]').innerText(), /^Train: .+ at most.*\(a rough guess until measured here\)$/);
+  assert.match(await site.page.locator('[data-testid="estimate-source"]').innerText(), /built-in guess for this backend/);
+  assert.equal(await site.page.locator('#btn-measure').isVisible(), true, 'a measurement is offered');
   await fillForm(site.page, { depth: 4, width: 32, epochs: 2, 'max-records': 0, 'batch-size': 32, 'probe-every': 3, patience: 5 });
   await site.page.click('#btn-measure');
   const s = await waitForState(site.page, (st) => st.speed && st.phase === 'idle', { what: 'the speed test' });
@@ -85,6 +125,25 @@ test('a time estimate is shown before Train, from the speed measured in this bro
   assert.ok(text.includes(`Train: ${expected} at most`), `"${text}" states ${expected}`);
   assert.match(await site.page.locator('[data-testid="estimate-source"]').innerText(), /measured by a timed sweep/);
   assert.match(await site.page.locator('#run-length').innerText(), /Full exercise: 100 epochs × 600 records, ≈/, 'the full exercise is one choice away, with its time');
+});
+
+test('after Enter on Train, focus is on Stop and the next Tab reaches Pause; focus returns to Train when the run ends', async () => {
+  await fillForm(site.page, { depth: 20, width: 100, epochs: 50 });
+  await site.page.locator('#btn-train').focus();
+  await site.page.keyboard.press('Enter');
+  await site.page.waitForFunction(() => document.activeElement?.id === 'btn-stop', null, { timeout: 30_000 });
+  await site.page.keyboard.press('Tab');
+  assert.equal(await site.page.evaluate(() => document.activeElement.id), 'btn-pause', 'the next Tab reaches Pause');
+  await site.page.keyboard.press('Shift+Tab');
+  await site.page.keyboard.press('Enter');
+  await waitForState(site.page, (st) => st.phase === 'idle' && st.run?.status === 'finished', { what: 'the stopped run', timeout: 60_000 });
+  await site.page.waitForFunction(() => document.activeElement?.id === 'btn-train', null, { timeout: 5000 });
+  // The later tests expect no 20 × 100 run to estimate from.
+  const stopped = await site.page.evaluate(() => window.selfnorm.state.run.id);
+  await site.page.click(`[data-run-id="${stopped}"] [data-action="delete"]`);
+  await site.page.click(`[data-run-id="${stopped}"] [data-action="confirm-delete"]`);
+  await waitForState(site.page, (st, id) => !st.runs.some((r) => r.id === id), { arg: stopped, what: 'the stopped run deleted' });
+  await fillForm(site.page, { depth: 4, width: 32, epochs: 2 });
 });
 
 test('a short run: the estimate then comes from it; verdicts with thresholds; keyboard probe picking; MC Dropout off without dropout', async () => {
@@ -140,9 +199,12 @@ test('Stop is offered during an LR sweep, and the sweep\'s chart is brought into
   await site.page.screenshot({ path: join(ensureOutputDir(), 'ux-desktop.png') });
 });
 
-test('phone: the download waits for a yes, no sideways scrolling, lessons first, every control reachable', async () => {
+test('phone: no jump while it starts, the download waits for a yes, a one-row bar, 44 px targets, the preview near the settings, no sideways scrolling, lessons first, every control reachable', async () => {
   await site.page.setViewportSize(PHONE);
   await site.page.reload();
+  const shift = await layoutShiftIn3s(site.page);
+  console.log(`layout shift in the first 3 s at 390 × 844: ${shift.value.toFixed(4)}`);
+  assert.ok(shift.value < 0.1, `layout shift ${shift.value} in the first 3 s: ${shift.moved}`);
   const s = await waitForState(site.page, (st) => st.data.awaitingConsent && st.backend.status === 'ready', { what: 'the download question' });
   assert.equal(s.data.verified, 0, 'nothing is loaded before the yes');
   const manifest = await site.page.evaluate(() => fetch('data/e2e/manifest.json').then((r) => r.json()));
@@ -161,7 +223,33 @@ test('phone: the download waits for a yes, no sideways scrolling, lessons first,
   assert.ok(await site.page.evaluate(() => document.documentElement.scrollWidth) <= PHONE.width, 'no sideways scrolling');
   const top = (sel) => site.page.locator(sel).evaluate((el) => el.getBoundingClientRect().top + scrollY);
   assert.ok(await top('#lessons') < await top('#controls'), 'lessons come before the settings');
-  await site.page.locator('[data-testid="advanced-settings"]').evaluate((d) => { d.open = true; });
+  const previewGap = await top('#preview') - await top('#variant');
+  console.log(`phone: the preview's top is ${Math.round(previewGap)} px below the Variant field's`);
+  assert.ok(previewGap > 0 && previewGap <= PHONE.height, `the preview is ${previewGap} px below Variant, within one screen`);
+
+  // What stays on screen while scrolling: one row, at most 72 px, holding Train.
+  await site.page.evaluate(() => window.scrollTo({ top: 1500, behavior: 'instant' }));
+  const held = await site.page.evaluate(() => [...document.querySelectorAll('body *')]
+    .filter((el) => ['sticky', 'fixed'].includes(getComputedStyle(el).position) && el.getClientRects().length)
+    .map((el) => {
+      const r = el.getBoundingClientRect();
+      const tops = new Set([...el.querySelectorAll('button')].filter((b) => b.getClientRects().length).map((b) => Math.round(b.getBoundingClientRect().top)));
+      return { height: r.height, top: r.top, rows: tops.size, train: el.contains(document.querySelector('#btn-train')) };
+    }));
+  console.log(`phone: what stays in view while scrolling: ${JSON.stringify(held)}`);
+  assert.equal(held.length, 1, 'one element stays in view');
+  assert.ok(held[0].height <= 72 && held[0].top === 0 && held[0].rows === 1 && held[0].train, 'the bar is one row of at most 72 px, with Train');
+  await site.page.evaluate(() => window.scrollTo({ top: 0, behavior: 'instant' }));
+
+  // Touch targets: every button, link and select shown is at least 44 px each way, by the box a tap hits.
+  const small = await site.page.evaluate(() => [...document.querySelectorAll('button, a[href], select')]
+    .filter((el) => el.getClientRects().length)
+    .map((el) => [el, el.getBoundingClientRect()])
+    .filter(([, r]) => r.height < 44 || r.width < 44)
+    .map(([el, r]) => `${el.tagName.toLowerCase()}#${el.id}.${el.className} ${Math.round(r.width)} × ${Math.round(r.height)} "${el.textContent.trim().slice(0, 30)}"`));
+  assert.deepEqual(small, [], 'touch targets of at least 44 × 44 px');
+  // Every control is reachable once its folded section is opened.
+  await site.page.evaluate(() => document.querySelectorAll('#controls details').forEach((d) => { d.open = true; }));
   const unreachable = await site.page.evaluate(() => {
     const bad = [];
     for (const el of document.querySelectorAll('button, input, select, a[href], [tabindex="0"]')) {

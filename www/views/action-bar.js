@@ -200,6 +200,10 @@ export function createActionBar(container, app) {
     btn.train.classList.toggle('btn-primary', dataReady && idle);
     length.disabled = !idle;
     if (state.trainRequest?.status === 'refused') focusStop = false;
+    // A button that no longer applies would drop focus to the page: it moves to the next that does.
+    if ([btn.stop, btn.pause, btn.resume].some((b) => b === document.activeElement && (b.hidden || b.disabled))) {
+      [btn.resume, btn.stop, btn.train].find((b) => !b.hidden && !b.disabled).focus({ preventScroll: true });
+    }
     if (focusStop && !btn.stop.hidden) {
       focusStop = false;
       if ([btn.train, document.body, null].includes(document.activeElement)) btn.stop.focus({ preventScroll: true });

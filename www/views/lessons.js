@@ -112,7 +112,7 @@ export function createLessons(container, app) {
   };
   const l1Value = h('output', { class: 'l1-value', for: 'lesson-l1' });
   const l1Field = h('label', { class: 'field lesson-l1' }, h('span', { class: 'field-label' }, 'L1 strength'), h('span', { class: 'l1-row' }, el.l1, l1Value));
-  const run = h('button', { id: 'btn-lesson-run', class: 'btn btn-primary', type: 'button' }, 'Run lesson');
+  const run = h('button', { id: 'btn-lesson-run', class: 'btn', type: 'button' }, 'Run lesson');
   const stop = h('button', { id: 'btn-lesson-stop', class: 'btn btn-danger', type: 'button', hidden: true }, 'Stop lesson');
   const hintText = h('span', { 'data-testid': 'lesson-hint' });
   const useSuggested = h('button', { class: 'btn-link', type: 'button' }, 'Use these');

@@ -25,7 +25,7 @@ export function createResults(container, app) {
   const best = metric('Best epoch', 'best-epoch');
   const samples = h('input', { id: 'mc-samples', type: 'text', value: '10, 100', spellcheck: false, 'aria-label': 'MC Dropout samples' });
   const split = h('select', { id: 'mc-split', 'aria-label': 'Split' }, h('option', { value: 'valid' }, 'validation'), h('option', { value: 'test' }, 'test'));
-  const runMc = h('button', { id: 'btn-mc', class: 'btn btn-primary', type: 'button' }, 'Run MC Dropout');
+  const runMc = h('button', { id: 'btn-mc', class: 'btn', type: 'button' }, 'Run MC Dropout');
   const load = h('button', { id: 'btn-load-weights', class: 'btn', type: 'button', hidden: true }, 'Load this run\'s weights');
   const mcNote = h('p', { class: 'caption', 'data-testid': 'mc-note' });
   const mcError = h('p', { class: 'config-error', hidden: true });
