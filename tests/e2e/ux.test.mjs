@@ -269,3 +269,30 @@ test('phone: no jump while it starts, the download waits for a yes, a one-row ba
   await site.page.screenshot({ path: join(ensureOutputDir(), 'ux-phone-full.png'), fullPage: true });
   assert.deepEqual(site.browser.problems, []);
 });
+
+test('the Storage panel lists the dataset with its size, and removing it frees that space', async () => {
+  const manifestText = await site.page.evaluate(() => fetch('data/e2e/manifest.json').then((r) => r.text()));
+  const { loadingOrder } = await import('../../www/data-loader.js');
+  const bytes = loadingOrder(JSON.parse(manifestText)).reduce((a, f) => a + f.bytes, 0) + Buffer.byteLength(manifestText);
+  const item = site.page.locator('[data-testid="storage-datasets"] li[data-dataset="e2e"]');
+  await item.scrollIntoViewIfNeeded();
+  await site.page.waitForFunction((b) => document.querySelector('[data-testid="storage-datasets"] li[data-dataset="e2e"]')?.textContent.includes(b), fmtBytes(bytes), { timeout: 15_000 });
+  const used = () => site.page.evaluate(() => navigator.storage.estimate().then((e) => e.usage));
+  const cachedFiles = () => site.page.evaluate(async () => (await (await caches.open('selfnorm-data-v1')).keys()).filter((r) => r.url.includes('/data/e2e/')).length);
+  const before = await used();
+  assert.ok(await cachedFiles() > 0, 'the dataset is in the cache');
+  await item.locator('[data-action="remove-dataset"]').click();
+  await item.locator('[data-action="remove-dataset"]').click();
+  await site.page.locator('[data-testid="storage-removed"]', { hasText: 'Removed the dataset e2e' }).waitFor({ timeout: 15_000 });
+  assert.equal(await cachedFiles(), 0, 'none of its files is left in the cache');
+  await site.page.locator('[data-testid="storage-datasets"] li[data-dataset="e2e"]').waitFor({ state: 'detached', timeout: 15_000 });
+  // The browser's own count of this site's bytes falls by the dataset's size (it may lag a little).
+  let freed = 0;
+  for (let i = 0; i < 50 && freed < 0.9 * bytes; i += 1) {
+    freed = before - await used();
+    if (freed < 0.9 * bytes) await site.page.waitForTimeout(200);
+  }
+  console.log(`storage: the dataset's ${bytes} bytes listed; removing it freed ${freed} bytes by navigator.storage.estimate()`);
+  assert.ok(freed >= 0.9 * bytes, `removing ${bytes} bytes freed ${freed}`);
+  assert.deepEqual(site.browser.problems, []);
+});
