@@ -65,6 +65,7 @@ const trainStart = createTrainStart(ctx, runs);
 
 route.event = ({ runId, job, event }) => {
   if (job === 'sweep') runs.onSweepEvent(event);
+  else if (job === 'mc') library.onMcEvent(runId, event);
   else if (job === 'lesson') lessons.onEvent(runId, event);
   else runs.onTrainEvent(runId, event);
 };

@@ -15,6 +15,9 @@
 //         test, seconds}}, and {kind: 'best-weights', bytes} after an epoch that improved (so a
 //         lost device does not lose them);
 //       job 'sweep': {kind: 'swept', steps, total} | {kind: 'found', result};
+//       job 'mc' (MC_DROPOUT): {kind: 'counted', done, total, next, evaluation} before each
+//         evaluation: `done` of `total` forward passes over the split are computed, the next
+//         evaluation takes `next` passes, `evaluation` is the last one's (null before the plain one);
 //       job 'lesson': {kind: 'swept', index, event} | {kind: 'run-started', index, label, model,
 //         train, preprocessing, parameters, steps_per_epoch} | {kind: 'trained', index, event:
 //         TrainEvent} | {kind: 'run-ended', index, outcome} | {kind: 'run-weights', index, bytes}
@@ -49,7 +52,7 @@ export const Request = Object.freeze({
   STOP: 'stop',
   /** {split} → Evaluation {loss, accuracy, records, passes, seconds} of the current weights. */
   EVALUATE: 'evaluate',
-  /** {split, samples: number[]} → {split, plain: Evaluation, mc: Evaluation[] (one per count), stopped}. STOP ends it after the current count. */
+  /** {runId, split, samples: number[]} → {split, plain: Evaluation, mc: Evaluation[] (one per count), stopped}. Progress events meanwhile; STOP ends it after the current count. */
   MC_DROPOUT: 'mc-dropout',
   /** {} → {bytes: ArrayBuffer}: the current weights. */
   EXPORT_WEIGHTS: 'export-weights',

@@ -270,6 +270,38 @@ test('phone: no jump while it starts, the download waits for a yes, a one-row ba
   assert.deepEqual(site.browser.problems, []);
 });
 
+test('MC Dropout: an estimate before it starts, then passes done of all in the results table, and Stop there', { timeout: 180_000 }, async () => {
+  await site.page.setViewportSize(DESKTOP);
+  await site.page.selectOption('#variant', 'selu-alpha-dropout');
+  await fillForm(site.page, { depth: 20, width: 100, epochs: 1, 'max-records': 0 });
+  await site.page.click('#btn-train');
+  await waitForState(site.page, (st) => st.run?.variant === 'selu-alpha-dropout' && st.run.status === 'finished' && st.run.hasWeights && st.phase === 'idle' && st.loadedRunId === st.run.id, { what: 'the alpha-dropout run', timeout: 90_000 });
+  const counts = Array(30).fill(50);
+  await site.page.fill('#mc-samples', counts.join(', '));
+  const total = 1 + counts.length * 50;
+  const estimate = site.page.locator('[data-testid="mc-estimate"]');
+  await estimate.waitFor({ timeout: 5000 });
+  assert.match(await estimate.innerText(), new RegExp(`^Takes .+: ${total.toLocaleString('en-US')} passes over the validation set`));
+  await site.page.click('#btn-mc');
+  // Passes done of all, in the results panel, while the counts go on.
+  const progress = site.page.locator('[data-testid="mc-progress"]');
+  await site.page.waitForFunction((t) => {
+    const m = document.querySelector('[data-testid="mc-progress"]')?.textContent.match(/^MC Dropout: ([\d,]+) of ([\d,]+) passes done; N = 50 running/);
+    return m && Number(m[1].replace(/,/g, '')) >= 51 && Number(m[2].replace(/,/g, '')) === t;
+  }, total, { timeout: 60_000 });
+  console.log(`MC Dropout progress: "${await progress.innerText()}"`);
+  assert.equal(await site.page.locator('[data-testid="mc-plain"]').isVisible(), true, 'the plain evaluation is in the table');
+  assert.ok(await site.page.locator('#mc-results .mc-pending').count() >= 1, 'the counts to come are listed');
+  const stop = site.page.locator('#btn-mc-stop');
+  assert.equal(await stop.isVisible(), true);
+  await stop.click();
+  const s = await waitForState(site.page, (st) => st.phase === 'idle' && st.mc, { what: 'the stopped MC Dropout', timeout: 60_000 });
+  assert.equal(s.mc.stopped, true);
+  assert.ok(s.mc.mc.length >= 1 && s.mc.mc.length < counts.length, `${s.mc.mc.length} counts done`);
+  assert.equal(await progress.isVisible(), false, 'the progress line goes once it ends');
+  assert.equal(await site.page.locator('#mc-results .mc-pending').count(), 0);
+});
+
 test('the Storage panel lists the dataset with its size, and removing it frees that space', async () => {
   const manifestText = await site.page.evaluate(() => fetch('data/e2e/manifest.json').then((r) => r.text()));
   const { loadingOrder } = await import('../../www/data-loader.js');
