@@ -150,7 +150,12 @@ test('a short run: the estimate then comes from it; verdicts with thresholds; ke
   await site.page.click('#btn-train');
   const s = await waitForState(site.page, (st) => st.run?.status === 'finished' && st.phase === 'idle' && st.run.hasWeights, { what: 'the run', timeout: 60_000 });
   assert.match(await site.page.locator('[data-testid="estimate-source"]').innerText(), new RegExp(`measured on ${s.run.name.replace(/[*#]/g, '\\$&')}`));
-  const diagnosis = await site.page.locator('[data-testid="diagnosis"]').innerText();
+  // One plain sentence, marked; the figures and thresholds one click away.
+  assert.match(await site.page.locator('[data-testid="diagnosis"]').innerText(), /^[✓⚠] (After the run \(restored best epoch \d+\)|After [\d,]+ steps): the signal (is level across depth|shrinks with depth|grows with depth); gradients (reach layer 1 at a healthy size|vanish towards layer 1|explode towards layer 1)\.$/);
+  assert.equal(await site.page.locator('[data-testid="diagnosis-figures"]').isVisible(), false, 'the figures are folded');
+  await site.page.locator('#layer-stats .verdict-more summary').click();
+  const diagnosis = await site.page.locator('[data-testid="diagnosis-figures"]').innerText();
+  assert.match(diagnosis, /Layer 1 differs by construction: its kernel is 3,072 × 32 .* against 32 × 32/, 'why layer 1 differs');
   // Past the first step the signal is described, not judged (vanishing and exploding are claims about initialization).
   // The latest probe of a finished run measures the restored best epoch's weights, and says so.
   assert.match(diagnosis, /^After (\d+ steps|the run: the restored weights of its best epoch \(\d+\)).*signal (level across depth|shrinks with depth|grows with depth)\. Activation std: .* at layer 1 → .* at layer 4 .*level within ×2 either way/);
@@ -170,7 +175,8 @@ test('a short run: the estimate then comes from it; verdicts with thresholds; ke
   await heatmap.focus();
   await site.page.keyboard.press('Home');
   await site.page.locator('[data-testid="probe-label"]', { hasText: `1 of ${s.run.probes}` }).waitFor({ timeout: 5000 });
-  assert.match(await site.page.locator('[data-testid="diagnosis"]').innerText(), /^At initialization .*signal (healthy|vanishing|exploding)\. Activation std: .*healthy within ×2 either way, vanishing below 1\/2, exploding above 2/);
+  assert.match(await site.page.locator('[data-testid="diagnosis"]').innerText(), /^[✓⚠] At initialization: the signal (keeps its scale through the layers|fades with depth|grows with depth); /);
+  assert.match(await site.page.locator('[data-testid="diagnosis-figures"]').innerText(), /^At initialization .*signal (healthy|vanishing|exploding)\. Activation std: .*healthy within ×2 either way, vanishing below 1\/2, exploding above 2/);
   await site.page.keyboard.press('ArrowRight');
   await site.page.locator('[data-testid="probe-label"]', { hasText: `2 of ${s.run.probes}` }).waitFor({ timeout: 5000 });
 

@@ -5,6 +5,7 @@
 import { h, setText, fmtNumber, fmtDuration } from '../format.js';
 import { createChart, axis, colors, fade, referenceLines, logTicks, logSplits } from '../chart.js';
 import { panel, layerAxis, fmt3, layerVerdicts, GRADIENT_FACTOR } from './layer-stats.js';
+import { createVerdict, verdictSentence, fanInNote } from './verdict.js';
 
 const INPUTS = [['real', 'validation images', colors.train, null], ['gaussian', 'N(0, 1) inputs', colors.valid, [6, 4]]];
 const QUANTITIES = { act: 'activations', pre: 'pre-activations' };
@@ -30,7 +31,8 @@ function gradientText(stats, input) {
 
 export function createPreview(container, app) {
   const status = h('span', { class: 'panel-sub', 'data-testid': 'preview-status' });
-  const summary = h('p', { class: 'diagnosis', 'data-testid': 'preview-summary' });
+  const verdict = createVerdict('preview-verdict');
+  const summary = verdict.el;
   const quantity = h('select', { id: 'preview-quantity', 'aria-label': 'Preview quantity' },
     ...Object.entries(QUANTITIES).map(([value, label]) => h('option', { value }, label)));
   const mean = panel('Mean per layer', 'Over units and images. Self-normalizing settings stay at 0 (dashed line).', { third: true });
@@ -107,7 +109,8 @@ export function createPreview(container, app) {
     }
     const r = current.result;
     setText(status, `${settingsText(current.config)} · ${r.samples} images · ${fmtDuration(current.seconds)}${pending ? ' · updating…' : ''}${error ? ` · last change not shown: ${error}` : ''}`);
-    setText(summary, [gradientText(r.real, 'Images'), gradientText(r.gaussian, 'N(0, 1)')].filter(Boolean).join(' '));
+    verdict.update(verdictSentence(layerVerdicts(r.real), { initial: true, when: 'On images, at initialization' }),
+      [[gradientText(r.real, 'Images'), gradientText(r.gaussian, 'N(0, 1)')].filter(Boolean).join(' '), fanInNote(r.model)].filter(Boolean));
     const q = quantity.value;
     draw(charts.mean, `${q}_mean`, { references: [0] });
     draw(charts.variance, `${q}_var`, { references: [1] });
