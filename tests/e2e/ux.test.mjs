@@ -128,12 +128,16 @@ test('a time estimate is shown before any run (a built-in guess), then from the 
 });
 
 test('after Enter on Train, focus is on Stop and the next Tab reaches Pause; focus returns to Train when the run ends', async () => {
-  await fillForm(site.page, { depth: 20, width: 100, epochs: 50 });
+  // Batch 1: an epoch long enough to be seen under way.
+  await fillForm(site.page, { depth: 20, width: 100, epochs: 50, 'batch-size': 1 });
   await site.page.locator('#btn-train').focus();
   await site.page.keyboard.press('Enter');
   await site.page.waitForFunction(() => document.activeElement?.id === 'btn-stop', null, { timeout: 30_000 });
   await site.page.keyboard.press('Tab');
   assert.equal(await site.page.evaluate(() => document.activeElement.id), 'btn-pause', 'the next Tab reaches Pause');
+  // During the first epoch the training time counts the epoch under way (it read "0 ms").
+  await waitForState(site.page, (st) => st.run?.status === 'running' && st.run.steps > 0 && st.run.epochs === 0, { what: 'the first epoch under way' });
+  assert.match(await site.page.locator('[data-testid="progress-elapsed"]').innerText(), /^≈ \d/);
   await site.page.keyboard.press('Shift+Tab');
   await site.page.keyboard.press('Enter');
   await waitForState(site.page, (st) => st.phase === 'idle' && st.run?.status === 'finished', { what: 'the stopped run', timeout: 60_000 });
@@ -143,7 +147,7 @@ test('after Enter on Train, focus is on Stop and the next Tab reaches Pause; foc
   await site.page.click(`[data-run-id="${stopped}"] [data-action="delete"]`);
   await site.page.click(`[data-run-id="${stopped}"] [data-action="confirm-delete"]`);
   await waitForState(site.page, (st, id) => !st.runs.some((r) => r.id === id), { arg: stopped, what: 'the stopped run deleted' });
-  await fillForm(site.page, { depth: 4, width: 32, epochs: 2 });
+  await fillForm(site.page, { depth: 4, width: 32, epochs: 2, 'batch-size': 32 });
 });
 
 test('a short run: the estimate then comes from it; verdicts with thresholds; keyboard probe picking; MC Dropout off without dropout', async () => {
@@ -180,6 +184,19 @@ test('a short run: the estimate then comes from it; verdicts with thresholds; ke
   await site.page.keyboard.press('ArrowRight');
   await site.page.locator('[data-testid="probe-label"]', { hasText: `2 of ${s.run.probes}` }).waitFor({ timeout: 5000 });
 
+  // Histograms large enough to read, each with its activation axis from −4 to 4.
+  const histogram = site.page.locator('#histograms .histogram-layer').first();
+  assert.deepEqual(await histogram.locator('.histogram-tick').allInnerTexts(), ['4', '0', '−4']);
+  assert.ok((await histogram.locator('.histogram-box').boundingBox()).height >= 140, 'histograms at least 140 px tall');
+  // The line under the pointer in the 20-line chart is picked out and named.
+  const overlay = site.page.locator('#update-ratio .stat-wide').nth(1).locator('.u-over');
+  await overlay.scrollIntoViewIfNeeded();
+  const over = await overlay.boundingBox();
+  const hovered = site.page.locator('[data-testid="update-ratio-hovered"]');
+  for (let y = over.y + 2; y < over.y + over.height && !(await hovered.innerText()); y += 6) await site.page.mouse.move(over.x + over.width * 0.6, y);
+  assert.match(await hovered.innerText(), /^layer \d+: \d/, 'the hovered line is named');
+  assert.match(await site.page.locator('[data-testid="runs-view-load"]').innerText(), /^View shows .*; Load weights puts/);
+
   assert.equal(s.loadedRunId, s.run.id, 'its weights are in the worker');
   assert.equal(await site.page.locator('#btn-mc').isDisabled(), true, 'no MC Dropout on a net without dropout');
   assert.match(await site.page.locator('[data-testid="mc-note"]').innerText(), /no dropout layer/);
@@ -199,6 +216,10 @@ test('Stop is offered during an LR sweep, and the sweep\'s chart is brought into
     return r.top >= 0 && r.top < innerHeight / 2;
   }, null, { timeout: 15_000 });
   assert.equal(await site.page.locator('#btn-stop').isVisible(), false);
+  // Legend values to their scale: at most 4 significant digits, an exponent for large ones.
+  const values = await site.page.locator('#lr-finder .u-legend .u-value').allInnerTexts();
+  const long = values.filter((v) => v !== '—' && v.replace(/e.*/, '').replace(/[-.]/g, '').replace(/^0+/, '').length > 4);
+  assert.deepEqual(long, [], `LR finder legend: ${values.join(', ')}`);
   assert.deepEqual(await smallText(site.page, 13), [], 'no text under 13 px');
   assert.ok(await site.page.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize)) >= 15, 'body text ≥ 15 px');
   await site.page.evaluate(() => window.scrollTo({ top: 0, behavior: 'instant' }));

@@ -267,7 +267,7 @@ export function createLayerStats(container, app) {
     const key2 = metric.value;
     heatmap.update({
       layers,
-      columns: probes.map((p) => ({ epoch: p.epoch, step: p.step, values: p.stats[key2] })),
+      columns: probes.map((p) => ({ epoch: p.epoch, step: p.step, values: p.stats[key2], restoredEpoch: p.weights?.kind === 'restored-best' ? p.weights.epoch : null })),
       selected: index,
       label: HEATMAP_METRICS[key2],
     });

@@ -16,6 +16,11 @@ const TABS = [
   ['dropout-cost', 'Q7', 'Dropout cost'],
   ['one-cycle', '8f', '1cycle'],
 ];
+/** A lesson as its tab reads ("Q1 Identical init"), or its name for one without a tab. */
+export function lessonTitle(name) {
+  const tab = TABS.find(([n]) => n === name);
+  return tab ? `${tab[1]} ${tab[2]}` : name;
+}
 const INIT_NAMES = { 'he-normal': 'He normal init', 'lecun-normal': 'LeCun normal init', 'glorot-uniform': 'Glorot uniform init', identical: 'identical init', constant: 'constant init' };
 const ACTIVATION_NAMES = { elu: 'ELU', selu: 'SELU', relu: 'ReLU', 'leaky-relu': 'leaky ReLU', tanh: 'tanh', sigmoid: 'sigmoid' };
 
