@@ -43,7 +43,7 @@ export function createPreview(container, app) {
     h('div', { class: 'panel-head' }, h('h2', {}, 'Preview at initialization'), status),
     summary,
     h('div', { class: 'stat-grid' }, mean.el, variance.el, grad.el),
-    h('p', { class: 'caption' }, 'The untrained model of the settings on the left, before pressing Train: solid on the probe batch (the first 256 validation images, preprocessed), dashed on N(0, 1) inputs of the same shape (which separate the init from the data\'s scale); faded, the settings before the last change. Batch norm uses the batch\'s statistics, as the first training step will; dropout is left out. Recomputed as the settings change, between two steps of a running run.'),
+    h('p', { class: 'caption' }, 'The untrained model of the run settings, before pressing Train: solid on the probe batch (the first 256 validation images, preprocessed), dashed on N(0, 1) inputs of the same shape (which separate the init from the data\'s scale); faded, the settings before the last change. Batch norm uses the batch\'s statistics, as the first training step will; dropout is left out. Recomputed as the settings change, between two steps of a running run.'),
   );
   const empty = 'The preview appears once the dataset and the worker are ready.';
   const charts = {
