@@ -63,7 +63,8 @@ export function createStorage(container, app) {
     const withWeights = [...usage.perRun.values()].filter((b) => b.weights > 0).length;
     const browser = usage.usage === null ? '' : ` The browser counts ${fmtBytes(usage.usage)} used by this site${usage.quota ? ` of ${fmtBytes(usage.quota)} allowed` : ''}.`;
     const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
-    setText(summary, `${kept.length ? `${plural(kept.length, 'dataset')}: ${fmtBytes(kept.reduce((a, d) => a + d.bytes, 0))}. ` : ''}${plural(usage.perRun.size, 'stored run')}: histories ${fmtBytes(history)}, best weights of ${plural(withWeights, 'run')}: ${fmtBytes(weights)}.${browser}`);
+    const data = kept.length ? ` ${plural(kept.length, 'dataset')}: ${fmtBytes(kept.reduce((a, d) => a + d.bytes, 0))}.` : '';
+    setText(summary, `${plural(usage.perRun.size, 'stored run')}: histories ${fmtBytes(history)}, best weights of ${plural(withWeights, 'run')}: ${fmtBytes(weights)}.${data}${browser}`);
     const name = (id) => runs.find((r) => r.id === id)?.name ?? id;
     const top = [...usage.perRun].map(([id, b]) => [id, b.history + b.weights, b]).sort((a, b) => b[1] - a[1]).slice(0, LARGEST);
     largest.replaceChildren(...top.map(([id, total, b]) => h('li', { 'data-run-id': id }, `${name(id)}: ${fmtBytes(total)} (history ${fmtBytes(b.history)}, weights ${fmtBytes(b.weights)})`)));
