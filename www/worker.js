@@ -238,7 +238,8 @@ const handlers = {
         // On the CPU backend each count computes without yielding: let a STOP message in.
         await yieldToEvents();
         if (control.stop) break;
-        mc.push(await session.evaluateMc(split, n));
+        const before = done;
+        mc.push(await session.evaluateMc(split, n, (passes) => progress({ done: before + passes, next: n, evaluation: null })));
         done += n;
       }
     } finally {
