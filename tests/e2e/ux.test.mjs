@@ -294,6 +294,12 @@ test('phone: no jump while it starts, the download waits for a yes, a one-row ba
   await site.page.evaluate(() => window.scrollTo({ top: 0, behavior: 'instant' }));
   await site.page.screenshot({ path: join(ensureOutputDir(), 'ux-phone.png') });
   await site.page.screenshot({ path: join(ensureOutputDir(), 'ux-phone-full.png'), fullPage: true });
+  // The backend's reason keeps to one line; a tap shows all of it.
+  const reason = site.page.locator('[data-testid="backend-reason"]');
+  const cut = () => reason.evaluate((el) => el.scrollWidth > el.clientWidth + 1);
+  assert.equal(await cut(), true, 'the reason is cut to one line on a phone');
+  await reason.click();
+  assert.equal(await cut(), false, 'a tap shows the whole reason');
   assert.deepEqual(site.browser.problems, []);
 });
 
