@@ -319,3 +319,45 @@ async function verify(buffer, file, name) {
     });
   }
 }
+
+/**
+ * The datasets kept in this browser's cache, by their manifests: `[{base, name, files, kept,
+ * bytes}]`, where `kept` of the manifest's `files` are in the cache, `bytes` in all (with the
+ * manifest). A manifest that does not parse is listed with what it holds unknown (`files: 0`).
+ */
+export async function keptDatasets() {
+  if (!('caches' in self)) return [];
+  const cache = await caches.open(CACHE_NAME);
+  const keys = new Set((await cache.keys()).map((r) => r.url));
+  const found = [];
+  for (const url of keys) {
+    if (!url.endsWith('/manifest.json')) continue;
+    const base = new URL('./', url);
+    const text = await (await cache.match(url))?.text() ?? '';
+    let files = [];
+    try {
+      files = loadingOrder(JSON.parse(text));
+    } catch {
+      // Listed all the same, so that it can be removed.
+    }
+    const kept = files.filter((f) => keys.has(cacheKey(base, f)));
+    found.push({ base: base.href, name: datasetLabel(base), files: files.length, kept: kept.length, bytes: new Blob([text]).size + kept.reduce((a, f) => a + f.bytes, 0) });
+  }
+  return found;
+}
+
+/** How a dataset's folder reads: its name beside the site, else its address. */
+function datasetLabel(base) {
+  const own = new URL('data/', document.baseURI).href;
+  return base.href.startsWith(own) ? base.href.slice(own.length).replace(/\/$/, '') : base.href;
+}
+
+/** Removes every file of the dataset at `base` (a folder URL) from the cache; resolves with how many. */
+export async function forgetDataset(base) {
+  const cache = await caches.open(CACHE_NAME);
+  let removed = 0;
+  for (const request of await cache.keys()) {
+    if (request.url.startsWith(base) && (await cache.delete(request))) removed += 1;
+  }
+  return removed;
+}

@@ -4,14 +4,15 @@
 // lesson's last one (IndexedDB), with what the page needs to draw it again after a reload.
 import { Request } from './protocol.js';
 import { makeId } from './app/runs.js';
+import { lessonTitle } from './views/lessons.js';
 
 export function createLessons(ctx, runs) {
   const { state, client, phase, notices, persistence: store, invalidate } = ctx;
 
-  /** A lesson run's name: the lesson, the run's label, and a number when the lesson ran before. */
+  /** A lesson run's name: the lesson as its tab reads, the run's label, and a number when the lesson ran before. */
   function runName(lesson, label) {
     const n = state.runs.filter((r) => r.lesson?.name === lesson && r.lesson.label === label && !r.imported).length + 1;
-    return `${lesson} · ${label}${n > 1 ? ` #${n}` : ''}`;
+    return `${lessonTitle(lesson)} · ${label}${n > 1 ? ` #${n}` : ''}`;
   }
 
   function onRunStarted(active, runId, event) {

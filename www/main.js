@@ -1,6 +1,7 @@
 // The page's wiring: the state, the worker client, the app's modules and the views. Where each
 // concern lives: docs/ARCHITECTURE.md.
 import { createWorkerClient } from './worker-client.js';
+import { keptDatasets, forgetDataset } from './data-loader.js';
 import { Request } from './protocol.js';
 import { createState } from './app/state.js';
 import { createPhase } from './app/phase.js';
@@ -67,6 +68,7 @@ const trainStart = createTrainStart(ctx, runs);
 
 route.event = ({ runId, job, event }) => {
   if (job === 'sweep') runs.onSweepEvent(event);
+  else if (job === 'mc') library.onMcEvent(runId, event);
   else if (job === 'lesson') lessons.onEvent(runId, event);
   else if (job === 'exercise') exercise.onEvent(runId, event);
   else runs.onTrainEvent(runId, event);
@@ -105,6 +107,8 @@ const app = {
   notify: (message, options) => notices.show(message, options),
   importRuns: (files) => library.importRuns(files),
   storageUsage: () => persistence.usage(),
+  keptDatasets: () => keptDatasets(),
+  forgetDataset: (base) => forgetDataset(base),
   dropWeights: (ids) => library.dropWeights(ids),
   keepLessonWeights: () => persistence.keepLessonWeights,
   setKeepLessonWeights: (keep) => {

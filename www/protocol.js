@@ -15,6 +15,11 @@
 //         test, seconds}}, and {kind: 'best-weights', bytes} after an epoch that improved (so a
 //         lost device does not lose them);
 //       job 'sweep': {kind: 'swept', steps, total} | {kind: 'found', result};
+//       job 'mc' (MC_DROPOUT): {kind: 'counted', done, total, next, evaluation}: `done` of
+//         `total` forward passes over the split are computed and the evaluation under way takes
+//         `next`; sent before each evaluation, with the last one's `evaluation` (null before the
+//         plain one), and as the passes of a count are done (`evaluation` null: after each pass
+//         on the generic step, after all of them on the fused one);
 //       job 'lesson': {kind: 'swept', index, event} | {kind: 'run-started', index, label, model,
 //         train, preprocessing, parameters, steps_per_epoch} | {kind: 'trained', index, event:
 //         TrainEvent} | {kind: 'run-ended', index, outcome} | {kind: 'run-weights', index, bytes}
@@ -62,7 +67,7 @@ export const Request = Object.freeze({
   STOP: 'stop',
   /** {split} → Evaluation {loss, accuracy, records, passes, seconds} of the current weights. */
   EVALUATE: 'evaluate',
-  /** {split, samples: number[]} → {split, plain: Evaluation, mc: Evaluation[] (one per count), stopped}. STOP ends it after the current count. */
+  /** {runId, split, samples: number[]} → {split, plain: Evaluation, mc: Evaluation[] (one per count), stopped}. Progress events meanwhile; STOP ends it after the current count. */
   MC_DROPOUT: 'mc-dropout',
   /** {} → {bytes: ArrayBuffer}: the current weights. */
   EXPORT_WEIGHTS: 'export-weights',

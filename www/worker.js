@@ -246,17 +246,25 @@ const handlers = {
   [Request.EVALUATE]({ split }) {
     return session.evaluate(split);
   },
-  async [Request.MC_DROPOUT]({ split, samples }) {
+  async [Request.MC_DROPOUT]({ runId, split, samples }) {
+    // Progress in forward passes over the split: the plain one, then N per count.
+    const total = 1 + samples.reduce((a, n) => a + n, 0);
+    const progress = (fields) => post(Message.EVENT, { runId, job: 'mc', event: { kind: 'counted', total, ...fields } });
+    progress({ done: 0, next: 1, evaluation: null });
     const plain = await session.evaluate(split);
+    let done = 1;
     const mc = [];
     control.stop = false;
     sampling = true;
     try {
       for (const n of samples) {
+        progress({ done, next: n, evaluation: mc.at(-1) ?? plain });
         // On the CPU backend each count computes without yielding: let a STOP message in.
         await yieldToEvents();
         if (control.stop) break;
-        mc.push(await session.evaluateMc(split, n));
+        const before = done;
+        mc.push(await session.evaluateMc(split, n, (passes) => progress({ done: before + passes, next: n, evaluation: null })));
+        done += n;
       }
     } finally {
       sampling = false;

@@ -27,7 +27,7 @@ test('CIFAR-10: the prepared dataset loads and SELU trains through 20 layers', {
   assert.ok(s.lrFinder.suggested_lr > 1e-5 && s.lrFinder.suggested_lr < 1e-1, `suggested ${s.lrFinder.suggested_lr}`);
   await site.page.click('#btn-train');
   s = await waitForState(site.page, (st) => st.run?.status === 'running' && st.epochs >= 3, { what: 'three epochs', timeout: 180_000 });
-  const diagnosis = await site.page.locator('[data-testid="diagnosis"]').innerText();
+  const diagnosis = `${await site.page.locator('[data-testid="diagnosis"]').innerText()} ${await site.page.locator('[data-testid="diagnosis-figures"]').textContent()}`;
   await site.page.evaluate(() => window.scrollTo(0, 0));
   await site.page.screenshot({ path: join(ensureOutputDir(), 'mid-training.png'), fullPage: true });
   await site.page.click('#btn-stop');

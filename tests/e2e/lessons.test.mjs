@@ -52,7 +52,7 @@ test('symmetry: one click to the finding — identical init keeps every layer\'s
     assert.equal(run.epochs, 1);
     assert.ok(run.hasWeights);
   }
-  assert.deepEqual(runIds.map((id) => s.runs.find((r) => r.id === id).name), ['symmetry · identical', 'symmetry · he-normal']);
+  assert.deepEqual(runIds.map((id) => s.runs.find((r) => r.id === id).name), ['Q1 Identical init · identical', 'Q1 Identical init · he-normal'], 'lesson runs are named as their tab');
   const figure = site.page.locator('[data-testid="lesson-finding"][data-lesson="symmetry"]');
   await figure.waitFor();
   assert.ok(await figure.locator('canvas').count() >= 1, 'the unit-spread chart is drawn');

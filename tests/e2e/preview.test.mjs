@@ -35,7 +35,8 @@ test('changing SELU to sigmoid redraws the preview without training, and sigmoid
     assert.equal(g.length, 20);
     assert.ok(g[0] < g[19] / 100, `${input}: layer 1's gradient norm ${g[0]} is not below 1/100 of layer 20's ${g[19]}`);
   }
-  assert.match(await page.locator('[data-testid="preview-summary"]').innerText(), /layer 1's gradient norm is .* layer 20's \(vanishing/);
+  assert.match(await page.locator('[data-testid="preview-verdict"]').innerText(), /^⚠ On images, at initialization: .*gradients vanish towards layer 1\.$/);
+  assert.match(await page.locator('[data-testid="preview-verdict-figures"]').textContent(), /layer 1's gradient norm is .* layer 20's \(vanishing/);
   assert.equal(await page.locator('#preview .uplot').count(), 3);
   // The README's picture: the preview beside the run settings (a taller window shows both).
   await page.setViewportSize({ width: 1440, height: 1250 });

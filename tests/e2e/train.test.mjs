@@ -64,7 +64,7 @@ test('a small run trains: curves, per-layer statistics, results', async () => {
   assert.ok(await site.page.locator('#layer-stats .uplot').count() >= 5);
   await site.page.locator('[data-testid="heatmap-canvas"]').waitFor();
   assert.match(await site.page.locator('[data-testid="probe-label"]').innerText(), new RegExp(`of ${s.run.probes}`));
-  assert.match(await site.page.locator('[data-testid="diagnosis"]').innerText(), /Activation std: .* at layer 1 → .* at layer 4/);
+  assert.match(await site.page.locator('[data-testid="diagnosis-figures"]').textContent(), /Activation std: .* at layer 1 → .* at layer 4/);
   assert.match(await site.page.locator('#results').innerText(), /Validation accuracy\s+\d+\.\d+\s%/);
   const row = site.page.locator(`#runs-table tr[data-run-id="${s.run.id}"]`);
   assert.match(await row.innerText(), /finished/);

@@ -78,8 +78,10 @@ export function createLibrary(ctx) {
     async mcDropout(samples, split) {
       const run = runById(state.loadedRunId);
       if (!run || !phase.to('mc')) return;
+      state.mcProgress = { runId: run.id, split, samples, done: 0, total: 1 + samples.reduce((a, n) => a + n, 0), next: 1, evaluations: [], startedAt: performance.now() };
+      invalidate();
       try {
-        const answer = await client.request(Request.MC_DROPOUT, { split, samples });
+        const answer = await client.request(Request.MC_DROPOUT, { runId: run.id, split, samples });
         const result = { runId: run.id, split: answer.split, plain: answer.plain, mc: answer.mc, samples: samples.slice(0, answer.mc.length), stopped: answer.stopped, at: Date.now() };
         run.results = { ...run.results, mc: result };
         state.mc = result;
@@ -87,8 +89,18 @@ export function createLibrary(ctx) {
       } catch {
         // The worker's error is on the page already.
       } finally {
+        state.mcProgress = null;
         if (phase.is('mc')) phase.to('idle');
       }
+    },
+
+    /** Where MC Dropout stands: the worker's progress event before each of its evaluations. */
+    onMcEvent(runId, event) {
+      const progress = state.mcProgress;
+      if (!progress || progress.runId !== runId || event.kind !== 'counted') return;
+      Object.assign(progress, { done: event.done, total: event.total, next: event.next });
+      if (event.evaluation) progress.evaluations = [...progress.evaluations, event.evaluation];
+      invalidate();
     },
 
     viewRun(id) {

@@ -12,6 +12,8 @@ export function createRenderer(state) {
         console.error(error);
       }
     }
+    // The page shows once every view has drawn itself (styles.css): nothing moves into place.
+    document.documentElement.dataset.rendered = 'true';
   }
   return {
     add(...updates) {

@@ -24,6 +24,8 @@ export function createState(params) {
     // The training speed of the last timed sweep (LR finder or speed test), for time estimates.
     speed: null,
     mc: null,
+    // MC Dropout under way: {runId, split, samples, done, total, next, evaluations, startedAt}.
+    mcProgress: null,
     errors: [],
     // The chapter's lessons: the catalog (from the worker), the last finding of each (from
     // IndexedDB), and the lesson being run, if any.

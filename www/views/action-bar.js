@@ -5,7 +5,7 @@ import { h, setText, fmtInt, fmtApprox } from '../format.js';
 import { BACKEND_LABELS } from './backend-banner.js';
 import { suggestedOptions } from './lessons.js';
 import { EXERCISE_LENGTH } from './controls.js';
-import { measuredCost, recordsPerEpoch, runSeconds, sweepSeconds, costSource } from './estimate.js';
+import { measuredCost, priorCost, recordsPerEpoch, runSeconds, sweepSeconds, costSource } from './estimate.js';
 import { trainBlocker } from '../app/train-start.js';
 
 const PHASE_TEXT = {
@@ -34,6 +34,9 @@ function button(id, text, cls = '', title = null) {
   return h('button', { id, class: `btn ${cls}`, type: 'button', title }, text);
 }
 
+/** Phases of a run or sweep in progress: the LR finder's button is then left out of the bar. */
+const RUN_PHASES = ['configuring', 'training', 'pausing', 'paused', 'stopping', 'saving-weights'];
+
 /**
  * Marks a button that cannot act now without disabling it, so that a click still reaches it and
  * is answered (with the reason, or by starting once it can); `why` becomes its tooltip.
@@ -44,13 +47,14 @@ function setBlocked(el, why, title) {
 }
 
 export function createActionBar(container, app) {
+  // Stop comes before Pause: focus moves to Stop when a run starts, and the next Tab reaches Pause.
   const btn = {
-    train: button('btn-train', 'Train', 'btn-primary', TITLES.train),
+    train: button('btn-train', 'Train', '', TITLES.train),
     lrFind: button('btn-lr-find', 'LR finder', '', 'Sweep the learning rate over a few hundred steps to find a good one (weights restored after)'),
-    step: button('btn-step', 'Step one epoch', '', TITLES.step),
+    step: button('btn-step', ['Step', h('span', { class: 'wide-only' }, ' one epoch')], '', TITLES.step),
+    stop: button('btn-stop', 'Stop', 'btn-danger', 'End the run (restore the best weights, evaluate) or the LR sweep'),
     pause: button('btn-pause', 'Pause'),
     resume: button('btn-resume', 'Resume', 'btn-primary'),
-    stop: button('btn-stop', 'Stop', 'btn-danger', 'End the run (restore the best weights, evaluate) or the LR sweep'),
   };
   const length = h('select', { id: 'run-length', 'aria-label': 'Run length' });
   const estimate = h('span', { class: 'estimate', 'data-testid': 'estimate' });
@@ -69,8 +73,18 @@ export function createActionBar(container, app) {
     h('div', { class: 'action-status' }, status, resultsLink),
     error);
 
-  // Anchors scroll below the bar, whatever its height (it wraps on narrow screens).
-  new ResizeObserver(() => document.documentElement.style.setProperty('--bar-height', `${container.offsetHeight + 8}px`)).observe(container);
+  // Anchors scroll below what stays in view: the whole bar, or on a phone its row of buttons alone
+  // (styles.css lets the rest of the bar scroll away there).
+  const buttons = container.querySelector('.action-buttons');
+  const sticky = new ResizeObserver(() => {
+    const held = getComputedStyle(container).display === 'contents' ? buttons : container;
+    document.documentElement.style.setProperty('--bar-height', `${held.offsetHeight + 8}px`);
+  });
+  sticky.observe(container);
+  sticky.observe(buttons);
+
+  // After a click on Train, focus follows the run: to Stop once it shows (Pause is the next Tab).
+  let focusStop = false;
 
   /** Runs `action(config)` with the form's settings, or says which setting is wrong. */
   const withForm = (action) => () => {
@@ -87,7 +101,10 @@ export function createActionBar(container, app) {
   // kept as it is, and a wrong setting is reported when the run would start.
   const formSpec = () => app.form.spec(app.form.read());
   const train = (options) => (app.state.variants.length ? withForm(() => app.train(formSpec, options))() : app.train(formSpec, options));
-  btn.train.addEventListener('click', () => train());
+  btn.train.addEventListener('click', () => {
+    focusStop = true;
+    train();
+  });
   btn.step.addEventListener('click', () => {
     // A paused run goes on with its own settings; the form only matters for a new run.
     if (app.state.phase === 'paused') app.resume({ stepOnly: true });
@@ -141,7 +158,7 @@ export function createActionBar(container, app) {
     }
     const backend = BACKEND_LABELS[state.backend.active] ?? state.backend.active;
     if (!cost) {
-      setText(estimate, `Time on ${backend}: not measured in this browser yet.`);
+      setText(estimate, `Time on ${backend}: not known for this backend.`);
       setText(source, '');
       measure.hidden = false;
       measure.disabled = state.phase !== 'idle' || Boolean(state.lessons.active);
@@ -152,9 +169,10 @@ export function createActionBar(container, app) {
     const sweep = safe(() => app.form.sweep());
     setText(estimate, `Train: ${fmtApprox(runSeconds(cost, train.max_epochs, records))} at most`
       + (sweep ? ` · LR finder: ${fmtApprox(sweepSeconds(cost, sweep.steps, train.batch_size))}` : '')
-      + (cost.scaled ? ' (from another net\'s speed)' : ''));
+      + (cost.scaled ? ' (from another net\'s speed)' : '')
+      + (cost.prior ? ' (a rough guess until measured here)' : ''));
     // Speed does not scale exactly with size (small nets are overhead-bound): offer a measurement.
-    measure.hidden = !cost.scaled;
+    measure.hidden = !(cost.scaled || cost.prior);
     measure.disabled = state.phase !== 'idle' || Boolean(state.lessons.active);
     setText(source, `${train.max_epochs} epochs × ${fmtInt(records)} records on ${backend}; early stopping may end it sooner. From ${costSource(cost)}.`);
   }
@@ -175,11 +193,21 @@ export function createActionBar(container, app) {
     btn.resume.hidden = phase !== 'paused';
     btn.stop.disabled = !STOPPABLE.includes(phase);
     btn.stop.hidden = !(STOPPABLE.includes(phase) || phase === 'stopping');
-    // A newcomer's first step is a lesson (short, with a stated finding); after that, Train.
+    btn.lrFind.hidden = RUN_PHASES.includes(phase);
     const fresh = state.runs.length === 0 && Object.keys(state.lessons.records).length === 0;
     newcomer.hidden = !fresh;
-    btn.train.classList.toggle('btn-primary', !fresh);
+    // The one primary action: Train, once the data and the worker are ready and nothing runs.
+    btn.train.classList.toggle('btn-primary', dataReady && idle);
     length.disabled = !idle;
+    if (state.trainRequest?.status === 'refused') focusStop = false;
+    // A button that no longer applies would drop focus to the page: it moves to the next that does.
+    if ([btn.stop, btn.pause, btn.resume].some((b) => b === document.activeElement && (b.hidden || b.disabled))) {
+      [btn.resume, btn.stop, btn.train].find((b) => !b.hidden && !b.disabled).focus({ preventScroll: true });
+    }
+    if (focusStop && !btn.stop.hidden) {
+      focusStop = false;
+      if ([btn.train, document.body, null].includes(document.activeElement)) btn.stop.focus({ preventScroll: true });
+    }
     return { dataReady, idle };
   }
 
@@ -207,7 +235,7 @@ export function createActionBar(container, app) {
 
   return function update(state) {
     const config = app.form ? safe(() => app.form.read()) : null;
-    const cost = config ? measuredCost(state, config) : null;
+    const cost = config ? measuredCost(state, config) ?? priorCost(state.backend, config) : null;
     const available = state.data.worker?.expected?.[0] ?? state.data.manifest?.train.records ?? 0;
     renderLength(state, config, cost, available);
     renderEstimate(state, config, cost, available);

@@ -54,7 +54,9 @@ export function createArchiveImport(container, app) {
     // With no dataset anywhere, picking the archive is the one thing to do.
     button.classList.toggle('btn-primary', state.data.status === 'absent');
     button.classList.toggle('btn-small', state.data.status !== 'absent');
-    help.hidden = state.data.status === 'absent';
+    // Once a dataset is in use, the how-to is one click away (the button's tooltip) rather than a paragraph.
+    help.hidden = state.data.status === 'absent' || (state.data.status === 'complete' && c?.status !== 'running');
+    button.title = 'Pick or drop cifar-10-binary.tar.gz (162 MB) or Fashion-MNIST\'s four .gz files: converted and kept in this browser, nothing uploaded';
     box.dataset.status = c?.status ?? 'none';
     bar.hidden = c?.status !== 'running';
     if (c?.progress?.total) {

@@ -15,6 +15,9 @@ export function createBackendBanner(container, app) {
     h('option', { value: 'webgpu' }, 'WebGPU'),
     h('option', { value: 'cpu' }, 'CPU'));
   select.addEventListener('change', () => app.restartWorker(select.value));
+  // The reason keeps to one line (the page below it does not move when it arrives); a click or
+  // tap shows all of it.
+  reason.addEventListener('click', () => reason.classList.toggle('is-open'));
   container.append(
     h('div', { class: 'backend-main' }, h('span', { class: 'backend-label' }, 'Backend'), badge, reason),
     h('div', { class: 'backend-side' }, adapter, h('label', { class: 'backend-switch' }, 'Use ', select)),
@@ -40,6 +43,7 @@ export function createBackendBanner(container, app) {
         : 'The backend could not start; pick another one here (CPU always works).');
       tone = 'error';
     }
+    reason.title = `${reason.textContent} (click to show it all)`;
     container.dataset.tone = tone;
     container.dataset.backend = backend.active ?? '';
     const a = backend.adapter;

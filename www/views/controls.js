@@ -66,6 +66,17 @@ export function createControls(container, app) {
   const lrField = h('label', { class: 'field field-wide' }, h('span', { class: 'field-label' }, 'learning rate'), el.lr, lrHint);
   const probeField = h('label', { class: 'field field-wide' }, h('span', { class: 'field-label' }, 'probe layers every (steps)'), el.probeEvery, probeHint);
 
+  // On a phone the training settings are folded, so that the preview (which they do not change)
+  // follows the settings it shows (model and inputs) within a screen.
+  const training = h('details', { class: 'advanced run-training', open: !matchMedia('(max-width: 700px)').matches },
+    h('summary', {}, 'Training: learning rate, optimizer, batch, epochs'),
+    h('fieldset', {}, h('legend', {}, 'Data'),
+      h('div', { class: 'grid-2' },
+        field('train records per epoch', el.maxRecords, { hint: '0 = all', wide: true }))),
+    h('fieldset', {}, h('legend', {}, 'Optimization'),
+      h('div', { class: 'grid-2' },
+        field('optimizer', el.optimizer), field('schedule', el.schedule), momentumField, nesterovField, nadamScheduleField, lrField,
+        field('batch size', el.batchSize), field('max epochs', el.epochs))));
   const form = h('form', { class: 'controls-form', novalidate: true, onsubmit: (e) => e.preventDefault() },
     h('div', { class: 'variant-row' }, field('Variant', el.variant, { wide: true }), variantTitle, h('div', { class: 'variant-modified-row' }, modifiedNote, resetLink)),
     h('fieldset', {}, h('legend', {}, 'Model'),
@@ -74,15 +85,9 @@ export function createControls(container, app) {
         field('activation', el.activation), field('kernel init', el.kernelInit), initValueField,
         h('label', { class: 'check field-wide' }, el.batchNorm, ' Batch normalization before each activation'),
         h('label', { class: 'check field-wide' }, el.inputBatchNorm, ' Batch normalization of the inputs'),
-        field('dropout', el.dropoutKind), ...dropoutFields)),
-    h('fieldset', {}, h('legend', {}, 'Data'),
-      h('div', { class: 'grid-2' },
-        field('preprocessing', el.preprocessing, { wide: true }),
-        field('train records per epoch', el.maxRecords, { hint: '0 = all', wide: true }))),
-    h('fieldset', {}, h('legend', {}, 'Optimization'),
-      h('div', { class: 'grid-2' },
-        field('optimizer', el.optimizer), field('schedule', el.schedule), momentumField, nesterovField, nadamScheduleField, lrField,
-        field('batch size', el.batchSize), field('max epochs', el.epochs))),
+        field('dropout', el.dropoutKind), ...dropoutFields,
+        field('input preprocessing', el.preprocessing, { wide: true }))),
+    training,
     h('details', { class: 'advanced', 'data-testid': 'advanced-settings' }, h('summary', {}, 'Advanced: patience, seed, probes, LR sweep'),
       h('div', { class: 'grid-2' },
         field('patience', el.patience, { hint: 'epochs without a better val loss' }), field('seed', el.seed),
@@ -385,6 +390,7 @@ export function createControls(container, app) {
   app.applyLr = (lr) => {
     el.lr.value = fmtLr(lr).replace('.0e', 'e');
     onChange();
+    training.open = true;
     el.lr.focus();
   };
 

@@ -123,7 +123,8 @@ export function createCurves(container, app) {
     const best = verticalMarker(() => bestEpoch, (x) => `best epoch ${x}`);
     const xSeries = { label: 'epoch', value: (u, v) => (v == null ? '—' : v.toFixed(2)) };
     lossChart.update(uPlot.join(clean(lossTables)), {
-      scales: { x: { time: false } },
+      // At least epochs 0 to 1, so that the axis has labels during the first epoch.
+      scales: { x: { time: false, range: (u, lo, hi) => [Math.min(0, lo ?? 0), Math.max(1, hi ?? 1)] } },
       axes: [xAxis, axis({ label: 'cross-entropy', size: 56 })],
       series: [xSeries, ...lossSeries.map((s) => ({ ...s, spanGaps: true }))],
       hooks: { draw: [best] },

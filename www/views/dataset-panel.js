@@ -44,10 +44,10 @@ export function createDatasetPanel(container, app) {
       const what = data.consent.files === 1 ? `The dataset's archive is ${fmtBytes(data.consent.bytes)} (converted here once downloaded)` : `The dataset is ${fmtBytes(data.consent.bytes)} in ${data.consent.files} files`;
       setText(consentText, `${what}. On a metered connection or a phone, download it now? It stays in this browser's cache for the next visits.`);
     }
-    // The file list is open while files stream in or fail, folded once all are verified.
+    // The file list is folded (its rows would push the panel down as they arrive), and opens on a failure.
     if (data.status !== lastStatus) {
       lastStatus = data.status;
-      details.open = data.status !== 'complete';
+      details.open = data.status === 'error';
     }
     const files = data.files;
     const key = files.map((f) => f.file).join('|');
@@ -92,9 +92,12 @@ export function createDatasetPanel(container, app) {
     const fromCache = files.filter((f) => f.source === 'cache').length;
     cacheNotice.hidden = fromCache === 0;
     if (fromCache) {
+      // Only what happened: files fetched from the network are counted, not assumed.
+      const downloaded = files.filter((f) => f.status === 'verified' && f.source !== 'cache').length;
+      const coming = files.filter((f) => f.status === 'loading').length;
       setText(cacheNotice, fromCache === files.length
         ? `All ${files.length} files came from the browser cache (checked against the manifest's SHA-256): nothing was downloaded.`
-        : `${fromCache} of ${files.length} files came from the browser cache; the rest ${data.status === 'complete' ? 'were' : 'are being'} downloaded.`);
+        : `${fromCache} of ${files.length} files came from the browser cache${downloaded ? `, ${downloaded} were downloaded` : ''}${coming ? `, ${coming} are downloading` : ''}.`);
     }
 
     errorBox.hidden = !data.error;

@@ -13,7 +13,7 @@ const STOPS = [
   [1, [103, 0, 31]],
 ];
 const OCTAVES = 3;
-const MARGIN = { left: 62, right: 84, top: 6, bottom: 40 };
+const MARGIN = { left: 62, right: 84, top: 22, bottom: 40 };
 
 /** The colour of `value` (a scale, ideally 1): log₂ mapped onto ±3 octaves. */
 export function divergingColor(value) {
@@ -94,7 +94,7 @@ export function createHeatmap(container, { onPick, label = 'std', empty = 'No da
     ctx.fillText('layer (1 = input side)', 0, 0);
     ctx.restore();
 
-    drawEpochTicks(ctx, plot, model.columns.map((c) => c.epoch));
+    drawEpochTicks(ctx, plot, model.columns);
 
     // Legend.
     const lx = plot.x + plot.w + 16;
@@ -177,10 +177,23 @@ export function createHeatmap(container, { onPick, label = 'std', empty = 'No da
   };
 }
 
-/** Epoch ticks under the map: whole epochs only, at the first column of each, about one per 90 px. */
-function drawEpochTicks(ctx, plot, epochs) {
-  const cw = plot.w / epochs.length;
-  const last = epochs.at(-1);
+/**
+ * Epoch ticks under the map: whole epochs only, at the first column of each, about one per 90 px.
+ * A column of restored best weights (a run's final probe) comes after the training's columns
+ * whatever its epoch: it is labelled above the map instead of placed among the ticks.
+ */
+function drawEpochTicks(ctx, plot, columns) {
+  const cw = plot.w / columns.length;
+  const epochs = columns.map((c) => (c.restoredEpoch === null || c.restoredEpoch === undefined ? c.epoch : Infinity));
+  const trained = epochs.filter(Number.isFinite);
+  const last = trained.at(-1) ?? 0;
+  columns.forEach((c, i) => {
+    if (!Number.isFinite(epochs[i])) {
+      ctx.textAlign = 'right';
+      ctx.textBaseline = 'bottom';
+      ctx.fillText(`restored best (epoch ${c.restoredEpoch}) ↓`, plot.x + (i + 1) * cw, plot.y - 3);
+    }
+  });
   const every = Math.max(1, Math.round(niceStep(last / Math.max(2, Math.floor(plot.w / 90)))));
   ctx.textAlign = 'center';
   ctx.textBaseline = 'top';

@@ -55,7 +55,8 @@ export function createHistograms(container) {
     grid.replaceChildren(...Array.from({ length: layers }, (_, l) => {
       const canvas = h('canvas', { class: 'histogram-canvas', 'data-testid': 'histogram-canvas', width: columns.length, height: first.bins });
       canvas.getContext('2d').putImageData(layerImage(columns, l, first.bins), 0, 0);
-      const box = h('div', { class: 'histogram-box' }, canvas, h('span', { class: 'histogram-zero' }));
+      const ticks = [[first.hi, '0%'], [0, 'var(--zero)'], [first.lo, '100%']].map(([v, at]) => h('span', { class: 'histogram-tick', style: at.startsWith('var') ? `bottom:${at}` : `top:${at}` }, v < 0 ? `−${-v}` : String(v)));
+      const box = h('div', { class: 'histogram-box' }, canvas, h('span', { class: 'histogram-zero' }), ...ticks);
       return h('figure', { class: 'histogram-layer' }, box, h('figcaption', {}, `layer ${l + 1}`));
     }));
     const zero = ((0 - first.lo) / (first.hi - first.lo)) * 100;

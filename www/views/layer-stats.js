@@ -5,6 +5,7 @@
 import { h, setText, fmtNumber, fmtPercent, fmtInt } from '../format.js';
 import { createChart, axis, colors, fade, referenceLines, logTicks, logSplits, WHOLE_STEPS } from '../chart.js';
 import { createHeatmap } from './heatmap.js';
+import { createVerdict, verdictSentence, fanInNote } from './verdict.js';
 
 const HEATMAP_METRICS = {
   act_std: 'activation std',
@@ -50,7 +51,14 @@ export function layerVerdicts(stats) {
 // scales, so past the first step the same rule only says how the std changes with depth.
 const TRAINED_SIGNAL = { healthy: 'level across depth', vanishing: 'shrinks with depth', exploding: 'grows with depth' };
 
-/** The sentence above the plots: when the probe was taken, then each verdict and its threshold. */
+/** When the probe was taken, for the verdict. */
+function probeWhen(probe) {
+  if (probe.step === 0) return 'At initialization';
+  if (probe.weights?.kind === 'restored-best') return `After the run (restored best epoch ${probe.weights.epoch})`;
+  return `After ${fmtInt(probe.step)} steps`;
+}
+
+/** The figures under the verdict: when the probe was taken, then each verdict and its threshold. */
 function diagnosisText(probe) {
   const s = probe.stats;
   const layers = s.act_std.length;
@@ -86,7 +94,8 @@ export function createLayerStats(container, app) {
   const slider = h('input', { id: 'probe-slider', type: 'range', min: 0, max: 0, step: 1, value: 0, disabled: true, 'aria-label': 'Probe shown' });
   const probeLabel = h('span', { class: 'probe-label', 'data-testid': 'probe-label' });
   const follow = h('button', { class: 'btn btn-small', type: 'button', 'data-testid': 'probe-follow' }, 'Latest');
-  const diagnosis = h('p', { class: 'diagnosis', 'data-testid': 'diagnosis' });
+  const verdict = createVerdict('diagnosis');
+  const diagnosis = verdict.el;
   const metric = h('select', { id: 'heatmap-metric', 'aria-label': 'Heatmap quantity' },
     ...Object.entries(HEATMAP_METRICS).map(([value, label]) => h('option', { value }, label)));
 
@@ -192,7 +201,7 @@ export function createLayerStats(container, app) {
       for (const chart of Object.values(charts)) chart.update(null);
       heatmap.update(null);
       setText(probeLabel, run ? 'No probe yet.' : 'No run on view.');
-      setText(diagnosis, '');
+      verdict.update('', []);
       follow.disabled = true;
       return;
     }
@@ -205,8 +214,10 @@ export function createLayerStats(container, app) {
     const weights = probe.weights?.kind === 'restored-best' ? ` · restored best epoch ${probe.weights.epoch}` : '';
     setText(probeLabel, `${index + 1} of ${probes.length} · step ${fmtInt(probe.step)} · epoch ${fmtNumber(probe.epoch, 3)}${weights}${selected === null ? ' (latest)' : ''}`);
     const s = probe.stats;
-    setText(diagnosis, diagnosisText(probe));
-    diagnosis.dataset.signal = layerVerdicts(s).signal?.verdict ?? '';
+    const verdicts = layerVerdicts(s);
+    verdict.update(verdictSentence(verdicts, { initial: probe.step === 0, when: probeWhen(probe) }),
+      [diagnosisText(probe), fanInNote(run.config.model)].filter(Boolean));
+    diagnosis.dataset.signal = verdicts.signal?.verdict ?? '';
 
     depthChart(charts.act, probe, first, 'act_mean', 'act_std', layers, run.id);
     depthChart(charts.pre, probe, first, 'pre_mean', 'pre_std', layers, run.id);
@@ -256,7 +267,7 @@ export function createLayerStats(container, app) {
     const key2 = metric.value;
     heatmap.update({
       layers,
-      columns: probes.map((p) => ({ epoch: p.epoch, step: p.step, values: p.stats[key2] })),
+      columns: probes.map((p) => ({ epoch: p.epoch, step: p.step, values: p.stats[key2], restoredEpoch: p.weights?.kind === 'restored-best' ? p.weights.epoch : null })),
       selected: index,
       label: HEATMAP_METRICS[key2],
     });

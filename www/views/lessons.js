@@ -16,6 +16,11 @@ const TABS = [
   ['dropout-cost', 'Q7', 'Dropout cost'],
   ['one-cycle', '8f', '1cycle'],
 ];
+/** A lesson as its tab reads ("Q1 Identical init"), or its name for one without a tab. */
+export function lessonTitle(name) {
+  const tab = TABS.find(([n]) => n === name);
+  return tab ? `${tab[1]} ${tab[2]}` : name;
+}
 const INIT_NAMES = { 'he-normal': 'He normal init', 'lecun-normal': 'LeCun normal init', 'glorot-uniform': 'Glorot uniform init', identical: 'identical init', constant: 'constant init' };
 const ACTIVATION_NAMES = { elu: 'ELU', selu: 'SELU', relu: 'ReLU', 'leaky-relu': 'leaky ReLU', tanh: 'tanh', sigmoid: 'sigmoid', swish: 'Swish' };
 
@@ -112,7 +117,7 @@ export function createLessons(container, app) {
   };
   const l1Value = h('output', { class: 'l1-value', for: 'lesson-l1' });
   const l1Field = h('label', { class: 'field lesson-l1' }, h('span', { class: 'field-label' }, 'L1 strength'), h('span', { class: 'l1-row' }, el.l1, l1Value));
-  const run = h('button', { id: 'btn-lesson-run', class: 'btn btn-primary', type: 'button' }, 'Run lesson');
+  const run = h('button', { id: 'btn-lesson-run', class: 'btn', type: 'button' }, 'Run lesson');
   const stop = h('button', { id: 'btn-lesson-stop', class: 'btn btn-danger', type: 'button', hidden: true }, 'Stop lesson');
   const hintText = h('span', { 'data-testid': 'lesson-hint' });
   const useSuggested = h('button', { class: 'btn-link', type: 'button' }, 'Use these');

@@ -5,6 +5,7 @@
 import { h, setText, fmtNumber, fmtDuration } from '../format.js';
 import { createChart, axis, colors, fade, referenceLines, logTicks, logSplits } from '../chart.js';
 import { panel, layerAxis, fmt3, layerVerdicts, GRADIENT_FACTOR } from './layer-stats.js';
+import { createVerdict, verdictSentence, fanInNote } from './verdict.js';
 
 const INPUTS = [['real', 'validation images', colors.train, null], ['gaussian', 'N(0, 1) inputs', colors.valid, [6, 4]]];
 const QUANTITIES = { act: 'activations', pre: 'pre-activations' };
@@ -30,7 +31,8 @@ function gradientText(stats, input) {
 
 export function createPreview(container, app) {
   const status = h('span', { class: 'panel-sub', 'data-testid': 'preview-status' });
-  const summary = h('p', { class: 'diagnosis', 'data-testid': 'preview-summary' });
+  const verdict = createVerdict('preview-verdict');
+  const summary = verdict.el;
   const quantity = h('select', { id: 'preview-quantity', 'aria-label': 'Preview quantity' },
     ...Object.entries(QUANTITIES).map(([value, label]) => h('option', { value }, label)));
   const mean = panel('Mean per layer', 'Over units and images. Self-normalizing settings stay at 0 (dashed line).', { third: true });
@@ -41,7 +43,7 @@ export function createPreview(container, app) {
     h('div', { class: 'panel-head' }, h('h2', {}, 'Preview at initialization'), status),
     summary,
     h('div', { class: 'stat-grid' }, mean.el, variance.el, grad.el),
-    h('p', { class: 'caption' }, 'The untrained model of the settings on the left, before pressing Train: solid on the probe batch (the first 256 validation images, preprocessed), dashed on N(0, 1) inputs of the same shape (which separate the init from the data\'s scale); faded, the settings before the last change. Batch norm uses the batch\'s statistics, as the first training step will; dropout is left out. Recomputed as the settings change, between two steps of a running run.'),
+    h('p', { class: 'caption' }, 'The untrained model of the run settings, before pressing Train: solid on the probe batch (the first 256 validation images, preprocessed), dashed on N(0, 1) inputs of the same shape (which separate the init from the data\'s scale); faded, the settings before the last change. Batch norm uses the batch\'s statistics, as the first training step will; dropout is left out. Recomputed as the settings change, between two steps of a running run.'),
   );
   const empty = 'The preview appears once the dataset and the worker are ready.';
   const charts = {
@@ -107,7 +109,8 @@ export function createPreview(container, app) {
     }
     const r = current.result;
     setText(status, `${settingsText(current.config)} · ${r.samples} images · ${fmtDuration(current.seconds)}${pending ? ' · updating…' : ''}${error ? ` · last change not shown: ${error}` : ''}`);
-    setText(summary, [gradientText(r.real, 'Images'), gradientText(r.gaussian, 'N(0, 1)')].filter(Boolean).join(' '));
+    verdict.update(verdictSentence(layerVerdicts(r.real), { initial: true, when: 'On images, at initialization' }),
+      [[gradientText(r.real, 'Images'), gradientText(r.gaussian, 'N(0, 1)')].filter(Boolean).join(' '), fanInNote(r.model)].filter(Boolean));
     const q = quantity.value;
     draw(charts.mean, `${q}_mean`, { references: [0] });
     draw(charts.variance, `${q}_var`, { references: [1] });

@@ -95,7 +95,10 @@ export function createProgress(container) {
     setText(cells.speed, live ? fmtRate(p.samples_per_s) : lastEpoch ? fmtRate(lastEpoch.samples_per_s) : p ? fmtRate(p.samples_per_s) : '—');
     const meanEpochSeconds = doneEpochs ? epochs.reduce((a, e) => a + e.seconds, 0) / doneEpochs : null;
     setText(cells['epoch-time'], lastEpoch ? `${fmtDuration(lastEpoch.seconds)} (${fmtDuration(meanEpochSeconds)})` : '—');
-    setText(cells.elapsed, fmtDuration(epochs.reduce((a, e) => a + e.seconds, 0)));
+    // The epoch under way counts too, at its throughput so far (epochs report their time at their end).
+    const epochSeconds = epochs.reduce((a, e) => a + e.seconds, 0);
+    const underWay = p && !p.epoch_complete && p.step_in_epoch > 0 && p.samples_per_s > 0 ? (p.step_in_epoch * cfg.batch_size) / p.samples_per_s : 0;
+    setText(cells.elapsed, underWay ? `≈ ${fmtDuration(epochSeconds + underWay)}` : fmtDuration(epochSeconds));
     let eta = null;
     if (run.status === 'running' || run.status === 'paused') {
       const batch = cfg.batch_size;

@@ -1,6 +1,6 @@
 // After training: validation and test accuracy of the restored best weights, and MC Dropout
 // (Gal & Ghahramani 2016) against plain inference, with the inference time of each.
-import { h, setText, fmtPercent, fmtNumber, fmtDuration, fmtInt } from '../format.js';
+import { h, setText, fmtPercent, fmtNumber, fmtDuration, fmtInt, fmtApprox } from '../format.js';
 import { stopReasonText } from './progress.js';
 
 function metric(label, testid) {
@@ -17,6 +17,16 @@ export function parseSamples(text) {
   return values;
 }
 
+/**
+ * Seconds per forward pass over `split` with the loaded weights: this run's evaluation of that
+ * split (an MC pass costs about a plain one), or null when it was not evaluated.
+ */
+function secondsPerPass(run, split) {
+  const r = run?.results ?? {};
+  const e = split === 'test' ? r.testHere ?? r.test : r.validHere ?? r.valid;
+  return e?.seconds > 0 ? e.seconds / (e.passes || 1) : null;
+}
+
 export function createResults(container, app) {
   const runName = h('span', { class: 'panel-sub', 'data-testid': 'results-run' });
   const stop = h('p', { class: 'results-stop', 'data-testid': 'results-stop' });
@@ -25,9 +35,18 @@ export function createResults(container, app) {
   const best = metric('Best epoch', 'best-epoch');
   const samples = h('input', { id: 'mc-samples', type: 'text', value: '10, 100', spellcheck: false, 'aria-label': 'MC Dropout samples' });
   const split = h('select', { id: 'mc-split', 'aria-label': 'Split' }, h('option', { value: 'valid' }, 'validation'), h('option', { value: 'test' }, 'test'));
-  const runMc = h('button', { id: 'btn-mc', class: 'btn btn-primary', type: 'button' }, 'Run MC Dropout');
+  const runMc = h('button', { id: 'btn-mc', class: 'btn', type: 'button' }, 'Run MC Dropout');
   const load = h('button', { id: 'btn-load-weights', class: 'btn', type: 'button', hidden: true }, 'Load this run\'s weights');
   const mcNote = h('p', { class: 'caption', 'data-testid': 'mc-note' });
+  const mcEstimate = h('p', { class: 'caption', 'data-testid': 'mc-estimate' });
+  const mcBar = h('progress', { max: 1, value: 0, 'aria-label': 'MC Dropout passes' });
+  const mcProgressText = h('span', { 'data-testid': 'mc-progress', 'aria-live': 'polite' });
+  const mcStop = h('button', { id: 'btn-mc-stop', class: 'btn btn-danger', type: 'button', title: 'End MC Dropout after the evaluation under way; the counts done are kept' }, 'Stop');
+  const mcProgress = h('div', { class: 'mc-progress', hidden: true }, mcBar, h('div', { class: 'mc-progress-line' }, mcProgressText, mcStop));
+  mcStop.addEventListener('click', () => app.stop());
+  // The estimate follows the samples and split as they are typed.
+  samples.addEventListener('input', () => app.invalidate());
+  split.addEventListener('change', () => app.invalidate());
   const mcError = h('p', { class: 'config-error', hidden: true });
   const table = h('table', { id: 'mc-results', class: 'data-table' });
   container.append(
@@ -40,7 +59,7 @@ export function createResults(container, app) {
       h('label', { class: 'field' }, h('span', { class: 'field-label' }, 'samples (N)'), samples),
       h('label', { class: 'field' }, h('span', { class: 'field-label' }, 'split'), split),
       runMc, load),
-    mcError, mcNote, table);
+    mcEstimate, mcError, mcNote, mcProgress, table);
 
   let lastState = null;
   runMc.addEventListener('click', () => {
@@ -69,7 +88,9 @@ export function createResults(container, app) {
     runMc.title = run && !hasDropout ? 'This model has no dropout layer' : '';
     load.hidden = !run || loaded || !run.hasWeights;
     load.disabled = state.phase !== 'idle' || !state.data.worker?.ready_to_train;
-    const k = [run?.id, run?.status, run?.results?.valid?.accuracy, run?.results?.validHere?.accuracy, run?.results?.mc?.at, run?.history.epochs.length, loaded, state.phase].join('|');
+    renderEstimate(state, run);
+    const progress = state.mcProgress?.runId === run?.id ? state.mcProgress : null;
+    const k = [run?.id, run?.status, run?.results?.valid?.accuracy, run?.results?.validHere?.accuracy, run?.results?.mc?.at, run?.history.epochs.length, loaded, state.phase, progress?.done, progress?.evaluations.length].join('|');
     if (k === key) return;
     key = k;
     setText(runName, run?.name ?? 'Accuracy of the best weights appears when a run finishes.');
@@ -111,20 +132,61 @@ export function createResults(container, app) {
     }
     setText(mcNote, note);
 
+    mcProgress.hidden = !progress;
+    if (progress) {
+      renderProgress(progress, run);
+      return;
+    }
     const mc = r.mc;
     if (!mc) {
       table.replaceChildren();
       return;
     }
-    const plainSeconds = mc.plain.seconds;
+    drawTable(mc.split, mc.plain, mc.mc, []);
+  };
+
+  /** The results table: plain, the counts computed, and the counts still to come (a line each). */
+  function drawTable(splitName, plain, counts, pending) {
     const row = (label, e, testid) => h('tr', { 'data-testid': testid },
       h('td', {}, label), h('td', { class: 'num' }, fmtInt(e.passes)), h('td', { class: 'num' }, fmtPercent(e.accuracy, 2)),
-      h('td', { class: 'num' }, e === mc.plain ? '' : `${e.accuracy >= mc.plain.accuracy ? '+' : '−'}${fmtNumber(Math.abs(100 * (e.accuracy - mc.plain.accuracy)), 2)} pt`),
+      h('td', { class: 'num' }, e === plain ? '' : `${e.accuracy >= plain.accuracy ? '+' : '−'}${fmtNumber(Math.abs(100 * (e.accuracy - plain.accuracy)), 2)} pt`),
       h('td', { class: 'num' }, fmtNumber(e.loss, 4)), h('td', { class: 'num' }, fmtDuration(e.seconds)),
-      h('td', { class: 'num' }, e === mc.plain ? '1×' : `${fmtNumber(e.seconds / Math.max(plainSeconds, 1e-9), 2)}×`));
+      h('td', { class: 'num' }, e === plain ? '1×' : `${fmtNumber(e.seconds / Math.max(plain.seconds, 1e-9), 2)}×`));
+    const waiting = (label, n, text) => h('tr', { class: 'mc-pending' }, h('td', {}, label), h('td', { class: 'num' }, fmtInt(n)), h('td', { colspan: 5 }, text));
     table.replaceChildren(
-      h('caption', {}, `On the ${mc.split === 'test' ? 'test' : 'validation'} set (${fmtInt(mc.plain.records)} images)`),
+      h('caption', {}, `On the ${splitName === 'test' ? 'test' : 'validation'} set${plain ? ` (${fmtInt(plain.records)} images)` : ''}`),
       h('thead', {}, h('tr', {}, ...['Inference', 'Passes', 'Accuracy', 'vs plain', 'Loss', 'Time', 'Cost'].map((t) => h('th', {}, t)))),
-      h('tbody', {}, row('Plain (dropout off)', mc.plain, 'mc-plain'), ...mc.mc.map((e, i) => row(`MC Dropout, N = ${e.passes}`, e, `mc-row-${i}`))));
-  };
+      h('tbody', {}, plain ? row('Plain (dropout off)', plain, 'mc-plain') : waiting('Plain (dropout off)', 1, 'running…'),
+        ...counts.map((e, i) => row(`MC Dropout, N = ${e.passes}`, e, `mc-row-${i}`)),
+        ...pending.map((n, i) => waiting(`MC Dropout, N = ${n}`, n, i === 0 && plain ? 'running…' : 'waiting'))));
+  }
+
+  /** MC Dropout under way: passes done of all, the time left at the pace so far, Stop. */
+  function renderProgress(progress, run) {
+    const [plain, ...counts] = progress.evaluations;
+    mcBar.max = progress.total;
+    mcBar.value = progress.done;
+    const elapsed = (performance.now() - progress.startedAt) / 1000;
+    const pace = progress.done > 0 ? elapsed / progress.done : secondsPerPass(run, progress.split);
+    const left = pace ? ` · ${fmtApprox(pace * (progress.total - progress.done))} left` : '';
+    const now = progress.done === 0 ? 'the plain evaluation' : `N = ${fmtInt(progress.next)}`;
+    setText(mcProgressText, `MC Dropout: ${fmtInt(progress.done)} of ${fmtInt(progress.total)} passes done; ${now} running${left}.`);
+    mcStop.disabled = lastState?.phase !== 'mc';
+    drawTable(progress.split, plain ?? null, counts, progress.samples.slice(counts.length));
+  }
+
+  /** Before a start: how long the N passes will take, at the speed of a plain evaluation here. */
+  function renderEstimate(state, run) {
+    let text = '';
+    const per = secondsPerPass(run, split.value);
+    if (!state.mcProgress && run?.config.model.dropout && per) {
+      try {
+        const passes = 1 + parseSamples(samples.value).reduce((a, n) => a + n, 0);
+        text = `Takes ${fmtApprox(per * passes)}: ${fmtInt(passes)} passes over the ${split.value === 'test' ? 'test' : 'validation'} set (the plain one and N for each count) at ${fmtDuration(per)} a pass, the plain evaluation's time here.`;
+      } catch {
+        // The samples field says what is wrong when Run is clicked.
+      }
+    }
+    setText(mcEstimate, text);
+  }
 }

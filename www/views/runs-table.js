@@ -8,6 +8,8 @@ export function createRunsTable(container, app) {
   const importButton = h('button', { id: 'btn-import', class: 'btn', type: 'button' }, 'Import runs…');
   const count = h('span', { class: 'panel-sub', 'data-testid': 'runs-count' });
   const persistence = h('p', { class: 'caption', 'data-testid': 'runs-persistence' });
+  const viewOrLoad = h('p', { class: 'caption', 'data-testid': 'runs-view-load' },
+    'View shows a run on this page (curves, per-layer statistics, results); Load weights puts its best weights into the training worker, which MC Dropout and a new evaluation need.');
   const table = h('table', { class: 'data-table runs' });
   importButton.addEventListener('click', () => input.click());
   input.addEventListener('change', () => {
@@ -16,7 +18,7 @@ export function createRunsTable(container, app) {
   });
   container.append(
     h('div', { class: 'panel-head' }, h('h2', {}, 'Runs'), count, h('div', { class: 'panel-head-side' }, importButton, input)),
-    h('div', { class: 'table-scroll' }, table), persistence);
+    viewOrLoad, h('div', { class: 'table-scroll' }, table), persistence);
 
   let key = '';
   let armed = null; // the run whose delete button asks for confirmation
@@ -32,7 +34,7 @@ export function createRunsTable(container, app) {
       : 'Runs are kept in memory only (this browser refused IndexedDB): export the ones to keep.';
     const idle = state.phase === 'idle';
     const labels = new Map(state.variants.map((v) => [v.name, v.label ?? v.name]));
-    const head = h('thead', {}, h('tr', {}, ...['', 'Run', 'Variant', 'Status', 'Epochs', 'Best', 'Val acc', 'Test acc', 'Time/epoch', 'Total', 'Compare', ''].map((t) => h('th', {}, t))));
+    const head = h('thead', {}, h('tr', {}, ...['View', 'Run', 'Variant', 'Status', 'Epochs', 'Best', 'Val acc', 'Test acc', 'Time/epoch', 'Total', 'Compare', ''].map((t) => h('th', {}, t))));
     const rows = [...state.runs].reverse().map((run) => {
       const epochs = run.history.epochs;
       const total = epochs.reduce((a, e) => a + e.seconds, 0) + (run.timings?.finishSeconds ?? 0);
@@ -48,7 +50,7 @@ export function createRunsTable(container, app) {
       const active = run.id === state.activeRunId;
       const actions = [];
       if (run.hasWeights && state.loadedRunId !== run.id) {
-        actions.push(h('button', { class: 'btn btn-small', type: 'button', disabled: !idle || !state.data.worker?.ready_to_train, title: 'Load the best weights into the worker (for MC Dropout and evaluation)', 'data-action': 'load', onclick: () => app.loadWeights(run.id) }, 'Load'));
+        actions.push(h('button', { class: 'btn btn-small', type: 'button', disabled: !idle || !state.data.worker?.ready_to_train, title: 'Load the best weights into the worker (for MC Dropout and evaluation)', 'data-action': 'load', onclick: () => app.loadWeights(run.id) }, 'Load weights'));
       } else if (state.loadedRunId === run.id) {
         actions.push(h('span', { class: 'loaded-tag', title: 'These weights are in the worker' }, 'loaded'));
       }

@@ -35,8 +35,10 @@ export const logRange = (u, lo, hi) => [Math.min(lo ?? HEALTHY_BAND[0], HEALTHY_
 
 export function createUpdateRatio(container) {
   const runName = h('span', { class: 'panel-sub', 'data-testid': 'update-ratio-run' });
-  const depth = panel('Per layer, latest probe', 'The step just before the latest probe; faded: the first probe that had one.', { third: true });
-  const time = panel('Per layer over training', 'One line per hidden layer, light on the input side, dark on the output side.', { wide: true });
+  const depth = panel('Per layer, latest probe', 'The step just before the latest probe; faded: the first probe that had one.', { wide: true });
+  const time = panel('Per layer over training', 'One line per hidden layer, light on the input side, dark on the output side; point at a line to pick it out.', { wide: true });
+  const hovered = h('span', { class: 'h3-control hovered-line', 'data-testid': 'update-ratio-hovered', 'aria-live': 'polite' });
+  time.el.querySelector('h3').append(hovered);
   container.append(
     h('div', { class: 'panel-head' }, h('h2', {}, 'Update-to-weight ratio (log scale)'), runName),
     h('div', { class: 'stat-grid' }, depth.el, time.el),
@@ -85,7 +87,13 @@ export function createUpdateRatio(container) {
       scales: { x: { time: false }, y: { distr: 3, log: 10, range: logRange } },
       axes: [axis({ label: 'step', labelSize: 22, size: 30 }), logAxis()],
       series: [{ label: 'step' }, ...lines.map((_, l) => ({ label: `layer ${l + 1}`, stroke: layerColor(l, layers), width: 1.5, points: { show: probes.length < 40, size: 3 }, value: (u, v) => (v == null ? '—' : fmtNumber(v, 2)) }))],
-      hooks: { drawClear: [shadeBand(HEALTHY_BAND)] },
+      hooks: {
+        drawClear: [shadeBand(HEALTHY_BAND)],
+        // Twenty lines are one band: the line nearest the pointer stays, the others fade, and it is named.
+        setSeries: [(u, index) => setText(hovered, index ? `${u.series[index].label}: ${u.series[index].value(u, u.data[index][u.cursor.idx ?? u.data[0].length - 1])}` : '')],
+      },
+      focus: { alpha: 0.15 },
+      cursor: { focus: { prox: 30 } },
       legend: { show: false },
     }, `${run.id}|${layers}`);
   };

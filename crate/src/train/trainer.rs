@@ -545,9 +545,23 @@ impl Trainer {
         split: SplitKind,
         samples: usize,
     ) -> Result<Evaluation, TrainError> {
+        self.evaluate_mc_reporting(data, split, samples, &mut |_| {})
+            .await
+    }
+
+    /// [`Self::evaluate_mc`], calling `on_pass(done)` as passes over the split are done: after
+    /// each on the generic step, after all of them on the fused one (whose kernels take a
+    /// batch's passes together).
+    pub async fn evaluate_mc_reporting(
+        &self,
+        data: &Dataset,
+        split: SplitKind,
+        samples: usize,
+        on_pass: &mut dyn FnMut(usize),
+    ) -> Result<Evaluation, TrainError> {
         let device = self.device.clone().inner();
         if self.uses_fused() {
-            return fused::mc::evaluate_mc(
+            let evaluation = fused::mc::evaluate_mc(
                 &self.model,
                 &self.model_config,
                 data.split(split),
@@ -556,14 +570,17 @@ impl Trainer {
                 samples,
                 self.config.seed,
             )
-            .await;
+            .await?;
+            on_pass(evaluation.passes);
+            return Ok(evaluation);
         }
-        eval::evaluate_mc(
+        eval::evaluate_mc_reporting(
             &self.model.valid(),
             data.split(split),
             &self.normalizer,
             &device,
             samples,
+            on_pass,
         )
         .await
     }

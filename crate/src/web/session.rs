@@ -470,13 +470,22 @@ impl Session {
     }
 
     /// MC Dropout with `samples` passes on `split` (the worker asks once per sample count, so
-    /// a STOP is seen between two).
+    /// a STOP is seen between two); `on_pass(done)` is called as passes over the split are done.
     #[wasm_bindgen(js_name = evaluateMc)]
-    pub fn evaluate_mc(&self, split: JsValue, samples: usize) -> Promise {
+    pub fn evaluate_mc(
+        &self,
+        split: JsValue,
+        samples: usize,
+        on_pass: js_sys::Function,
+    ) -> Promise {
         let split = from_js::<SplitKind>(split, "split");
         self.run(move |w| async move {
+            let mut report = |done: usize| {
+                // A progress report that fails to arrive does not stop the evaluation.
+                let _ = on_pass.call1(&JsValue::NULL, &JsValue::from(done as u32));
+            };
             let r = match split {
-                Ok(split) => evaluate_mc(&w, split, samples).await,
+                Ok(split) => evaluate_mc(&w, split, samples, &mut report).await,
                 Err(_) => Err(ConfigError("unknown split".into()).into()),
             };
             (w, r)
@@ -538,8 +547,15 @@ async fn evaluate(w: &Work, split: SplitKind) -> Result<Evaluation, TrainError> 
     w.trainer()?.evaluate(&w.data, split).await
 }
 
-async fn evaluate_mc(w: &Work, split: SplitKind, samples: usize) -> Result<Evaluation, TrainError> {
-    w.trainer()?.evaluate_mc(&w.data, split, samples).await
+async fn evaluate_mc(
+    w: &Work,
+    split: SplitKind,
+    samples: usize,
+    on_pass: &mut dyn FnMut(usize),
+) -> Result<Evaluation, TrainError> {
+    w.trainer()?
+        .evaluate_mc_reporting(&w.data, split, samples, on_pass)
+        .await
 }
 
 /// A new dataset: the job on the old one ends, and one that is out running is not put back.
