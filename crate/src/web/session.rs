@@ -30,6 +30,9 @@ pub(super) struct RunConfig {
 #[derive(Serialize)]
 struct RunInfo {
     model: ModelConfig,
+    /// The training settings completed by the crate (readback interval, probe batch): what
+    /// the run trains with, stored with it.
+    train: TrainConfig,
     parameters: usize,
     steps_per_epoch: usize,
     /// Which implementation takes the run's steps (the page says so).
@@ -242,6 +245,7 @@ fn new_trainer(
     let trainer = Trainer::new(data, &run.model, &run.train, run.preprocessing, device)?;
     let info = RunInfo {
         model: trainer.model_config.clone(),
+        train: trainer.config.clone(),
         parameters: trainer.model_config.parameter_count(),
         steps_per_epoch: trainer.steps_per_epoch(data),
         step: trainer.step_path().clone(),
