@@ -6,7 +6,7 @@ mod formats;
 mod job;
 mod session;
 
-pub use formats::{check_settings, epochs_csv, probes_csv};
+pub use formats::{check_settings, epochs_csv, probes_csv, read_run_file};
 pub use session::{Session, create_session, lessons, variants};
 
 use wasm_bindgen::prelude::*;

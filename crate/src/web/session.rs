@@ -116,7 +116,7 @@ fn lesson_options(options: JsValue) -> Result<LessonOptions, JsError> {
     from_js(options, "lesson options")
 }
 
-fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
+pub(super) fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
     let serializer = serde_wasm_bindgen::Serializer::json_compatible();
     value
         .serialize(&serializer)
