@@ -264,7 +264,15 @@ const handlers = {
   },
   [Request.READ_RUN_FILE]({ bytes, fileName }) {
     try {
-      const { run, weights } = readRunFile(new Uint8Array(bytes), fileName);
+      const data = new Uint8Array(bytes);
+      // The crate reads the numbers from JSON.parse's object: exact to the last bit.
+      let parsed;
+      try {
+        parsed = JSON.parse(new TextDecoder().decode(data));
+      } catch {
+        parsed = undefined;
+      }
+      const { run, weights } = readRunFile(data, parsed, fileName);
       return { value: { run, weights: weights?.buffer ?? null }, transfer: weights ? [weights.buffer] : [] };
     } catch (error) {
       return { problem: String(error?.message ?? error) };

@@ -71,8 +71,7 @@ fn forbidden_key_in(value: &Value, path: String) -> Option<String> {
 }
 
 /// serde_json's message without its "at line 1 column 52817": the field's path says where.
-pub fn without_position(error: &serde_json::Error) -> String {
-    let text = error.to_string();
+pub fn without_position(text: String) -> String {
     match text.rfind(" at line ") {
         Some(at) => text[..at].to_owned(),
         None => text,

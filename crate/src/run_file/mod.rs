@@ -210,8 +210,9 @@ struct Header {
     version: Option<Value>,
 }
 
+/// A run file's run and weights, as read; [`read_with`] checks them.
 #[derive(Deserialize)]
-struct RunFile {
+pub struct RunFile {
     run: RunRecord,
     #[serde(default)]
     weights: Option<WeightsEntry>,
@@ -227,6 +228,25 @@ pub struct ImportedRun {
 /// Reads the run file `bytes` (named `file` in messages). A run recorded while it was still
 /// training (running, paused) comes back as interrupted: nothing will resume it.
 pub fn read(bytes: &[u8], file: &str) -> Result<ImportedRun, RunFileError> {
+    read_with(bytes, file, || parse_json(bytes))
+}
+
+/// The run and weights of `bytes` through serde_json; its error: the field's path, the problem.
+pub fn parse_json(bytes: &[u8]) -> Result<RunFile, (String, String)> {
+    let mut reader = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut reader)
+        .map_err(|e| (e.path().to_string(), e.into_inner().to_string()))
+}
+
+/// The same, with the run and weights taken from `parse` (the same document through another
+/// deserializer: the page passes the object its JSON.parse made, whose numbers are the file's to
+/// the last bit, which serde_json's default float parsing does not promise); `bytes` still
+/// give the header, the syntax and the keys. `parse`'s error: the field's path, the problem.
+pub fn read_with(
+    bytes: &[u8],
+    file: &str,
+    parse: impl FnOnce() -> Result<RunFile, (String, String)>,
+) -> Result<ImportedRun, RunFileError> {
     let fail = |field: Option<&str>, problem: String| RunFileError {
         file: file.to_owned(),
         field: field.map(str::to_owned),
@@ -258,10 +278,8 @@ pub fn read(bytes: &[u8], file: &str) -> Result<ImportedRun, RunFileError> {
         ));
     }
     check::forbidden_keys(bytes).map_err(|(field, problem)| fail(Some(&field), problem))?;
-    let mut reader = serde_json::Deserializer::from_slice(bytes);
-    let parsed: RunFile = serde_path_to_error::deserialize(&mut reader).map_err(|e| {
-        let field = e.path().to_string();
-        let problem = check::without_position(&e.into_inner());
+    let parsed = parse().map_err(|(field, problem)| {
+        let problem = check::without_position(problem);
         fail(
             Some(&field),
             format!("is not what a run file holds ({problem})"),
