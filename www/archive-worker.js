@@ -1,12 +1,15 @@
-// Converts the dataset files the user picked, or the archive at a URL (dataset-archive.js), off
-// the main thread, so the page keeps drawing while some 170 MB are decompressed, hashed and cut
-// into shards.
+// Converts the dataset files the user picked, or the archive at a URL, off the main thread, so
+// the page keeps drawing while some 170 MB are decompressed, checked and cut into shards: the
+// crate's converter (in wasm) does the format, dataset-archive.js moves the bytes.
+import init, { DatasetConverter } from './pkg/selfnorm.js';
 import { convertDatasetFiles, cacheStore, remoteArchive } from './dataset-archive.js';
 
 self.onmessage = async ({ data: { files, url, siteUrl } }) => {
   try {
+    await init();
     const inputs = url ? [await remoteArchive(url)] : files;
-    const { name } = await convertDatasetFiles(inputs, (dataset) => cacheStore(dataset, siteUrl), {
+    const converter = new DatasetConverter(inputs.map((f) => f.name));
+    const name = await convertDatasetFiles(inputs, converter, (dataset) => cacheStore(dataset, siteUrl), {
       onProgress: (progress) => self.postMessage({ type: 'progress', progress }),
       onNotice: (text) => self.postMessage({ type: 'notice', text }),
     });

@@ -20,7 +20,7 @@ export function createLessons(ctx, runs) {
     runs.addRun({
       id: runId,
       config: { model, train, preprocessing },
-      info: { model, parameters, steps_per_epoch, step: step ?? null },
+      info: { model, train, parameters, steps_per_epoch, step: step ?? null },
       variant: `lesson ${active.name}`,
       name: runName(active.name, label),
       lesson: { name: active.name, label, startedAt: active.startedAt },

@@ -95,6 +95,13 @@ export const Request = Object.freeze({
    * job is driven.
    */
   HISTORY_CSV: 'history-csv',
+  /**
+   * {bytes: ArrayBuffer (transferred), fileName} → {run, weights: ArrayBuffer|null} or {problem}:
+   * a run file read and checked by the crate (crate/src/run_file): every field of the run with
+   * its type and range, the weights' container; the problem names the file and the field.
+   * Answered at once, even while a job is driven.
+   */
+  READ_RUN_FILE: 'read-run-file',
 });
 
 /** The `type` of worker → page messages. */

@@ -2,7 +2,7 @@
 // Protocol: protocol.js. Every request goes through one queue; a job (run, sweep, lesson) is
 // driven by `advance` calls of the Rust state machines, with PAUSE/STOP seen between two of them.
 import { watchGpuDevices } from './gpu-watch.js';
-import init, { createSession, variants, lessons, exercisePlan, checkSettings, epochsCsv, probesCsv } from './pkg/selfnorm.js';
+import init, { createSession, variants, lessons, exercisePlan, checkSettings, epochsCsv, probesCsv, readRunFile } from './pkg/selfnorm.js';
 import { Request, Message } from './protocol.js';
 
 const gpu = watchGpuDevices();
@@ -294,6 +294,22 @@ const handlers = {
   [Request.HISTORY_CSV]({ epochs, probes }) {
     return { epochs: epochsCsv(epochs), probes: probesCsv(probes) };
   },
+  [Request.READ_RUN_FILE]({ bytes, fileName }) {
+    try {
+      const data = new Uint8Array(bytes);
+      // The crate reads the numbers from JSON.parse's object: exact to the last bit.
+      let parsed;
+      try {
+        parsed = JSON.parse(new TextDecoder().decode(data));
+      } catch {
+        parsed = undefined;
+      }
+      const { run, weights } = readRunFile(data, parsed, fileName);
+      return { value: { run, weights: weights?.buffer ?? null }, transfer: weights ? [weights.buffer] : [] };
+    } catch (error) {
+      return { problem: String(error?.message ?? error) };
+    }
+  },
   async [Request.PREVIEW](message) {
     // Only the latest counts: a newer one waiting in the queue supersedes this one.
     if (queue.some((m) => m.type === Request.PREVIEW)) return { superseded: true };
@@ -309,7 +325,7 @@ const NO_ANSWER = Symbol('answered');
 /** Requests that act at once, between two steps of the job being driven. */
 const immediate = new Set([Request.PAUSE, Request.STOP, Request.SHARD]);
 /** Requests answered by plain functions of their fields: at once, whatever is queued or driven. */
-const stateless = new Set([Request.CHECK_SETTINGS, Request.HISTORY_CSV]);
+const stateless = new Set([Request.CHECK_SETTINGS, Request.HISTORY_CSV, Request.READ_RUN_FILE]);
 
 async function handle(message) {
   if (!immediate.has(message.type) && !stateless.has(message.type)) current = message;

@@ -20,6 +20,7 @@ pub mod optim;
 pub mod preview;
 pub mod readback;
 pub mod rng;
+pub mod run_file;
 pub mod sparsity;
 pub mod stats;
 pub mod train;

@@ -65,11 +65,72 @@ pub struct LayerStats {
 /// bins over `[lo, hi]`. Values below `lo` (and NaN) count in the first bin, values at or above
 /// `hi` in the last, so a layer's counts sum to its number of values.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "HistogramsForm")]
 pub struct Histograms {
     pub lo: f32,
     pub hi: f32,
     /// One row of counts per hidden layer, input side first.
     pub counts: Vec<Vec<u32>>,
+}
+
+/// Histograms as read: rows of counts, or packed as a run file keeps them (`www/histograms.js`:
+/// the counts divided by `scale` as little-endian u16, `bins` per layer, in base64).
+#[derive(Deserialize)]
+struct HistogramsForm {
+    lo: f32,
+    hi: f32,
+    #[serde(default)]
+    bins: usize,
+    #[serde(default)]
+    scale: u32,
+    counts: CountsForm,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum CountsForm {
+    Rows(Vec<Vec<u32>>),
+    Packed(String),
+}
+
+impl TryFrom<HistogramsForm> for Histograms {
+    type Error = String;
+
+    fn try_from(form: HistogramsForm) -> Result<Self, String> {
+        use base64::Engine;
+        let counts = match form.counts {
+            CountsForm::Rows(rows) => rows,
+            CountsForm::Packed(text) => {
+                let bins = form.bins;
+                if !(1..=1024).contains(&bins) || form.scale == 0 {
+                    return Err(format!(
+                        "packed histograms need bins in [1, 1024] and a scale ≥ 1 (got {bins} and {})",
+                        form.scale
+                    ));
+                }
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(&text)
+                    .ok()
+                    .filter(|b| b.len() % (2 * bins) == 0)
+                    .ok_or_else(|| {
+                        format!("counts must be the base64 of rows of {bins} 16-bit counts")
+                    })?;
+                bytes
+                    .chunks_exact(2 * bins)
+                    .map(|row| {
+                        row.chunks_exact(2)
+                            .map(|c| u32::from(u16::from_le_bytes([c[0], c[1]])) * form.scale)
+                            .collect()
+                    })
+                    .collect()
+            }
+        };
+        Ok(Self {
+            lo: form.lo,
+            hi: form.hi,
+            counts,
+        })
+    }
 }
 
 impl LayerStats {

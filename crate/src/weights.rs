@@ -123,12 +123,34 @@ pub async fn to_bytes(model: &DenseNet) -> Result<Vec<u8>, TrainError> {
 pub fn from_bytes(model: DenseNet, bytes: &[u8]) -> Result<DenseNet, String> {
     let mut expected = Collect::default();
     model.visit(&mut expected);
-    let tensors = if bytes.starts_with(snw1::MAGIC) {
+    let tensors = if is_snw1(bytes) {
         snw1::parse(bytes, &expected.dims)?
     } else {
         read_safetensors(bytes, &model, &expected)?
     };
     Ok(load(model, tensors.into_iter()))
+}
+
+/// Whether `bytes` are in the older SNW1 layout (else they are read as safetensors).
+pub fn is_snw1(bytes: &[u8]) -> bool {
+    bytes.starts_with(snw1::MAGIC)
+}
+
+/// Checks the container of a weights file without a model to load it into (a run file's
+/// weights, before they are stored): the layout, every tensor's dtype, shape and offsets.
+pub fn check_container(bytes: &[u8]) -> Result<(), String> {
+    if is_snw1(bytes) {
+        return snw1::check(bytes);
+    }
+    let file = SafeTensors::deserialize(bytes)
+        .map_err(|e| format!("are not a readable safetensors file ({e})"))?;
+    match file.iter().find(|(_, view)| view.dtype() != Dtype::F32) {
+        Some((name, view)) => Err(format!(
+            "hold tensor \"{name}\" of dtype {:?}; selfnorm reads F32 only",
+            view.dtype()
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The values of each tensor `expected` names, checked for dtype and shape.

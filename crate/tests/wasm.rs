@@ -5,7 +5,7 @@
 use burn::tensor::{Device, Distribution, Int, Tensor};
 use selfnorm::data::{Dataset, Preprocessing, SplitKind, SyntheticSpec};
 use selfnorm::fused::agreement::{
-    activation_cases, adam_and_l1_cases, exercise_cases, norm_cases, optimizer_cases,
+    activation_cases, adam_and_l1_cases, edge_cases, exercise_cases, norm_cases, optimizer_cases,
 };
 use selfnorm::fused::dropout_cases;
 use selfnorm::model::activation_check::{INPUTS, check_every_activation, cycled};
@@ -225,6 +225,7 @@ async fn the_fused_step_agrees_with_the_generic_one_on_webgpu() {
         optimizer_cases(),
         norm_cases(),
         adam_and_l1_cases(),
+        edge_cases(),
     ];
     for case in cases.into_iter().flatten() {
         case.check(&device).await.unwrap();

@@ -1,5 +1,6 @@
-// Strict run-file import: a real run is trained and exported, then damaged copies of its file
-// (the faults a hand edit, a cut-off download or a crafted file bring) are imported. Each is
+// Strict run-file import (read by the crate in the worker: crate/src/run_file): a real run is
+// trained and exported, then damaged copies of its file (the faults a hand edit, a cut-off
+// download or a crafted file bring) are imported. Each is
 // refused with a message naming the file and the field, nothing of it is stored, and the page
 // keeps working: the other runs still list and render, and the good file still imports, with
 // weights that load into the worker.
@@ -39,23 +40,23 @@ function snw1(dims) {
 
 /** [file name, `{file}`: damage to the parsed file or `{text}`: to its text, the message expected]. */
 const MALFORMED = [
-  ['name-object.json', { file: (f) => { f.run.name = { first: 'elu' }; } }, /name-object\.json: run\.name must be a string \(got an object\)/],
-  ['null-epoch.json', { file: (f) => { f.run.history.epochs[0] = null; } }, /null-epoch\.json: run\.history\.epochs\[0\] must be an object \(got null\)/],
-  ['string-step.json', { file: (f) => { f.run.history.steps[1] = 'fast'; } }, /run\.history\.steps\[1\] must be an object/],
-  ['null-loss-field.json', { file: (f) => { f.run.history.epochs[0].val_accuracy = null; } }, /run\.history\.epochs\[0\]\.val_accuracy must be a finite number \(got null\)/],
+  ['name-object.json', { file: (f) => { f.run.name = { first: 'elu' }; } }, /name-object\.json: run\.name is not what a run file holds \(invalid type: map, expected a string\)/],
+  ['null-epoch.json', { file: (f) => { f.run.history.epochs[0] = null; } }, /null-epoch\.json: run\.history\.epochs\[0\] is not what a run file holds \(invalid type: null/],
+  ['string-step.json', { file: (f) => { f.run.history.steps[1] = 'fast'; } }, /run\.history\.steps\[1\] is not what a run file holds \(invalid type: string/],
+  ['null-loss-field.json', { file: (f) => { f.run.history.epochs[0].val_accuracy = null; } }, /run\.history\.epochs\[0\]\.val_accuracy is not what a run file holds \(invalid type: null, expected f64\)/],
   ['out-of-range.json', { file: (f) => { f.run.history.epochs[0].val_accuracy = 7; } }, /val_accuracy must be in \[0, 1\] \(got 7\)/],
   ['probe-shape.json', { file: (f) => { f.run.history.probes[0].stats.dead.push(0.5); } }, /run\.history\.probes\[0\]\.stats\.dead must have \d+ elements/],
-  ['histogram-counts.json', { file: (f) => { const h = f.run.history.probes[0].stats.histograms; h.counts = h.counts.slice(0, -8); } }, /run\.history\.probes\[0\]\.stats\.histograms\.counts must be the base64 of 4 × 32 16-bit counts/],
-  ['probe-element.json', { file: (f) => { f.run.history.probes[0].stats.grad_norm[0] = 'large'; } }, /stats\.grad_norm\[0\] must be a finite number or null/],
-  ['huge-array.json', { file: (f) => { f.run.history.steps = new Array(2_000_001).fill(0); } }, /run\.history\.steps has 2000001 elements, more than/],
+  ['histogram-counts.json', { file: (f) => { const h = f.run.history.probes[0].stats.histograms; h.counts = h.counts.slice(0, -8); } }, /run\.history\.probes\[0\]\.stats\.histograms is not what a run file holds \(counts must be the base64 of rows of 32 16-bit counts\)/],
+  ['probe-element.json', { file: (f) => { f.run.history.probes[0].stats.grad_norm[0] = 'large'; } }, /stats\.grad_norm\[0\] is not what a run file holds \(invalid type: string/],
+  ['huge-array.json', { file: (f) => { f.run.history.steps = new Array(2_000_001).fill(0); } }, /run\.history\.steps\[0\] is not what a run file holds/],
   ['long-name.json', { file: (f) => { f.run.name = 'x'.repeat(5000); } }, /run\.name must be 1–200 characters long \(got 5000\)/],
-  ['bad-status.json', { file: (f) => { f.run.status = 'excellent'; } }, /run\.status must be one of/],
-  ['no-history.json', { file: (f) => { delete f.run.history; } }, /run\.history is missing/],
+  ['bad-status.json', { file: (f) => { f.run.status = 'excellent'; } }, /run\.status is not what a run file holds \(unknown variant `excellent`/],
+  ['no-history.json', { file: (f) => { delete f.run.history; } }, /run is not what a run file holds \(missing field `history`\)/],
   ['proto-key.json', { text: (text) => text.replace('"run":{', '"run":{"__proto__":{"polluted":true},') }, /proto-key\.json: run\.__proto__ is a key a run file never has/],
   ['truncated-base64.json', { file: (f) => { f.weights.bytes = f.weights.bytes.slice(0, -3); } }, /weights\.bytes is not valid base64/],
-  ['huge-dims.json', { file: (f) => { f.weights.bytes = editHeader(f.weights.bytes, (h) => { h['hidden.0.kernel'].shape = [2 ** 32, 2 ** 32]; }); } }, /weights \(safetensors\) give tensor "hidden\.0\.kernel" the shape \[4294967296,4294967296\], too large to exist/],
-  ['negative-dims.json', { file: (f) => { f.weights.bytes = editHeader(f.weights.bytes, (h) => { h['output.bias'].shape = [-4]; }); } }, /tensor "output\.bias" the shape \[-4\]; dimensions must be whole numbers/],
-  ['wrong-offsets.json', { file: (f) => { f.weights.bytes = editHeader(f.weights.bytes, (h) => { h['output.bias'].data_offsets[1] += 4; }); } }, /tensor "output\.bias" the offsets/],
+  ['huge-dims.json', { file: (f) => { f.weights.bytes = editHeader(f.weights.bytes, (h) => { h['hidden.0.kernel'].shape = [2 ** 32, 2 ** 32]; }); } }, /weights \(safetensors\) are not a readable safetensors file \(invalid JSON in header: invalid value: integer `4294967296`/],
+  ['negative-dims.json', { file: (f) => { f.weights.bytes = editHeader(f.weights.bytes, (h) => { h['output.bias'].shape = [-4]; }); } }, /weights \(safetensors\) are not a readable safetensors file \(invalid JSON in header: invalid value: integer `-4`/],
+  ['wrong-offsets.json', { file: (f) => { f.weights.bytes = editHeader(f.weights.bytes, (h) => { h['output.bias'].data_offsets[1] += 4; }); } }, /weights \(safetensors\) are not a readable safetensors file/],
   ['snw1-huge-dims.json', { file: (f) => { f.weights = { encoding: 'base64', format: 'SNW1', bytes: snw1([0xffffffff, 0xffffffff]) }; } }, /weights \(SNW1\) give tensor 0 the dimensions \[4294967295, 4294967295\], more than the file holds/],
   ['not-json.json', { text: (text) => text.slice(0, 1000) }, /not-json\.json is not a selfnorm run file \(not JSON/],
 ];

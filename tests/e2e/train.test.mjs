@@ -5,8 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { repoRoot, syntheticDataset, waitForState, waitForReady, fillForm, state, ensureOutputDir, useSite } from './helpers.mjs';
+import { repoRoot, cli, syntheticDataset, waitForState, waitForReady, fillForm, state, ensureOutputDir, useSite } from './helpers.mjs';
 
 const SMALL = { depth: 4, width: 32, epochs: 2, 'probe-every': 3, 'batch-size': 32, patience: 5 };
 const site = useSite({ prepare: () => syntheticDataset('e2e'), path: '?data=e2e' });
@@ -149,6 +150,13 @@ test('a run exports to a file and imports back, overlaid on the curves', async (
   assert.deepEqual(file.run.config.train.optimizer, { kind: 'nadam', momentum_schedule: 'legacy' }, "the form's Nadam schedule travels with the run");
   assert.equal(file.run.history.epochs.length, run.epochs);
   assert.ok(file.run.history.probes.length > 0, 'per-layer statistics travel with the run');
+  // The crate completes the page's settings as it does the CLI's: the same probe steps.
+  const train = file.run.config.train;
+  const cliRun = execFileSync(cli(), ['train', '--variant', file.run.variant, '--data', join(repoRoot, 'data', 'e2e'), '--depth', 4, '--width', 32, '--epochs', 2,
+    '--probe-every', train.probe_every, '--batch-size', train.batch_size, '--patience', 5, '--lr', train.lr].map(String), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const cliProbeSteps = cliRun.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((e) => e.event === 'probe').map((e) => e.step);
+  assert.deepEqual(file.run.history.probes.map((p) => p.step), cliProbeSteps);
+  assert.equal(train.readback_every, 25, 'the crate completed the readback interval');
   assert.ok(file.weights?.bytes.length > 1000, 'the best weights travel too');
   await site.page.setInputFiles('#import-file', path);
   const s = await waitForState(site.page, (st, n) => st.runs.length === n + 1 && st.runs.at(-1).imported && st.runs.at(-1).hasWeights, { arg: before.runs.length, what: 'the import' });

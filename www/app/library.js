@@ -2,7 +2,8 @@
 // importing them (picked files, or a file at an address the link names), and loading a stored
 // run's weights to evaluate it again (plain or with MC Dropout).
 import { Request } from '../protocol.js';
-import { exportRunFile, parseRunFile } from '../run-file.js';
+import { toBase64 } from '../base64.js';
+import { compactProbe } from '../histograms.js';
 import { makeId } from './runs.js';
 import { httpAddress, fileNameOf } from '../address.js';
 
@@ -21,17 +22,43 @@ function download(blob, name) {
 
 const fileStem = (run) => String(run.name).replace(/[^A-Za-z0-9._-]+/g, '_');
 
+/** The text of a run file (read back by the crate: crate/src/run_file): the run and its best weights. */
+function runFileText(run, weights) {
+  const { historyLoaded, ...record } = run;
+  return JSON.stringify({
+    format: 'selfnorm-run',
+    version: 1,
+    exported: new Date().toISOString(),
+    run: record,
+    weights: weights ? { encoding: 'base64', format: 'safetensors', bytes: toBase64(weights) } : null,
+  });
+}
+
 export function createLibrary(ctx) {
   const { state, client, phase, notices, persistence: store, invalidate } = ctx;
   const runById = (id) => state.runs.find((r) => r.id === id) ?? null;
 
   /**
-   * Imports the text of a run file through the strict reader (run-file.js): stored only when
-   * every field is valid; a refusal names the file and the field. Answers whether it imported.
+   * Imports a run file's bytes through the crate's strict reader (in the worker): stored only
+   * when every field is valid; a refusal names the file and the field. The run gets a new id,
+   * so importing twice, or a run this browser already has, never overwrites anything. Answers
+   * whether it imported.
    */
-  async function importText(text, fileName) {
+  async function importBytes(bytes, fileName) {
     try {
-      const { run, weights } = parseRunFile(text, fileName, makeId());
+      const answer = await client.request(Request.READ_RUN_FILE, { bytes, fileName }, [bytes]);
+      if (answer.problem) throw new Error(answer.problem);
+      const { run: checked, weights } = answer;
+      const run = {
+        ...checked,
+        history: { ...checked.history, probes: checked.history.probes.map(compactProbe) },
+        id: makeId(),
+        originalId: checked.id,
+        progress: null,
+        imported: true,
+        importedFrom: fileName.slice(0, 200),
+        hasWeights: Boolean(weights),
+      };
       if (state.runs.some((r) => r.name === run.name)) run.name = `${run.name} (imported)`;
       state.runs.push(run);
       if (state.overlays.size < MAX_COMPARED) state.overlays.add(run.id);
@@ -40,7 +67,8 @@ export function createLibrary(ctx) {
       if (weights) await store.putWeights(run, weights);
       return true;
     } catch (error) {
-      notices.show(`Import failed: ${error.message}`);
+      // A worker error (a stopped worker) is on the page already.
+      if (!error.kind) notices.show(`Import failed: ${error.message}`);
       return false;
     } finally {
       invalidate();
@@ -156,7 +184,7 @@ export function createLibrary(ctx) {
       try {
         await store.ensureHistory(run);
         const weights = run.hasWeights ? await store.getWeights(run) : null;
-        download(new Blob([exportRunFile(run, weights)], { type: 'application/json' }), `${fileStem(run)}.selfnorm-run.json`);
+        download(new Blob([runFileText(run, weights)], { type: 'application/json' }), `${fileStem(run)}.selfnorm-run.json`);
       } catch (error) {
         notices.show(`Exporting ${run.name} failed: ${error.message}`);
       }
@@ -181,14 +209,14 @@ export function createLibrary(ctx) {
 
     async importRuns(files) {
       for (const file of files) {
-        let text;
+        let bytes;
         try {
-          text = await file.text();
+          bytes = await file.arrayBuffer();
         } catch (error) {
           notices.show(`Import failed: ${file.name} could not be read (${error.message}).`);
           continue;
         }
-        await importText(text, file.name);
+        await importBytes(bytes, file.name);
       }
     },
 
@@ -204,11 +232,11 @@ export function createLibrary(ctx) {
         return false;
       }
       const fileName = fileNameOf(url);
-      let text;
+      let bytes;
       try {
         const response = await fetch(url, { credentials: 'omit' });
         if (!response.ok) throw new Error(`the host answered ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
-        text = await response.text();
+        bytes = await response.arrayBuffer();
       } catch (error) {
         const why = error instanceof TypeError
           ? 'the host cannot be reached, or it does not let other sites read the file (CORS)'
@@ -216,7 +244,7 @@ export function createLibrary(ctx) {
         notices.show(`The run at ${url.href} could not be fetched: ${why}. Download the file and import it with Import runs…, or use a host that allows it.`);
         return false;
       }
-      const imported = await importText(text, fileName);
+      const imported = await importBytes(bytes, fileName);
       if (imported) {
         const params = new URLSearchParams(location.search);
         params.delete('run');

@@ -7,11 +7,10 @@ import { Request } from '../protocol.js';
 /** Quiet time after an edit: typing "100" asks once, not three times. */
 const DEBOUNCE_MS = 150;
 
-/** What the preview depends on: the model, preprocessing, seed and probe batch, the data and the backend. */
+/** What the preview depends on: the model, preprocessing, seed, the data (its validation records: the probe batch) and the backend. */
 function previewKey(state, { model, train, preprocessing }) {
   const valid = state.data.worker?.loaded?.[1] ?? 0;
-  const records = Math.min(valid, train.probe_size);
-  return JSON.stringify([model, preprocessing, train.seed, records, state.data.worker?.dataset, state.backend.active]);
+  return JSON.stringify([model, preprocessing, train.seed, valid, state.data.worker?.dataset, state.backend.active]);
 }
 
 export function createPreview({ state, client, invalidate }) {

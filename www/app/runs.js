@@ -30,7 +30,7 @@ export function createRuns(ctx) {
   /** Adds a run record for a run the worker has configured, and makes it the live, viewed run. */
   function addRun({ id, config, info, variant, modified = [], name = null, lesson = null }) {
     const lrFinder = state.lrFinder && state.lrFinder.configKey === configKey(config) ? state.lrFinder : null;
-    const run = newRun({ id, name: name ?? runName(variant, modified), variant, modified, config: { ...config, model: info.model }, dataset: state.data.name, backend: state.backend.active, lrFinder });
+    const run = newRun({ id, name: name ?? runName(variant, modified), variant, modified, config: { ...config, model: info.model, train: info.train }, dataset: state.data.name, backend: state.backend.active, lrFinder });
     run.info = { parameters: info.parameters, steps_per_epoch: info.steps_per_epoch, step: info.step ?? null };
     if (lesson) run.lesson = lesson;
     state.runs.push(run);

@@ -195,11 +195,8 @@ export function createControls(container, app) {
       max_epochs: parseInteger(v.epochs, 'max epochs', 1),
       patience: parseInteger(v.patience, 'patience', 0),
       seed: parseInteger(v.seed, 'the seed', 0),
-      l1: 0,
-      // Losses are read back once per chunk; probes and pause requests act between chunks.
-      readback_every: Math.max(1, Math.min(25, probeEvery || 25)),
+      // The crate completes the rest (L1, readback interval, probe batch) as the CLI does.
       probe_every: probeEvery,
-      probe_size: 256,
       max_train_records: parseInteger(v['max-records'], 'train records per epoch', 0),
     };
     return { model, train, preprocessing: v.preprocessing };
@@ -432,7 +429,7 @@ export function createControls(container, app) {
       const records = Number(el.maxRecords.value) > 0 ? Math.min(Number(el.maxRecords.value), trainRecords) : trainRecords;
       const steps = Math.ceil(records / Math.max(1, Number(el.batchSize.value) || 1));
       const every = Number(el.probeEvery.value);
-      setText(probeHint, every > 0 ? `${fmtInt(steps)} steps per epoch → about ${Math.max(1, Math.round(steps / every))} probes per epoch` : `${fmtInt(steps)} steps per epoch; 0 = probe at epoch ends only`);
+      setText(probeHint, every > 0 ? `${fmtInt(steps)} steps per epoch → about ${Math.max(1, Math.round(steps / every))} probes per epoch` : `${fmtInt(steps)} steps per epoch; 0 = only the first and the final probe`);
     }
 
     el.variant.disabled = variants.length === 0;

@@ -192,6 +192,31 @@ impl Manifest {
         }
     }
 
+    /// The manifest of the format's current version for these splits (train, valid, test) and
+    /// statistics file.
+    pub fn new(
+        dataset: &str,
+        classes: Vec<String>,
+        image_shape: [usize; 3],
+        [train, valid, test]: [SplitInfo; 3],
+        standardization: FileInfo,
+        source: String,
+    ) -> Self {
+        Self {
+            format: FORMAT.into(),
+            version: FORMAT_VERSION,
+            dataset: dataset.into(),
+            classes,
+            record_bytes: 1 + image_shape.iter().product::<usize>(),
+            image_shape,
+            train,
+            valid,
+            test,
+            standardization,
+            source,
+        }
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a manifest serializes")
     }

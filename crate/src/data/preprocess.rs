@@ -23,29 +23,54 @@ pub struct FeatureStats {
     pub std: Vec<f32>,
 }
 
-impl FeatureStats {
-    pub fn compute(split: &Split) -> Self {
-        let d = split.feature_dim;
-        let n = split.len() as f64;
-        let mut sum = vec![0f64; d];
-        let mut sum_sq = vec![0f64; d];
-        for i in 0..split.len() {
-            for (f, &p) in split.image(i).iter().enumerate() {
-                let x = p as f64 / 255.0;
-                sum[f] += x;
-                sum_sq[f] += x * x;
-            }
+/// Per-feature sums of pixels / 255 and of their squares, in f64, added image by image: the
+/// statistics of a split as its records stream past (in record order, so that the result is the
+/// same to the bit however the records arrive).
+pub struct FeatureSums {
+    sum: Vec<f64>,
+    sum_sq: Vec<f64>,
+    n: usize,
+}
+
+impl FeatureSums {
+    pub fn new(feature_dim: usize) -> Self {
+        Self {
+            sum: vec![0.0; feature_dim],
+            sum_sq: vec![0.0; feature_dim],
+            n: 0,
         }
-        let mean: Vec<f64> = sum.iter().map(|s| s / n).collect();
-        let std = sum_sq
+    }
+
+    pub fn add(&mut self, image: &[u8]) {
+        for ((s, q), &p) in self.sum.iter_mut().zip(&mut self.sum_sq).zip(image) {
+            let x = p as f64 / 255.0;
+            *s += x;
+            *q += x * x;
+        }
+        self.n += 1;
+    }
+
+    pub fn stats(&self) -> FeatureStats {
+        let n = self.n as f64;
+        let mean: Vec<f64> = self.sum.iter().map(|s| s / n).collect();
+        let std = self
+            .sum_sq
             .iter()
             .zip(&mean)
             .map(|(s, m)| ((s / n - m * m).max(0.0)).sqrt() as f32)
             .collect();
-        Self {
+        FeatureStats {
             mean: mean.into_iter().map(|m| m as f32).collect(),
             std,
         }
+    }
+}
+
+impl FeatureStats {
+    pub fn compute(split: &Split) -> Self {
+        let mut sums = FeatureSums::new(split.feature_dim);
+        (0..split.len()).for_each(|i| sums.add(split.image(i)));
+        sums.stats()
     }
 
     /// Little-endian f32: all means, then all stds.

@@ -236,7 +236,7 @@ fn archives_that_are_not_cifar_are_rejected() {
         .unwrap()
         .to_string();
     assert!(
-        err.contains("not a CIFAR-10 binary archive") && err.contains("data_batch_3.bin"),
+        err.contains("not the CIFAR-10 binary archive") && err.contains("data_batch_3.bin"),
         "{err}"
     );
     assert!(!out.join(MANIFEST_FILE).exists());

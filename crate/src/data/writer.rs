@@ -1,19 +1,15 @@
-//! Writes splits as shards + `manifest.json` (used by `prepare-data` and the synthetic set).
+//! Writes splits held in memory (the synthetic set, `selfnorm synth-data`) as shards +
+//! `manifest.json`; the official archives stream through [`super::convert`] instead.
 
 use std::fs;
 use std::path::Path;
 
 use super::error::DataError;
-use super::manifest::{
-    FORMAT, FORMAT_VERSION, FileInfo, MANIFEST_FILE, Manifest, ShardInfo, SplitInfo,
-};
+use super::manifest::{FileInfo, MANIFEST_FILE, Manifest, ShardInfo, SplitInfo};
 use super::preprocess::FeatureStats;
 use super::split::{Split, sha256_hex};
 
-/// 5,000 CIFAR-10 records make a 15 MB shard: small enough to download with useful progress,
-/// few enough that a manifest stays short.
-pub const RECORDS_PER_SHARD: usize = 5_000;
-pub const STATS_FILE: &str = "train-stats.bin";
+pub use super::convert::{RECORDS_PER_SHARD, STATS_FILE};
 
 pub struct DatasetSpec<'a> {
     pub name: &'a str,
@@ -65,19 +61,19 @@ pub fn write_dataset(
             shards,
         })
     };
-    let manifest = Manifest {
-        format: FORMAT.into(),
-        version: FORMAT_VERSION,
-        dataset: spec.name.into(),
-        classes: spec.classes,
-        record_bytes: 1 + spec.image_shape.iter().product::<usize>(),
-        image_shape: spec.image_shape,
-        train: split_info("train", train)?,
-        valid: split_info("valid", valid)?,
-        test: split_info("test", test)?,
-        standardization: stats,
-        source: spec.source,
-    };
+    let splits = [
+        split_info("train", train)?,
+        split_info("valid", valid)?,
+        split_info("test", test)?,
+    ];
+    let manifest = Manifest::new(
+        spec.name,
+        spec.classes,
+        spec.image_shape,
+        splits,
+        stats,
+        spec.source,
+    );
     write(MANIFEST_FILE, manifest.to_json().as_bytes())?;
     Ok(manifest)
 }

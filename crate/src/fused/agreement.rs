@@ -365,3 +365,54 @@ pub fn norm_cases() -> Vec<Case> {
         },
     ]
 }
+
+/// Shapes the form accepts that are not multiples of the kernels' 4 × 4 register blocks, so
+/// that the blocks' edge code runs in every kernel: 3 × 37 units on 50 inputs, a net one unit
+/// wide, a batch of 30 (and the 10-class output, which no case aligns); gradients, then four
+/// Nadam steps on the odd shapes.
+pub fn edge_cases() -> Vec<Case> {
+    let odd = || net(3, 37, Activation::Elu, KernelInit::HeNormal);
+    vec![
+        Case {
+            name: "gradients, 3 × 37 on 50 inputs".into(),
+            image_shape: [2, 5, 5],
+            records: 64,
+            model: odd(),
+            train: gradient_probe(16),
+            loss_tolerance: 1e-5,
+            change_tolerance: 1e-4,
+        },
+        Case {
+            name: "gradients, width 1".into(),
+            image_shape: [1, 8, 8],
+            records: 64,
+            model: net(3, 1, Activation::Elu, KernelInit::HeNormal),
+            train: gradient_probe(16),
+            loss_tolerance: 1e-5,
+            change_tolerance: 1e-4,
+        },
+        Case {
+            name: "gradients, batch 30".into(),
+            image_shape: [1, 8, 8],
+            records: 64,
+            model: net(4, 24, Activation::Selu, KernelInit::LecunNormal),
+            train: gradient_probe(30),
+            loss_tolerance: 1e-5,
+            change_tolerance: 1e-4,
+        },
+        Case {
+            name: "updates, nadam, 3 × 37 on 50 inputs, batch 30".into(),
+            image_shape: [2, 5, 5],
+            records: 100,
+            model: odd(),
+            train: TrainConfig {
+                lr: 1e-2,
+                batch_size: 30,
+                readback_every: 4,
+                ..TrainConfig::default()
+            },
+            loss_tolerance: 1e-4,
+            change_tolerance: 1e-3,
+        },
+    ]
+}

@@ -7,7 +7,8 @@ use std::sync::OnceLock;
 use burn::tensor::Device;
 
 use super::agreement::{
-    Case, activation_cases, adam_and_l1_cases, exercise_cases, norm_cases, optimizer_cases,
+    Case, activation_cases, adam_and_l1_cases, edge_cases, exercise_cases, norm_cases,
+    optimizer_cases,
 };
 use super::dropout_cases;
 use super::*;
@@ -232,4 +233,9 @@ fn probes_after_fused_steps_carry_the_generic_update_ratios() {
     for (g, f) in generic.iter().zip(&fused) {
         assert!(((g - f) / g).abs() < 1e-3, "{generic:?} against {fused:?}");
     }
+}
+
+#[test]
+fn shapes_off_the_blocks_give_the_generic_loss_and_gradients() {
+    check_all(edge_cases());
 }

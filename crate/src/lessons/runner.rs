@@ -3,9 +3,9 @@
 
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
 use super::catalog::{Lesson, LessonRun};
+use super::finding::{Finding, Inference, InferenceMode, Pruned, RunExtras, finding};
 use crate::data::{Dataset, Preprocessing, SplitKind};
 use crate::error::TrainError;
 use crate::eval::Evaluation;
@@ -37,7 +37,7 @@ pub struct RunOutcome {
     /// Why the run stopped early, e.g. a diverging loss (the history is kept).
     pub error: Option<String>,
     /// Lesson-specific figures (sparsity per layer, pruning, timings, 1cycle's peak rate).
-    pub extra: Value,
+    pub extra: RunExtras,
 }
 
 /// What one call of [`LessonRunner::advance`] did; `index` is the run's place in the lesson.
@@ -72,7 +72,7 @@ pub enum LessonEvent {
     },
     /// The figures that answer the lesson's question; none when the user stopped the lesson.
     Finished {
-        finding: Option<Value>,
+        finding: Option<Finding>,
         stopped: bool,
     },
 }
@@ -96,7 +96,7 @@ pub struct LessonRunner {
     trainer: Option<Trainer>,
     sweep: Option<SweepRun>,
     report: Option<RunReport>,
-    extra: Value,
+    extra: RunExtras,
     outcomes: Vec<RunOutcome>,
     stopped: bool,
 }
@@ -111,7 +111,7 @@ impl LessonRunner {
             trainer: None,
             sweep: None,
             report: None,
-            extra: json!({}),
+            extra: RunExtras::default(),
             outcomes: Vec::new(),
             stopped: false,
         }
@@ -162,7 +162,7 @@ impl LessonRunner {
         }
     }
 
-    fn end(&mut self, finding: Option<Value>) -> LessonEvent {
+    fn end(&mut self, finding: Option<Finding>) -> LessonEvent {
         self.stage = Stage::Done;
         LessonEvent::Finished {
             finding,
@@ -179,7 +179,7 @@ impl LessonRunner {
             run.preprocessing,
             &self.device,
         )?;
-        self.extra = json!({});
+        self.extra = RunExtras::default();
         let one_cycle = run.train.schedule == Schedule::OneCycle;
         self.trainer = Some(trainer);
         if !one_cycle {
@@ -209,7 +209,7 @@ impl LessonRunner {
             // 1cycle's peak: half the rate of the lowest smoothed loss (the LR finder's
             // suggestion is a tenth of it, meant for a constant rate).
             trainer.config.lr = result.suggested_lr * 5.0;
-            self.extra["max_lr"] = json!(trainer.config.lr);
+            self.extra.max_lr = Some(trainer.config.lr);
             self.sweep = None;
             self.stage = Stage::Start;
         }
@@ -289,13 +289,12 @@ pub async fn run_lesson(
     data: &Dataset,
     device: &Device,
     on_event: &mut dyn FnMut(&LessonRunner, &LessonEvent),
-) -> Result<(Vec<RunOutcome>, Value), TrainError> {
+) -> Result<(Vec<RunOutcome>, Option<Finding>), TrainError> {
     let mut runner = LessonRunner::new(lesson.clone(), device);
     loop {
         let event = runner.advance(data).await?;
         on_event(&runner, &event);
         if let LessonEvent::Finished { finding, .. } = event {
-            let finding = finding.unwrap_or(Value::Null);
             return Ok((runner.outcomes, finding));
         }
     }
@@ -306,12 +305,12 @@ async fn add_extras(
     index: usize,
     trainer: &Trainer,
     data: &Dataset,
-    extra: &mut Value,
+    extra: &mut RunExtras,
 ) -> Result<(), TrainError> {
     match lesson {
         "sparsity" => {
-            extra["zero_fraction"] = json!(zero_fractions(trainer.model(), ZERO_THRESHOLD).await?);
-            extra["zero_threshold"] = json!(ZERO_THRESHOLD);
+            extra.zero_fraction = Some(zero_fractions(trainer.model(), ZERO_THRESHOLD).await?);
+            extra.zero_threshold = Some(ZERO_THRESHOLD);
             if index == 0 {
                 let mut pruned = Vec::new();
                 for level in PRUNE_LEVELS {
@@ -319,59 +318,33 @@ async fn add_extras(
                     let eval = trainer
                         .evaluate_model(&model, data, SplitKind::Valid)
                         .await?;
-                    pruned.push(json!({ "sparsity": level, "val_accuracy": eval.accuracy, "val_loss": eval.loss }));
+                    pruned.push(Pruned {
+                        sparsity: level,
+                        val_accuracy: eval.accuracy,
+                        val_loss: eval.loss,
+                    });
                 }
-                extra["pruning"] = json!(pruned);
+                extra.pruning = Some(pruned);
             }
         }
         "dropout-cost" => {
             let plain = trainer.evaluate(data, SplitKind::Valid).await?;
-            let mut inference = vec![
-                json!({ "mode": "eval", "samples": 1, "seconds": plain.seconds, "accuracy": plain.accuracy }),
-            ];
+            let timing = |mode, samples, e: Evaluation| Inference {
+                mode,
+                samples,
+                seconds: e.seconds,
+                accuracy: e.accuracy,
+            };
+            let mut inference = vec![timing(InferenceMode::Eval, 1, plain)];
             if trainer.model_config.dropout.is_some() {
                 for n in MC_SAMPLES {
                     let mc = trainer.evaluate_mc(data, SplitKind::Valid, n).await?;
-                    inference.push(json!({ "mode": "mc-dropout", "samples": n, "seconds": mc.seconds, "accuracy": mc.accuracy }));
+                    inference.push(timing(InferenceMode::McDropout, n, mc));
                 }
             }
-            extra["inference"] = json!(inference);
+            extra.inference = Some(inference);
         }
         _ => {}
     }
     Ok(())
-}
-
-/// The figures that answer the lesson's question: per run (by label) its accuracy, curves,
-/// timings, final per-layer statistics and the lesson's own figures.
-pub fn finding(lesson: &Lesson, outcomes: &[RunOutcome]) -> Value {
-    let mut runs = serde_json::Map::new();
-    for o in outcomes {
-        let epochs = &o.history.epochs;
-        let last_probe = o.history.probes.last().map(|p| &p.stats);
-        let mean = |f: fn(&crate::train::EpochRecord) -> f64| {
-            epochs.iter().map(f).sum::<f64>() / epochs.len().max(1) as f64
-        };
-        let mut summary = json!({
-            "val_accuracy": o.valid.as_ref().map(|v| v.accuracy),
-            "val_loss": o.valid.as_ref().map(|v| v.loss),
-            "epochs": epochs.len(),
-            "val_accuracy_per_epoch": epochs.iter().map(|e| e.val_accuracy).collect::<Vec<_>>(),
-            "train_loss_per_epoch": epochs.iter().map(|e| e.train_loss).collect::<Vec<_>>(),
-            "seconds_per_epoch": mean(|e| e.train_seconds),
-            "error": o.error,
-        });
-        if let Some(stats) = last_probe {
-            let layers = json!({
-                "act_mean": stats.act_mean, "act_std": stats.act_std, "grad_norm": stats.grad_norm,
-                "dead": stats.dead, "saturated": stats.saturated, "unit_spread": stats.unit_spread,
-            });
-            summary["layers"] = layers;
-        }
-        if let Value::Object(extra) = &o.extra {
-            summary.as_object_mut().unwrap().extend(extra.clone());
-        }
-        runs.insert(o.label.clone(), summary);
-    }
-    json!({ "question": lesson.question, "caption": lesson.caption, "runs": runs })
 }

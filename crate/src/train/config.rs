@@ -24,9 +24,9 @@ pub struct TrainConfig {
     pub l1: f64,
     /// Training steps between two host readbacks of the losses (one transfer per chunk).
     pub readback_every: usize,
-    /// Training steps between two per-layer statistics probes, checked between chunks of
-    /// `readback_every` steps (so rounded up to a chunk). 0: only the probe before the first
-    /// step and the final one, of the restored best weights.
+    /// Training steps between two per-layer statistics probes: a probe at every multiple of
+    /// `probe_every` steps (a chunk ends early where one falls due, [`Self::chunk_steps`]). 0:
+    /// only the probe before the first step and the final one, of the restored best weights.
     pub probe_every: usize,
     /// Records in the fixed probe batch (taken from the validation split).
     pub probe_size: usize,
@@ -60,6 +60,28 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
+    /// Whether a statistics probe is due at `step`, the last one having been at `last_probe`
+    /// (none yet: the probe before the first step is due).
+    pub fn probe_due(&self, step: usize, last_probe: Option<usize>) -> bool {
+        match last_probe {
+            None => true,
+            Some(last) => self.probe_every > 0 && step >= last + self.probe_every,
+        }
+    }
+
+    /// Steps in the chunk that starts at `step`: `readback_every`, cut short where the next
+    /// probe falls due, so that probes land at the same steps whatever the readback interval
+    /// (the page's and the CLI's runs probe alike).
+    pub fn chunk_steps(&self, step: usize, last_probe: Option<usize>) -> usize {
+        match last_probe {
+            Some(last) if self.probe_every > 0 => {
+                let next = last + self.probe_every;
+                self.readback_every.min(next.saturating_sub(step).max(1))
+            }
+            _ => self.readback_every,
+        }
+    }
+
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |s: String| Err(ConfigError(s));
         if !(self.lr.is_finite() && self.lr > 0.0) {

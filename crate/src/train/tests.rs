@@ -488,3 +488,45 @@ fn invalid_training_configs_are_errors() {
     .unwrap();
     assert!(err.to_string().contains("momentum must be in [0, 1)"));
 }
+
+#[test]
+fn probes_land_every_probe_every_steps_whatever_the_readback_interval() {
+    // 600 records in batches of 32: 19 steps per epoch, 38 in 2 epochs. A chunk ends where a
+    // probe falls due, so every readback interval probes at the same steps: 0, 10, 20, 30,
+    // then the final probe (of the restored best weights) after the last step.
+    let data = data(600, 32.0);
+    for readback_every in [1, 7, 10, 25] {
+        let cfg = TrainConfig {
+            readback_every,
+            probe_every: 10,
+            ..config(1e-3, 2)
+        };
+        let mut t = trainer(&data, &small_model(), &cfg);
+        run(&mut t, &data).unwrap();
+        let steps: Vec<usize> = t.history().probes.iter().map(|p| p.step).collect();
+        assert_eq!(
+            steps,
+            [0, 10, 20, 30, 38],
+            "readback every {readback_every}"
+        );
+        // No chunk is longer than the readback interval.
+        let ends: Vec<usize> = t.history().steps.iter().map(|s| s.step).collect();
+        assert!(
+            ends.windows(2).all(|w| w[1] - w[0] <= readback_every),
+            "{ends:?}"
+        );
+    }
+}
+
+#[test]
+fn probe_every_zero_probes_first_and_last_only() {
+    let data = data(600, 32.0);
+    let cfg = TrainConfig {
+        probe_every: 0,
+        ..config(1e-3, 2)
+    };
+    let mut t = trainer(&data, &small_model(), &cfg);
+    run(&mut t, &data).unwrap();
+    let steps: Vec<usize> = t.history().probes.iter().map(|p| p.step).collect();
+    assert_eq!(steps, [0, 38]);
+}

@@ -207,8 +207,9 @@ impl Trainer {
         }
     }
 
-    /// Runs up to `readback_every` steps of the current epoch (starting one if needed), then
-    /// reads their losses back in one transfer.
+    /// Runs up to `readback_every` steps of the current epoch (starting one if needed; fewer
+    /// where a probe falls due, `TrainConfig::chunk_steps`), then reads their losses back in
+    /// one transfer.
     pub async fn train_chunk(&mut self, data: &Dataset) -> Result<Progress, TrainError> {
         if self.order.is_empty() {
             self.begin_epoch(data);
@@ -254,7 +255,8 @@ impl Trainer {
     /// The batches of the chunk: their records, and the rate for each step.
     fn chunk_batches(&mut self, total_steps: usize) -> Vec<(Vec<u32>, f64)> {
         let mut batches = Vec::new();
-        while batches.len() < self.config.readback_every && self.cursor < self.order.len() {
+        let steps = self.config.chunk_steps(self.step, self.last_probe_step);
+        while batches.len() < steps && self.cursor < self.order.len() {
             let end = (self.cursor + self.config.batch_size).min(self.order.len());
             self.lr = self
                 .config
@@ -477,12 +479,7 @@ impl Trainer {
 
     /// Whether a statistics probe is due (always before the first step).
     pub(super) fn probe_due(&self) -> bool {
-        match self.last_probe_step {
-            None => true,
-            Some(last) => {
-                self.config.probe_every > 0 && self.step >= last + self.config.probe_every
-            }
-        }
+        self.config.probe_due(self.step, self.last_probe_step)
     }
 
     /// Called before the last step of a chunk, once `step` counts the chunk's steps: when a

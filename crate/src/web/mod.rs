@@ -2,11 +2,13 @@
 //! configs come in and results go out as plain JS objects (serde), every GPU readback is async,
 //! and the worker calls one async method at a time.
 
+mod converter;
 mod formats;
 mod job;
 mod session;
 
-pub use formats::{check_settings, epochs_csv, probes_csv};
+pub use converter::DatasetConverter;
+pub use formats::{check_settings, epochs_csv, probes_csv, read_run_file};
 pub use session::{Session, create_session, lessons, variants};
 
 use wasm_bindgen::prelude::*;

@@ -33,6 +33,9 @@ pub(super) struct RunConfig {
 #[derive(Serialize)]
 struct RunInfo {
     model: ModelConfig,
+    /// The training settings completed by the crate (readback interval, probe batch): what
+    /// the run trains with, stored with it.
+    train: TrainConfig,
     parameters: usize,
     steps_per_epoch: usize,
     /// Which implementation takes the run's steps (the page says so).
@@ -161,7 +164,7 @@ fn lesson_options(options: JsValue) -> Result<LessonOptions, JsError> {
     from_js(options, "lesson options")
 }
 
-fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
+pub(super) fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
     let serializer = serde_wasm_bindgen::Serializer::json_compatible();
     value
         .serialize(&serializer)
@@ -290,6 +293,7 @@ fn new_trainer(
     let trainer = Trainer::new(data, &run.model, &run.train, run.preprocessing, device)?;
     let info = RunInfo {
         model: trainer.model_config.clone(),
+        train: trainer.config.clone(),
         parameters: trainer.model_config.parameter_count(),
         steps_per_epoch: trainer.steps_per_epoch(data),
         step: trainer.step_path().clone(),

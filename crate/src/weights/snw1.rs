@@ -57,6 +57,37 @@ pub fn parse(bytes: &[u8], expected: &[Vec<usize>]) -> Result<Tensors, String> {
     Ok(tensors)
 }
 
+/// Checks the layout of `bytes` without a model's shapes to compare with: every tensor's rank
+/// and dims, and that its values are there.
+pub fn check(bytes: &[u8]) -> Result<(), String> {
+    let mut words = Reader { bytes, at: 0 };
+    words.take(MAGIC.len())?;
+    let count = words.u32()?;
+    for i in 0..count {
+        let rank = words.u32()? as usize;
+        if rank > MAX_RANK {
+            return Err(format!("give tensor {i} rank {rank} (at most {MAX_RANK})"));
+        }
+        let dims: Vec<usize> = (0..rank)
+            .map(|_| words.u32().map(|d| d as usize))
+            .collect::<Result<_, _>>()?;
+        let len = dims.iter().try_fold(4usize, |n, &d| n.checked_mul(d));
+        len.and_then(|len| words.take(len).ok()).ok_or_else(|| {
+            format!("give tensor {i} the dimensions {dims:?}, more than the file holds")
+        })?;
+    }
+    if words.at != bytes.len() {
+        return Err(format!(
+            "have {} bytes after the last tensor",
+            bytes.len() - words.at
+        ));
+    }
+    Ok(())
+}
+
+/// Tensors of more dimensions are no weights of a dense net.
+const MAX_RANK: usize = 8;
+
 struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
