@@ -1,5 +1,7 @@
-"""Plots docs/results/*.jsonl (the CLI's logs): learning curves of every variant, and the
-per-layer activation mean/std against depth at the start and end of training (ELU/He vs SELU)."""
+"""Plots the exercise's logs (docs/results/exercise-2nd.jsonl and -3rd.jsonl, written by
+`selfnorm exercise`): learning curves of every part of each edition, and the per-layer activation
+mean/std against depth at the start and end of training, ELU/He (b) against SELU/LeCun (d) of
+the 2nd edition."""
 import json
 import sys
 from pathlib import Path
@@ -10,17 +12,31 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 OUT = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/results")
-VARIANTS = ["elu-he", "elu-he-bn", "selu-lecun", "selu-alpha-dropout", "one-cycle"]
+EDITIONS = ["2nd", "3rd"]
 
 
-def events(name):
-    path = OUT / f"{name}.jsonl"
+def parts(edition):
+    """Each trained part of the edition's exercise log as `{name: events}`, the events shaped as
+    `selfnorm train`'s log: `epoch` lines with a `record`, `probe` lines with `stats`."""
+    path = OUT / f"exercise-{edition}.jsonl"
     if not path.exists():
-        return None
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        return {}
+    lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    variants = {e["plan"]["part"]: e["plan"]["variant"]["name"] for e in lines if e["event"] == "part-started"}
+    runs = {}
+    for e in lines:
+        if e["event"] != "trained":
+            continue
+        t = e["train_event"]
+        name = f"({e['part']}) {variants.get(e['part'], '')}"
+        if t["kind"] == "epoch-ended":
+            runs.setdefault(name, []).append({"event": "epoch", "record": t["summary"]["record"]})
+        elif t["kind"] == "probed":
+            runs.setdefault(name, []).append({"event": "probe", **t["probe"]})
+    return runs
 
 
-def learning_curves(runs):
+def learning_curves(edition, runs):
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
     for name, evs in runs.items():
         epochs = [e["record"] for e in evs if e["event"] == "epoch"]
@@ -34,28 +50,26 @@ def learning_curves(runs):
     axes[1].legend(fontsize=8)
     for ax in axes:
         ax.grid(alpha=0.3)
-    fig.suptitle("CIFAR-10, 20 × Dense(100), Nadam, batch 32 (selfnorm CLI, CPU backend)")
+    fig.suptitle(f"Exercise 8, {edition} edition: CIFAR-10, 20 × Dense(100) (selfnorm CLI, CPU backend)")
     fig.tight_layout()
-    fig.savefig(OUT / "learning-curves.png", dpi=120)
+    fig.savefig(OUT / f"learning-curves-{edition}.png", dpi=120)
 
 
-def restored_label(events, probe):
-    """The final probe measures the restored best weights, not those of the last step: say so.
-    Logs written before probes carried `weights` take the best epoch from their `end` line."""
-    weights = probe.get("weights") or {}
-    best = weights.get("epoch") or next((e["best_epoch"] for e in events if e["event"] == "end"), None)
+def restored_label(probe):
+    """The final probe measures the restored best weights, not those of the last step: say so."""
+    best = (probe.get("weights") or {}).get("epoch")
     return f"end: restored best epoch {best}" if best else f"end (epoch {probe['epoch']:.0f})"
 
 
 def layer_stats(runs):
-    pairs = [name for name in ("elu-he", "selu-lecun") if name in runs]
+    pairs = [name for name in ("(b) elu-he", "(d) selu-lecun") if name in runs]
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=False)
     for name, style in zip(pairs, ["-", "-"]):
         probes = [e for e in runs[name] if e["event"] == "probe"]
         for probe, when, alpha in ((probes[0], "at initialization", 0.45), (probes[-1], None, 1.0)):
             stats = probe["stats"]
             depth = range(1, len(stats["act_mean"]) + 1)
-            label = f"{name}, {when or restored_label(runs[name], probe)}"
+            label = f"{name}, {when or restored_label(probe)}"
             axes[0].plot(depth, stats["act_mean"], style, marker="o", ms=3, alpha=alpha, label=label)
             axes[1].plot(depth, stats["act_std"], style, marker="o", ms=3, alpha=alpha, label=label)
     axes[0].axhline(0, color="k", lw=0.8)
@@ -71,12 +85,14 @@ def layer_stats(runs):
 
 
 def main():
-    runs = {name: evs for name in VARIANTS if (evs := events(name))}
-    if not runs:
-        sys.exit(f"no logs in {OUT}; run scripts/results train VARIANT first")
-    learning_curves(runs)
-    layer_stats(runs)
-    print(f"wrote {OUT / 'learning-curves.png'} and {OUT / 'layer-stats.png'}")
+    editions = {edition: runs for edition in EDITIONS if (runs := parts(edition))}
+    if not editions:
+        sys.exit(f"no exercise logs in {OUT}; run scripts/results exercise 2 (or 3) first")
+    for edition, runs in editions.items():
+        learning_curves(edition, runs)
+    if "2nd" in editions:
+        layer_stats(editions["2nd"])
+    print(f"wrote learning-curves-{{{','.join(editions)}}}.png and layer-stats.png in {OUT}")
 
 
 if __name__ == "__main__":
