@@ -1,7 +1,7 @@
 //! Accuracy and loss on a split, plain or with MC Dropout.
 
 use burn::tensor::activation::{log_softmax, softmax};
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Int, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::now_seconds;
@@ -78,8 +78,7 @@ pub async fn evaluate_mc_reporting(
         }
         on_pass(pass);
     }
-    let mut loss_sum = Tensor::<1>::zeros([1], device);
-    let mut correct_sum = Tensor::<1>::zeros([1], device);
+    let mut totals = Totals::new(device);
     for (indices, sum) in batches.iter().zip(sums) {
         let (_, y) = batch(split, normalizer, indices, device);
         let log_probs = sum
@@ -87,16 +86,9 @@ pub async fn evaluate_mc_reporting(
             .div_scalar(passes as f64)
             .clamp_min(1e-12)
             .log();
-        let n = indices.len();
-        correct_sum = correct_sum + correct(log_probs.clone(), y.clone());
-        loss_sum = loss_sum - log_probs.gather(1, y.reshape([n, 1])).sum();
+        totals.add(log_probs, y);
     }
-    evaluation(
-        &read_many(vec![loss_sum, correct_sum]).await?,
-        split,
-        passes,
-        start,
-    )
+    totals.evaluation(split, passes, start).await
 }
 
 /// Plain evaluation: one pass in `Eval` mode.
@@ -107,21 +99,44 @@ async fn run(
     device: &Device,
 ) -> Result<Evaluation, TrainError> {
     let start = now_seconds();
-    let mut loss_sum = Tensor::<1>::zeros([1], device);
-    let mut correct_sum = Tensor::<1>::zeros([1], device);
+    let mut totals = Totals::new(device);
     for indices in sequential(split.len(), EVAL_BATCH) {
         let (x, y) = batch(split, normalizer, &indices, device);
-        let log_probs = log_softmax(model.forward(x, Mode::Eval), 1);
-        let n = indices.len();
-        correct_sum = correct_sum + correct(log_probs.clone(), y.clone());
-        loss_sum = loss_sum - log_probs.gather(1, y.reshape([n, 1])).sum();
+        totals.add(log_softmax(model.forward(x, Mode::Eval), 1), y);
     }
-    evaluation(
-        &read_many(vec![loss_sum, correct_sum]).await?,
-        split,
-        1,
-        start,
-    )
+    totals.evaluation(split, 1, start).await
+}
+
+/// The summed loss and number right over a split's batches, kept on the device until the end.
+struct Totals {
+    loss: Tensor<1>,
+    correct: Tensor<1>,
+}
+
+impl Totals {
+    fn new(device: &Device) -> Self {
+        Totals {
+            loss: Tensor::<1>::zeros([1], device),
+            correct: Tensor::<1>::zeros([1], device),
+        }
+    }
+
+    /// Adds one batch: its log-probabilities and labels.
+    fn add(&mut self, log_probs: Tensor<2>, y: Tensor<1, Int>) {
+        let n = y.dims()[0];
+        self.correct = self.correct.clone() + correct(log_probs.clone(), y.clone());
+        self.loss = self.loss.clone() - log_probs.gather(1, y.reshape([n, 1])).sum();
+    }
+
+    async fn evaluation(
+        self,
+        split: &Split,
+        passes: usize,
+        start: f64,
+    ) -> Result<Evaluation, TrainError> {
+        let values = read_many(vec![self.loss, self.correct]).await?;
+        evaluation(&values, split, passes, start)
+    }
 }
 
 /// The evaluation from the summed loss and number right read back.
