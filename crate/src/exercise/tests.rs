@@ -233,3 +233,46 @@ fn a_resumed_exercise_goes_on_at_the_part_after_its_kept_rows() {
     let err = ExerciseRunner::resume(plan, &Device::flex(), full.rows[1..2].to_vec()).err();
     assert!(err.unwrap().0.contains("cannot resume"));
 }
+
+/// The page's "CLI reference" column is the table of the exercise's log, row for row: the
+/// summary it is built from is made of the logs alone.
+#[test]
+fn the_built_in_reference_is_each_editions_logged_table() {
+    for (edition, file) in [
+        (Edition::Second, "exercise-2nd.jsonl"),
+        (Edition::Third, "exercise-3rd.jsonl"),
+    ] {
+        let path = format!("{}/../docs/results/{file}", env!("CARGO_MANIFEST_DIR"));
+        let log = std::fs::read_to_string(&path).expect("the exercise's log");
+        let lines: Vec<serde_json::Value> = log
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON line"))
+            .collect();
+        let commit = lines[0]["commit"].as_str().map(str::to_owned);
+        let table = lines
+            .iter()
+            .rfind(|e| e["event"] == "table")
+            .expect("a finished exercise");
+        let logged: Vec<(Row, f64, Option<f64>)> = table["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let row = serde_json::from_value(r["row"].clone()).unwrap();
+                (
+                    row,
+                    r["valid"]["accuracy"].as_f64().unwrap(),
+                    r["test"]["accuracy"].as_f64(),
+                )
+            })
+            .collect();
+        let reference = reference(edition);
+        let built_in: Vec<_> = reference
+            .iter()
+            .map(|r| (r.row, r.val_accuracy, r.test_accuracy))
+            .collect();
+        assert_eq!(built_in, logged, "{file}");
+        assert!(reference.iter().all(|r| r.commit == commit));
+        assert_eq!(logged.len(), 7);
+    }
+}
