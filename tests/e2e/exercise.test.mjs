@@ -28,7 +28,10 @@ test('the quick exercise runs every part to the end and fills the table beside t
   assert.equal(kept.complete, true, JSON.stringify(s.exercise.failure));
   assert.deepEqual(kept.rows.map((r) => r.row), ROWS);
   assert.deepEqual(kept.rows.slice(0, 2).map((r) => r.variant), ['swish-he', 'swish-he-bn']);
-  // The table shows the worker's rows: validation and test accuracy, and the book's figure.
+  // The table shows the worker's rows: validation and test accuracy, and the book's figure
+  // (drawn on the frame after the state that ended the exercise).
+  await site.page.waitForFunction((rows) => rows.every((r) => document.querySelector(`[data-testid="exercise-table"] tr[data-row="${r}"]:not(.pending)`)), ROWS, { timeout: 10_000 })
+    .catch(async () => assert.fail(`the table did not fill: ${JSON.stringify(site.browser.problems)} ${await site.page.locator('[data-testid="exercise-table"]').innerHTML()}`));
   for (const r of kept.rows) {
     const cells = await site.page.locator(`[data-testid="exercise-table"] tr[data-row="${r.row}"] td`).allInnerTexts();
     // On this small synthetic set 1cycle's peak (where the LR finder's smoothed loss is lowest)

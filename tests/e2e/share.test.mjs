@@ -89,7 +89,7 @@ test('a link with an unknown variant or a negative width says so and keeps the d
     const s = await waitForState(page, (st) => st.errors.some((e) => /link/.test(e.message)), { what: 'the notice on the link' });
     const notice = s.errors.find((e) => /link/.test(e.message)).message;
     assert.match(notice, /were not applied/);
-    assert.match(notice, /unknown variant 'nope' \(expected one of: elu-he, elu-he-bn, selu-lecun, selu-alpha-dropout\)/);
+    assert.match(notice, /unknown variant 'nope' \(expected one of: elu-he, elu-he-bn, selu-lecun, selu-alpha-dropout, swish-he, swish-he-bn\)/);
     assert.equal(await fieldValue(page, 'variant'), 'elu-he');
     assert.equal(await fieldValue(page, 'depth'), '20');
 

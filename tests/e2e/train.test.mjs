@@ -22,7 +22,7 @@ test('the page loads and says which backend it picked and why', async () => {
   assert.match(text, /software/i, 'the banner says the adapter is a software one');
   assert.match(text, /swiftshader/i);
   assert.equal(await site.page.locator('#backend').inputValue(), 'auto');
-  assert.deepEqual(s.variants, ['elu-he', 'elu-he-bn', 'selu-lecun', 'selu-alpha-dropout']);
+  assert.deepEqual(s.variants, ['elu-he', 'elu-he-bn', 'selu-lecun', 'selu-alpha-dropout', 'swish-he', 'swish-he-bn']);
 });
 
 test('the small dataset loads with per-shard progress and verification', async () => {

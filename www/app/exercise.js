@@ -42,7 +42,7 @@ export function createExercise(ctx, runs) {
     runs.addRun({
       id: runId,
       config: { model, train, preprocessing },
-      info: { model, parameters, steps_per_epoch, step: step ?? null },
+      info: { model, train, parameters, steps_per_epoch, step: step ?? null },
       variant: active.variants[part],
       name: `Exercise 8${part} (${active.edition === 'third' ? '3rd' : '2nd'} edition${active.length === 'quick' ? ', quick' : ''}) · ${active.variants[part]}`,
       lesson: { name: `exercise-${active.edition}`, label: part, startedAt: active.startedAt },

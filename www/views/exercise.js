@@ -48,7 +48,8 @@ function rowCells(r, reference) {
 export function createExercise(container, app) {
   const edition = select('exercise-edition', EDITIONS, 'Edition of the book');
   const length = select('exercise-length', LENGTHS, 'Length');
-  const run = h('button', { id: 'btn-exercise-run', class: 'btn btn-primary', type: 'button' }, 'Run the whole exercise');
+  // Train stays the page's one primary action; this one starts hours of work.
+  const run = h('button', { id: 'btn-exercise-run', class: 'btn', type: 'button' }, 'Run the whole exercise');
   const resume = h('button', { id: 'btn-exercise-resume', class: 'btn', type: 'button', hidden: true }, 'Resume');
   const pause = h('button', { id: 'btn-exercise-pause', class: 'btn', type: 'button', hidden: true }, 'Pause');
   const stop = h('button', { id: 'btn-exercise-stop', class: 'btn btn-danger', type: 'button', hidden: true }, 'Stop exercise');
@@ -57,7 +58,7 @@ export function createExercise(container, app) {
   const header = ['Part', 'Learning rate', 'Epochs / best', 'Val acc', 'Test acc', 's / epoch', 'Book val acc', 'Δ book (points)', 'CLI reference'];
   const body = h('tbody');
   const rows = Object.fromEntries(ROWS.map(([row, label]) => {
-    const tr = h('tr', { 'data-row': row }, h('th', { scope: 'row' }, label), ...header.slice(1).map(() => h('td')));
+    const tr = h('tr', { 'data-row': row }, h('th', { scope: 'row' }, label), ...header.slice(1).map((text) => h('td', { 'data-label': text })));
     body.append(tr);
     return [row, tr];
   }));
