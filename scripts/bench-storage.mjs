@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Storage benchmark: the run store (www/store.js) against the one it replaced (the version-2
+// Storage benchmark: the run store (www/io/store.js) against the one it replaced (the version-2
 // store, whole run records; taken from git), in headless Chromium with real IndexedDB.
 //   1. bytes handed to IndexedDB per epoch of a live run (CIFAR-10-shaped: 56 progress chunks
 //      of 25 steps per epoch, a probe of 20 layers every 4 chunks, a save every 2 chunks);
@@ -28,8 +28,12 @@ const log = (text) => process.stderr.write(`   ${text}\n`);
 
 function oldStoreSource() {
   const git = (...args) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
-  const revision = env.BENCH_STORAGE_BEFORE || `${git('log', '-1', '--format=%H', '-S', 'const DB_VERSION = 3;', '--', 'www/store.js')}^`;
-  return git('show', `${revision}:www/store.js`);
+  // The store lived at www/store.js until www/io/ held it: the first commit that changed the
+  // count of the line is the one that wrote it (a later move only carries it).
+  const paths = ['www/store.js', 'www/io/store.js'];
+  const revision = env.BENCH_STORAGE_BEFORE || `${git('log', '--reverse', '--format=%H', '-S', 'const DB_VERSION = 3;', '--', ...paths).split('\n')[0]}^`;
+  const path = paths.find((p) => git('ls-tree', '--name-only', revision, p));
+  return git('show', `${revision}:${path}`);
 }
 
 /** A scratch site: the two stores and the bench page, served like www/. */
@@ -38,8 +42,8 @@ function scratchSite() {
   const www = join(dir, 'www');
   mkdirSync(www);
   mkdirSync(join(dir, 'data'));
-  copyFileSync(join(root, 'www/store.js'), join(www, 'store.js'));
-  copyFileSync(join(root, 'www/store-layout.js'), join(www, 'store-layout.js'));
+  copyFileSync(join(root, 'www/io/store.js'), join(www, 'store.js'));
+  copyFileSync(join(root, 'www/io/store-layout.js'), join(www, 'store-layout.js'));
   writeFileSync(join(www, 'store-before.js'), oldStoreSource());
   copyFileSync(join(root, 'scripts/bench-storage-page.js'), join(www, 'bench-storage-page.js'));
   writeFileSync(join(www, 'index.html'), '<!doctype html><meta charset="utf-8"><title>storage bench</title>');

@@ -1,8 +1,8 @@
 // Converts the dataset files the user picked, or the archive at a URL, off the main thread, so
 // the page keeps drawing while some 170 MB are decompressed, checked and cut into shards: the
-// crate's converter (in wasm) does the format, dataset-archive.js moves the bytes.
+// crate's converter (in wasm) does the format, io/dataset-archive.js moves the bytes.
 import init, { DatasetConverter } from './pkg/selfnorm.js';
-import { convertDatasetFiles, cacheStore, remoteArchive } from './dataset-archive.js';
+import { convertDatasetFiles, cacheStore, remoteArchive } from './io/dataset-archive.js';
 
 self.onmessage = async ({ data: { files, url, siteUrl } }) => {
   try {

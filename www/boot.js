@@ -4,8 +4,8 @@
 // service worker or no isolation, the page still trains, and says what it does without. A start
 // that fails (a module that does not load, or throws) is never a blank page: index.html's
 // #start-failure says what failed and what to try.
-import { pinLocale } from './locale.js';
-import { showStartFailure } from './start-failure.js';
+import { pinLocale } from './views/locale.js';
+import { showStartFailure } from './views/start-failure.js';
 
 document.documentElement.dataset.started = 'booting';
 

@@ -1,8 +1,8 @@
 // The page's wiring: the state, the worker client, the app's modules and the views. Where each
 // concern lives: docs/ARCHITECTURE.md.
-import { createWorkerClient } from './worker-client.js';
-import { keptDatasets, forgetDataset } from './data-loader.js';
-import { Request } from './protocol.js';
+import { createWorkerClient } from './io/worker-client.js';
+import { keptDatasets, forgetDataset } from './io/data-loader.js';
+import { Request } from './io/protocol.js';
 import { createState } from './app/state.js';
 import { createPhase } from './app/phase.js';
 import { createNotices } from './app/notices.js';
@@ -16,7 +16,7 @@ import { createArchive } from './app/archive.js';
 import { createPreview as createPreviewRequests } from './app/preview.js';
 import { createTrainStart } from './app/train-start.js';
 import { installTestHook } from './app/test-hook.js';
-import { createLessons as createLessonRunner } from './lessons.js';
+import { createLessons as createLessonRunner } from './app/lessons.js';
 import { createExercise as createExerciseRunner } from './app/exercise.js';
 import { createBackendBanner } from './views/backend-banner.js';
 import { createDatasetPanel } from './views/dataset-panel.js';

@@ -1,9 +1,9 @@
 // The training worker: owns the wasm module and the Burn device; the page never runs tensors.
-// Protocol: protocol.js. Every request goes through one queue; a job (run, sweep, lesson) is
+// Protocol: io/protocol.js. Every request goes through one queue; a job (run, sweep, lesson) is
 // driven by `advance` calls of the Rust state machines, with PAUSE/STOP seen between two of them.
-import { watchGpuDevices } from './gpu-watch.js';
+import { watchGpuDevices } from './io/gpu-watch.js';
 import init, { createSession, variants, lessons, exercisePlan, checkSettings, epochsCsv, probesCsv, readRunFile } from './pkg/selfnorm.js';
-import { Request, Message } from './protocol.js';
+import { Request, Message } from './io/protocol.js';
 
 const gpu = watchGpuDevices();
 let session = null;

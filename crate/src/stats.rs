@@ -73,7 +73,7 @@ pub struct Histograms {
     pub counts: Vec<Vec<u32>>,
 }
 
-/// Histograms as read: rows of counts, or packed as a run file keeps them (`www/histograms.js`:
+/// Histograms as read: rows of counts, or packed as a run file keeps them (`www/io/histograms.js`:
 /// the counts divided by `scale` as little-endian u16, `bins` per layer, in base64).
 #[derive(Deserialize)]
 struct HistogramsForm {

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { syntheticDataset, waitForState, waitForReady, fillForm, ensureOutputDir, useSite } from './helpers.mjs';
-import { fmtApprox, fmtBytes } from '../../www/format.js';
+import { fmtApprox, fmtBytes } from '../../www/views/format.js';
 
 const DESKTOP = { width: 1440, height: 900 };
 const PHONE = { width: 390, height: 844 };
@@ -235,7 +235,7 @@ test('phone: no jump while it starts, the download waits for a yes, a one-row ba
   const s = await waitForState(site.page, (st) => st.data.awaitingConsent && st.backend.status === 'ready', { what: 'the download question' });
   assert.equal(s.data.verified, 0, 'nothing is loaded before the yes');
   const manifest = await site.page.evaluate(() => fetch('data/e2e/manifest.json').then((r) => r.json()));
-  const { loadingOrder } = await import('../../www/data-loader.js');
+  const { loadingOrder } = await import('../../www/io/data-loader.js');
   const bytes = loadingOrder(manifest).reduce((a, f) => a + f.bytes, 0);
   assert.match(await site.page.locator('[data-testid="consent-text"]').innerText(), new RegExp(fmtBytes(bytes).replace('.', '\\.')));
   await site.page.click('#btn-download');
@@ -347,7 +347,7 @@ test('MC Dropout: an estimate before it starts, then passes done of all in the r
 
 test('the Storage panel lists the dataset with its size, and removing it frees that space', async () => {
   const manifestText = await site.page.evaluate(() => fetch('data/e2e/manifest.json').then((r) => r.text()));
-  const { loadingOrder } = await import('../../www/data-loader.js');
+  const { loadingOrder } = await import('../../www/io/data-loader.js');
   const bytes = loadingOrder(JSON.parse(manifestText)).reduce((a, f) => a + f.bytes, 0) + Buffer.byteLength(manifestText);
   const item = site.page.locator('[data-testid="storage-datasets"] li[data-dataset="e2e"]');
   await item.scrollIntoViewIfNeeded();

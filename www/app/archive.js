@@ -1,11 +1,11 @@
-// The dataset made in the page from the official archive (dataset-archive.js converts it in a
+// The dataset made in the page from the official archive (io/dataset-archive.js converts it in a
 // worker of its own), then loaded in place of the current one. The archive comes from the user (a
 // picked or dropped file) or, with no click, from a host: `?archive=URL`, or
 // data/cifar-10-binary.tar.gz beside the site (where scripts/serve and scripts/build-site put it).
 // Where there is none, the page welcomes the user and says how to get it.
-import { convertInWorker } from '../dataset-archive.js';
-import { DatasetError } from '../data-loader.js';
-import { httpAddress, fileNameOf } from '../address.js';
+import { convertInWorker } from '../io/dataset-archive.js';
+import { DatasetError } from '../io/data-loader.js';
+import { httpAddress, fileNameOf } from '../io/address.js';
 
 /** Where a host offers the official archive beside the site. */
 export const SITE_ARCHIVE = 'data/cifar-10-binary.tar.gz';

@@ -1,7 +1,7 @@
-// The dataset's way into the worker: data-loader.js fetches and verifies the files, this module
+// The dataset's way into the worker: io/data-loader.js fetches and verifies the files, this module
 // records their progress in the state and hands them to the worker (held back until it is ready).
-import { loadDataset, loadingOrder, DatasetError } from '../data-loader.js';
-import { Request } from '../protocol.js';
+import { loadDataset, loadingOrder, DatasetError } from '../io/data-loader.js';
+import { Request } from '../io/protocol.js';
 import { freshDataState } from './state.js';
 
 // On a metered connection or a small screen, the download waits for a yes: the dataset panel

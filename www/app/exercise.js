@@ -2,7 +2,7 @@
 // exercise`) and sends its events; here each part's training run becomes a run record of the
 // page, the panel says what the exercise is doing, and the table fills in as parts end. The rows
 // so far are kept in the browser after each part, so a reload resumes at the next part.
-import { Request } from '../protocol.js';
+import { Request } from '../io/protocol.js';
 import { makeId } from './runs.js';
 
 const PARTS = ['b', 'c', 'd', 'e', 'f'];
@@ -159,7 +159,7 @@ export function createExercise(ctx, runs) {
       invalidate();
     },
 
-    /** An exercise event (protocol.js): `runId` is the id the page gave the part's run. */
+    /** An exercise event (io/protocol.js): `runId` is the id the page gave the part's run. */
     onEvent(runId, event) {
       const active = state.exercise.active;
       if (!active) return;

@@ -1,11 +1,11 @@
 // The runs kept in this browser: viewing, comparing, deleting, exporting (run file, CSV) and
 // importing them (picked files, or a file at an address the link names), and loading a stored
 // run's weights to evaluate it again (plain or with MC Dropout).
-import { Request } from '../protocol.js';
-import { toBase64 } from '../base64.js';
-import { compactProbe } from '../histograms.js';
+import { Request } from '../io/protocol.js';
+import { toBase64 } from '../io/base64.js';
+import { compactProbe } from '../io/histograms.js';
 import { makeId } from './runs.js';
-import { httpAddress, fileNameOf } from '../address.js';
+import { httpAddress, fileNameOf } from '../io/address.js';
 
 /** How many runs the comparison draws on the same axes (one colour each stays tellable). */
 export const MAX_COMPARED = 4;

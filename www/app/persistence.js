@@ -1,6 +1,6 @@
-// Runs kept in the browser (store.js) and the Web Locks that tell other tabs which runs this
+// Runs kept in the browser (io/store.js) and the Web Locks that tell other tabs which runs this
 // tab is training. Weights that cannot be stored stay in memory until the page closes.
-import { RunStore, isQuota } from '../store.js';
+import { RunStore, isQuota } from '../io/store.js';
 
 // A tab holds a Web Lock named after each run it is training, so that a page opened meanwhile
 // (another tab) does not mistake that run for one a reload cut off.

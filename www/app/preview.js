@@ -2,7 +2,7 @@
 // the worker. Asked for a short quiet time after the settings that shape it last changed; only
 // the latest request counts (the worker answers older ones as superseded, and a stale answer is
 // dropped here), and the preview it replaces stays on view, faded, for comparison.
-import { Request } from '../protocol.js';
+import { Request } from '../io/protocol.js';
 
 /** Quiet time after an edit: typing "100" asks once, not three times. */
 const DEBOUNCE_MS = 150;

@@ -1,7 +1,7 @@
 // A run's record grows by the events of the Rust state machine (crate/src/train/run.rs), applied
 // here in the order they come: the page's history is the trainer's, event by event, with no
 // second copy to reconcile.
-import { compactProbe } from '../histograms.js';
+import { compactProbe } from '../io/histograms.js';
 
 /** Applies a training event to `run`; returns what the caller has to do next, if anything. */
 export function applyTrainEvent(run, event) {

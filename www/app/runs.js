@@ -1,8 +1,8 @@
 // The run being trained: its record, the requests that drive it (train, pause, resume, stop),
 // the LR finder, and what happens when it ends or fails. The order of a run is the worker's
 // (the Rust state machine's); this module only reacts to its events.
-import { Request } from '../protocol.js';
-import { newRun } from '../store.js';
+import { Request } from '../io/protocol.js';
+import { newRun } from '../io/store.js';
 import { SPEED_TEST_STEPS } from '../views/estimate.js';
 import { applyTrainEvent, failRun } from './run-events.js';
 

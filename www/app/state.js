@@ -1,6 +1,6 @@
 // The page's state: one plain object the views read (`createX(container, app) → update(state)`)
 // and only the app's modules write.
-import { datasetName } from '../data-loader.js';
+import { datasetName } from '../io/data-loader.js';
 
 const BACKENDS = ['auto', 'webgpu', 'cpu'];
 

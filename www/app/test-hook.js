@@ -1,5 +1,5 @@
 // `window.selfnorm.state`: a summary of the page's state for the end-to-end tests, read-only.
-import { unpackHistograms } from '../histograms.js';
+import { unpackHistograms } from '../io/histograms.js';
 import { comparedRuns, comparisonData } from './comparison.js';
 
 function runSummary(run) {

@@ -1,7 +1,7 @@
 // The bar that stays at the top of the page: the buttons that start, pause and end work (only
 // those that apply now), how long the next run or sweep will take here, and what the worker is
 // doing. The settings it acts on are the run form's (controls.js, through `app.form`).
-import { h, setText, fmtInt, fmtApprox } from '../format.js';
+import { h, setText, fmtInt, fmtApprox } from './format.js';
 import { BACKEND_LABELS } from './backend-banner.js';
 import { suggestedOptions } from './lessons.js';
 import { EXERCISE_LENGTH } from './controls.js';

@@ -1,6 +1,6 @@
 // "Use the CIFAR-10 archive on this computer": a file picker and a drop zone (the whole dataset
 // panel) for the dataset's official files, with the conversion's progress, notices and errors.
-import { h, setText, fmtBytes, fmtDuration } from '../format.js';
+import { h, setText, fmtBytes, fmtDuration } from './format.js';
 
 const PHASE = {
   reading: 'Reading (gunzip, tar, MD5; each shard checked and hashed)',

@@ -1,6 +1,6 @@
 // Which compute backend the worker picked and why, with a switch (auto / WebGPU / CPU) that
 // restarts the worker on the chosen one.
-import { h, setText } from '../format.js';
+import { h, setText } from './format.js';
 // Phases in which the worker is mid-request: a restart would lose its answer.
 import { BUSY } from '../app/phase.js';
 

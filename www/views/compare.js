@@ -2,8 +2,8 @@
 // statistic, gradient norms and update-to-weight ratios against depth, each on one set of axes
 // with one colour per run, under the list of the settings in which they differ. The columns come
 // from app/comparison.js, drawn as they are.
-import { h, setText, fmtNumber, fmtPercent, fmtInt } from '../format.js';
-import { createChart, axis, colors, logTicks, logSplits, lastValue, WHOLE_STEPS } from '../chart.js';
+import { h, setText, fmtNumber, fmtPercent, fmtInt } from './format.js';
+import { createChart, axis, colors, logTicks, logSplits, lastValue, WHOLE_STEPS } from './chart.js';
 import { panel, layerAxis, fmt3 } from './layer-stats.js';
 import { HEALTHY_BAND, shadeBand, logRange } from './update-ratio.js';
 import { DEPTH_STATISTICS, comparedRuns, comparisonData } from '../app/comparison.js';

@@ -2,7 +2,7 @@
 // worker's presets; every field stays editable, and the run is named after its variant with a star
 // when it differs. The settings a newcomer need not touch are folded. The buttons that act on the
 // settings live in the action bar, which reads them through `app.form`.
-import { h, setText, fmtLr, fmtInt } from '../format.js';
+import { h, setText, fmtLr, fmtInt } from './format.js';
 import { suggestedOptions } from './lessons.js';
 import { settingsHash, linkEntries } from '../app/settings-link.js';
 

@@ -1,8 +1,8 @@
 // Learning curves of the run on view: loss and accuracy per epoch (train as the epoch's mean at
 // mid-epoch, validation at the epoch's end, as Géron plots them) plus the per-chunk training loss;
 // other runs can be overlaid for comparison (their validation curves, dashed).
-import { h, setText, fmtPercent, fmtNumber } from '../format.js';
-import { createChart, axis, colors, uPlot, verticalMarker, lastValue, WHOLE_STEPS } from '../chart.js';
+import { h, setText, fmtPercent, fmtNumber } from './format.js';
+import { createChart, axis, colors, uPlot, verticalMarker, lastValue, WHOLE_STEPS } from './chart.js';
 import { MAX_COMPARED } from '../app/library.js';
 
 /** x (fractional epoch) of each chunk loss, from the steps each epoch took. */

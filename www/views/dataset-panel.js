@@ -1,6 +1,6 @@
 // The dataset as it streams in: overall and per-file progress (bytes fetched and verified, or
 // read from the browser cache), what the worker holds per split, and whether training can start.
-import { h, setText, fmtBytes, fmtInt, fmtDuration } from '../format.js';
+import { h, setText, fmtBytes, fmtInt, fmtDuration } from './format.js';
 import { createArchiveImport } from './archive-import.js';
 import { createDatasetWelcome } from './dataset-welcome.js';
 

@@ -1,7 +1,7 @@
 // The dataset panel's first screen when neither the host nor this browser has CIFAR-10: what the
 // dataset is (`intro`, above the panel's one control, the archive picker), then the ways to get it
 // with their sizes and times, and what works without it (`ways`, below).
-import { h } from '../format.js';
+import { h } from './format.js';
 
 const CIFAR_PAGE = 'https://www.cs.toronto.edu/~kriz/cifar-10.html';
 

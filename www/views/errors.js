@@ -1,7 +1,7 @@
 // The visible error area: every problem the page or the worker reports, with what to do. Fatal
 // worker errors (crash, lost GPU device, out of memory) offer a restart on the same or the CPU
 // backend; the failed run's history is kept either way.
-import { h } from '../format.js';
+import { h } from './format.js';
 
 const DURING = {
   init: 'starting the backend', dataset: 'loading the dataset', shard: 'adding a shard', configure: 'configuring the run',

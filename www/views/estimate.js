@@ -3,7 +3,7 @@
 // timed LR sweep (training steps only). A net of another size is scaled by its multiply-adds per
 // sample; a run with another batch size is not used, since throughput depends on the batch size
 // far from proportionally.
-import { fmtInt } from '../format.js';
+import { fmtInt } from './format.js';
 
 /** Steps of the speed test: enough to average out one slow step, short enough to be a pause. */
 export const SPEED_TEST_STEPS = 30;

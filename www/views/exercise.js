@@ -2,7 +2,7 @@
 // starts, and the results table that fills in as parts end, beside the book's figures and the
 // CLI's reference runs (docs/RESULTS.md). The table and its rows come from the worker (Rust);
 // this view only lays them out.
-import { h, setText, fmtPercent, fmtLr, fmtApprox, fmtNumber } from '../format.js';
+import { h, setText, fmtPercent, fmtLr, fmtApprox, fmtNumber } from './format.js';
 import { measuredCost } from './estimate.js';
 
 const ROWS = [['b', '(b) Nadam + early stopping'], ['c', '(c) + batch norm'], ['d', '(d) SELU, self-normalizing'], ['e', '(e) + alpha dropout'], ['mc10', '(e) MC Dropout, 10 passes'], ['mc100', '(e) MC Dropout, 100 passes'], ['f', '(f) 1cycle']];

@@ -1,7 +1,7 @@
 // A layer × time heatmap on a canvas: one column per probe, one row per hidden layer (input side at
 // the top), coloured on a diverging log scale centred at 1 (white), blue below, red above. A column
 // is picked by clicking it, or with the arrow keys once the map has the focus.
-import { h, fmtNumber } from '../format.js';
+import { h, fmtNumber } from './format.js';
 
 const STOPS = [
   [-1, [5, 48, 97]],

@@ -2,8 +2,8 @@
 // and one row per histogram bin (low values at the bottom), darker for more of the layer's
 // activations in that bin. Saturation (mass at sigmoid's 0 and 1 or tanh's ±1), dead ReLUs (a
 // spike at 0) and SELU's fixed point show as shapes that move, or do not, as the run trains.
-import { h, setText, fmtNumber } from '../format.js';
-import { unpackHistograms } from '../histograms.js';
+import { h, setText, fmtNumber } from './format.js';
+import { unpackHistograms } from '../io/histograms.js';
 
 /** Log shading of a bin's share of its column: 1e-3 of the values is already visible. */
 function shade(share) {

@@ -2,8 +2,8 @@
 // latest by default) the mean and std of each hidden layer's activations and pre-activations
 // against depth, with the first probe faded for comparison; a layer × time heatmap of the
 // activation std; saturated and dead fractions; gradient norms on a log scale; unit spread.
-import { h, setText, fmtNumber, fmtPercent, fmtInt } from '../format.js';
-import { createChart, axis, colors, fade, referenceLines, logTicks, logSplits, WHOLE_STEPS } from '../chart.js';
+import { h, setText, fmtNumber, fmtPercent, fmtInt } from './format.js';
+import { createChart, axis, colors, fade, referenceLines, logTicks, logSplits, WHOLE_STEPS } from './chart.js';
 import { createHeatmap } from './heatmap.js';
 import { createVerdict, verdictSentence, fanInNote } from './verdict.js';
 

@@ -1,10 +1,10 @@
-// The figure that answers each lesson's question, drawn from its last finding (lessons.js): a
+// The figure that answers each lesson's question, drawn from its last finding (app/lessons.js): a
 // record holding the finding the wasm module computed, the runs' loss histories and the options
 // the lesson ran with. `renderFinding(container, record)` replaces the container's content.
-import { h, fmtPercent, fmtNumber, fmtDuration, fmtLr, fmtInt, fmtDate } from '../format.js';
-import { createChart, axis, colors, logSplits, logTicks, verticalMarker } from '../chart.js';
+import { h, fmtPercent, fmtNumber, fmtDuration, fmtLr, fmtInt, fmtDate } from './format.js';
+import { createChart, axis, colors, logSplits, logTicks, verticalMarker } from './chart.js';
 import { chunkEpochs } from './curves.js';
-import { orderedRuns } from '../lessons.js';
+import { orderedRuns } from '../app/lessons.js';
 
 const PALETTE = ['#2563eb', '#dc2626', '#0f766e', '#7c3aed', '#ea580c', '#ca8a04'];
 /** One colour per activation, the same in every small multiple. */

@@ -2,7 +2,7 @@
 // pick a lesson, adjust how long its runs train, press Run; the runs train one after the other
 // (each a normal run in the runs table), then the figure that answers the question appears,
 // drawn from the finding (lesson-figures.js). The last finding of each lesson survives reloads.
-import { h, setText, fmtInt, fmtDate, fmtLr, fmtNumber, fmtApprox } from '../format.js';
+import { h, setText, fmtInt, fmtDate, fmtLr, fmtNumber, fmtApprox } from './format.js';
 import { renderFinding } from './lesson-figures.js';
 import { measuredCost, recordsPerEpoch, runSeconds } from './estimate.js';
 

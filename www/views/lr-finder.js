@@ -1,7 +1,7 @@
 // The LR finder's result: loss against learning rate on a log axis, raw and smoothed, with the
 // suggested rate marked and one click to use it.
-import { h, setText, fmtLr, fmtDuration, fmtNumber, bringIntoView } from '../format.js';
-import { createChart, axis, colors, verticalMarker, logTicks, logSplits, lastValue } from '../chart.js';
+import { h, setText, fmtLr, fmtDuration, fmtNumber, bringIntoView } from './format.js';
+import { createChart, axis, colors, verticalMarker, logTicks, logSplits, lastValue } from './chart.js';
 
 // The legend shows the sweep's last losses, or those under the pointer.
 // Losses span orders of magnitude in a sweep that diverges: 4 significant digits, an exponent from 1e5.

@@ -2,8 +2,8 @@
 // model for the Run form's settings, on validation images and on N(0, 1) inputs, redrawn as the
 // form changes, with the previous settings' preview faded behind. Asked for through
 // `app.requestPreview`; the worker computes it between two steps of a running job.
-import { h, setText, fmtNumber, fmtDuration } from '../format.js';
-import { createChart, axis, colors, fade, referenceLines, logTicks, logSplits } from '../chart.js';
+import { h, setText, fmtNumber, fmtDuration } from './format.js';
+import { createChart, axis, colors, fade, referenceLines, logTicks, logSplits } from './chart.js';
 import { panel, layerAxis, fmt3, layerVerdicts, GRADIENT_FACTOR } from './layer-stats.js';
 import { createVerdict, verdictSentence, fanInNote } from './verdict.js';
 

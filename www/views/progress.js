@@ -1,6 +1,6 @@
 // Where the run on view stands: epoch and step, throughput, time per epoch, ETA, early stopping
 // (best epoch, patience left) and the current learning rate.
-import { h, setText, fmtInt, fmtNumber, fmtDuration, fmtRate, fmtLr, bringIntoView } from '../format.js';
+import { h, setText, fmtInt, fmtNumber, fmtDuration, fmtRate, fmtLr, bringIntoView } from './format.js';
 
 export function stopReasonText(stop) {
   if (!stop) return null;

@@ -1,6 +1,6 @@
 // After training: validation and test accuracy of the restored best weights, and MC Dropout
 // (Gal & Ghahramani 2016) against plain inference, with the inference time of each.
-import { h, setText, fmtPercent, fmtNumber, fmtDuration, fmtInt, fmtApprox } from '../format.js';
+import { h, setText, fmtPercent, fmtNumber, fmtDuration, fmtInt, fmtApprox } from './format.js';
 import { stopReasonText } from './progress.js';
 
 function metric(label, testid) {

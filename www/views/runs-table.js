@@ -1,6 +1,6 @@
 // Every run this browser knows (trained here or imported): pick one to view, choose up to four to
 // compare, load its weights, export it to a file or its history as CSV, delete it; import run files.
-import { h, fmtPercent, fmtDuration, fmtDate } from '../format.js';
+import { h, fmtPercent, fmtDuration, fmtDate } from './format.js';
 import { MAX_COMPARED } from '../app/library.js';
 
 export function createRunsTable(container, app) {

@@ -2,7 +2,7 @@
 // browser's quota that is, the largest runs, and ways to free space: remove a dataset, drop the
 // weights of lesson runs (a lesson trains several), keep lesson runs from storing theirs. Runs
 // themselves are deleted from the runs table.
-import { h, fmtBytes, setText } from '../format.js';
+import { h, fmtBytes, setText } from './format.js';
 
 const LARGEST = 5;
 

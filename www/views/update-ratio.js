@@ -1,8 +1,8 @@
 // Update-to-weight ratio per layer: ‖ΔW‖ / ‖W‖ of each hidden kernel over the optimizer step just
 // before a probe (crate/src/stats.rs), against depth for the latest probe and over training for
 // every layer, on log scales, with the usual healthy band shaded.
-import { h, setText, fmtNumber, fmtInt } from '../format.js';
-import { createChart, axis, colors, fade, logTicks, logSplits } from '../chart.js';
+import { h, setText, fmtNumber, fmtInt } from './format.js';
+import { createChart, axis, colors, fade, logTicks, logSplits } from './chart.js';
 import { panel, layerAxis, fmt3 } from './layer-stats.js';
 
 /** The band practitioners aim for: about 1e-3 per step, within a factor of ten either way. */

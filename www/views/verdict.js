@@ -1,6 +1,6 @@
 // The verdicts on a probe or a preview as a student reads them: one plain sentence marked ✓ or ⚠,
 // with the figures, the thresholds and why layer 1 stands out one click away (a disclosure).
-import { h, setText, fmtInt, fmtNumber } from '../format.js';
+import { h, setText, fmtInt, fmtNumber } from './format.js';
 
 const SIGNAL_AT_INIT = {
   healthy: 'the signal keeps its scale through the layers',

@@ -12,7 +12,7 @@ use crate::train::{Trainer, fit};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
-/// The page's packing of a probe's histograms (`www/histograms.js`), written out here as the
+/// The page's packing of a probe's histograms (`www/io/histograms.js`), written out here as the
 /// reference the reader must undo.
 fn pack(counts: &[Vec<u32>]) -> Value {
     let max = counts.iter().flatten().copied().max().unwrap_or(0);

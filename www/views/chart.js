@@ -1,6 +1,6 @@
 // A uPlot chart that fills its container's width, follows resizes, shows a caption while it has
 // no data, and is rebuilt only when its series change (otherwise `setData`).
-import uPlot from './vendor/uPlot.esm.js';
+import uPlot from '../vendor/uPlot.esm.js';
 import { h } from './format.js';
 
 export { uPlot };

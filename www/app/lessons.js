@@ -2,9 +2,9 @@
 // `selfnorm lesson NAME`) and sends its events; here each of its runs becomes a run record of
 // the page as it starts, the panel says what the lesson is doing, and the finding is kept as the
 // lesson's last one (IndexedDB), with what the page needs to draw it again after a reload.
-import { Request } from './protocol.js';
-import { makeId } from './app/runs.js';
-import { lessonTitle } from './views/lessons.js';
+import { Request } from '../io/protocol.js';
+import { makeId } from './runs.js';
+import { lessonTitle } from '../views/lessons.js';
 
 export function createLessons(ctx, runs) {
   const { state, client, phase, notices, persistence: store, invalidate } = ctx;
@@ -125,7 +125,7 @@ export function createLessons(ctx, runs) {
       }
     },
 
-    /** A lesson's event (protocol.js): `runId` is the id the page gave the run it belongs to. */
+    /** A lesson's event (io/protocol.js): `runId` is the id the page gave the run it belongs to. */
     onEvent(runId, event) {
       const active = state.lessons.active;
       if (!active) return;

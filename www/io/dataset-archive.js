@@ -146,7 +146,7 @@ export async function cacheStore(name, siteUrl) {
  */
 export function convertInWorker({ files = [], url = null }, { onProgress = () => {}, onNotice = () => {} } = {}) {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./archive-worker.js', import.meta.url), { type: 'module' });
+    const worker = new Worker(new URL('../archive-worker.js', import.meta.url), { type: 'module' });
     const start = performance.now();
     const end = () => {
       worker.terminate();

@@ -42,7 +42,7 @@ export function createWorkerClient({ onEvent, onDataStatus, onError }) {
   function start(backend) {
     stop();
     const mine = ++generation;
-    worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+    worker = new Worker(new URL('../worker.js', import.meta.url), { type: 'module' });
     worker.onmessage = ({ data }) => {
       if (mine === generation) receive(data);
     };
