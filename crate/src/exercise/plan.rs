@@ -34,6 +34,30 @@ pub struct ExerciseOptions {
     pub width: Option<usize>,
 }
 
+impl ExerciseOptions {
+    /// What these options change in the length's protocol, in words (empty: none).
+    pub fn changes(&self) -> Vec<String> {
+        let mut changes = Vec::new();
+        if let Some(n) = self.max_train_records {
+            changes.push(format!("at most {n} training records"));
+        }
+        if let Some(n) = self.max_epochs {
+            changes.push(format!("at most {n} epochs"));
+        }
+        if let Some(seed) = self.seed {
+            changes.push(format!("seed {seed}"));
+        }
+        if self.depth.is_some() || self.width.is_some() {
+            changes.push(format!(
+                "{} × {} net",
+                self.depth.map_or("20".into(), |d| d.to_string()),
+                self.width.map_or("100".into(), |w| w.to_string())
+            ));
+        }
+        changes
+    }
+}
+
 /// One part: its net, how it trains, and how its rate is chosen.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PartPlan {
@@ -53,6 +77,8 @@ pub struct PartPlan {
 pub struct ExercisePlan {
     pub edition: Edition,
     pub length: Length,
+    /// What the options change in the length's protocol, in words.
+    pub changes: Vec<String>,
     pub parts: Vec<PartPlan>,
 }
 
@@ -92,6 +118,7 @@ impl ExercisePlan {
         Ok(Self {
             edition,
             length,
+            changes: options.changes(),
             parts,
         })
     }

@@ -211,6 +211,7 @@ impl ExerciseRunner {
         ExerciseTable {
             edition: self.plan.edition,
             length: self.plan.length,
+            changes: self.plan.changes.clone(),
             rows: self.rows.clone(),
         }
     }

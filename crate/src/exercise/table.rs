@@ -43,6 +43,9 @@ pub struct ResultRow {
 pub struct ExerciseTable {
     pub edition: Edition,
     pub length: Length,
+    /// What the run's options changed in the length's protocol, in words.
+    #[serde(default)]
+    pub changes: Vec<String>,
     pub rows: Vec<ResultRow>,
 }
 
@@ -106,9 +109,14 @@ impl ExerciseTable {
                 Length::Quick => "quick",
                 Length::Full => "full",
             },
-            match self.length {
-                Length::Quick => " (a first look: fewer records and epochs than the book)",
-                Length::Full => "",
+            match (self.length, self.changes.is_empty()) {
+                (Length::Quick, _) =>
+                    " (a first look: fewer records and epochs than the book)".into(),
+                (Length::Full, true) => String::new(),
+                (Length::Full, false) => format!(
+                    ", changed: {} (not comparable with the book)",
+                    self.changes.join(", ")
+                ),
             }
         )];
         lines.push(format!(

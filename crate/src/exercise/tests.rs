@@ -276,3 +276,36 @@ fn the_built_in_reference_is_each_editions_logged_table() {
         assert_eq!(logged.len(), 7);
     }
 }
+
+/// A full-length table run with overrides says what they changed; the book's protocol says
+/// nothing more.
+#[test]
+fn a_full_table_names_what_the_options_changed() {
+    let options = ExerciseOptions {
+        max_train_records: Some(2_000),
+        max_epochs: Some(2),
+        ..ExerciseOptions::default()
+    };
+    let changed = ExercisePlan::new(Edition::Second, Length::Full, &options).unwrap();
+    assert_eq!(
+        changed.changes,
+        ["at most 2000 training records", "at most 2 epochs"]
+    );
+    let book = ExercisePlan::new(Edition::Third, Length::Full, &ExerciseOptions::default());
+    assert!(book.unwrap().changes.is_empty());
+    let table = |changes: Vec<String>| ExerciseTable {
+        edition: Edition::Second,
+        length: Length::Full,
+        changes,
+        rows: Vec::new(),
+    };
+    let first_line = |t: ExerciseTable| t.to_text().lines().next().unwrap().to_owned();
+    assert_eq!(
+        first_line(table(changed.changes)),
+        "Exercise 8, 2nd edition, full length, changed: at most 2000 training records, at most 2 epochs (not comparable with the book)"
+    );
+    assert_eq!(
+        first_line(table(Vec::new())),
+        "Exercise 8, 2nd edition, full length"
+    );
+}
