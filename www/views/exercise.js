@@ -108,7 +108,7 @@ export function createExercise(container, app) {
       ? 'Time: not estimated yet (measure this browser\'s speed with the form\'s Measure speed, or train once).'
       : `Time: at most ${fmtApprox(seconds)} of training at the speed measured here (every part to its last epoch, validation not counted; early stopping usually ends sooner).`);
     setText(status, active ? `Running: ${active.step}` : ex.failure?.message ?? (kept?.complete ? `Finished ${new Date(kept.at).toLocaleString()}.` : ''));
-    setText(caption, `${ed === 'third' ? '3rd' : '2nd'} edition${(active?.length ?? kept?.length) === 'quick' ? ', quick length: fewer records and epochs than the book, so the figures are not comparable with its' : ''}`);
+    setText(caption, `${ed === 'third' ? '3rd' : '2nd'} edition${(active?.length ?? kept?.length) === 'quick' ? ', quick length: fewer records and epochs than the book, so the figures are not comparable with the book\'s' : ''}`);
     const reference = Object.fromEntries((ex.plan?.reference ?? []).map((r) => [r.row, r]));
     for (const [row, tr] of Object.entries(rows)) {
       const r = shown.find((x) => x.row === row);
