@@ -8,13 +8,13 @@ use cubecl::client::Client;
 use cubecl::prelude::*;
 use cubecl::server::Handle;
 
+use super::FusedConfig;
 use super::kernels;
 use super::launch::Pass;
 use super::plan::{Buffer, Plan};
 use crate::error::TrainError;
 use crate::model::{DenseNet, ModelConfig};
 use crate::optim::{Nadam, OptimizerConfig};
-use crate::train::TrainConfig;
 use crate::weights;
 
 /// The compute client of a wgpu device (through autodiff too), the one Burn's kernels run on.
@@ -187,6 +187,10 @@ pub struct FusedStep {
     mc_draws: u64,
 }
 
+/// Loss slots of MC Dropout's buffers before any `reserve`: `TrainConfig`'s default
+/// `readback_every`, which they were made with before [`FusedConfig`].
+const MC_OUT_SLOTS: usize = 25;
+
 /// MC Dropout's draws of the masks are numbered from here, apart from any training step's.
 const MC_DRAWS: u64 = 1 << 63;
 
@@ -196,12 +200,13 @@ impl FusedStep {
     pub async fn new(
         model: &DenseNet,
         model_config: &ModelConfig,
-        train: &TrainConfig,
+        train: impl Into<FusedConfig>,
         device: &Device,
     ) -> Result<Self, TrainError> {
+        let train = train.into();
         let plan = Plan::new(model_config, train.batch_size);
         let optimizer = Optimizer::new(&train.optimizer);
-        Self::with_plan(model, plan, optimizer, train, device).await
+        Self::with_plan(model, plan, optimizer, &train, device).await
     }
 
     /// Buffers for MC Dropout passes over batches of up to `batch` records with `model`'s
@@ -218,11 +223,13 @@ impl FusedStep {
             momentum: 0.0,
             nesterov: false,
         };
-        let train = TrainConfig {
+        let train = FusedConfig {
             seed,
             batch_size: batch,
             l1: 0.0,
-            ..TrainConfig::default()
+            optimizer: OptimizerConfig::Adam,
+            readback_every: MC_OUT_SLOTS,
+            lr: 0.0,
         };
         let mut step = Self::with_plan(model, plan, sgd, &train, device).await?;
         step.probs = step.client.empty(4 * batch * model_config.classes);
@@ -233,7 +240,7 @@ impl FusedStep {
         model: &DenseNet,
         plan: Plan,
         optimizer: Optimizer,
-        train: &TrainConfig,
+        train: &FusedConfig,
         device: &Device,
     ) -> Result<Self, TrainError> {
         let client = client(device).ok_or_else(|| {
