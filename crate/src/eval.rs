@@ -5,12 +5,12 @@ use burn::tensor::{Device, Int, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::now_seconds;
+use crate::data::batches::{batch, sequential};
 use crate::data::{Normalizer, Split};
 use crate::error::TrainError;
+use crate::model::loss::correct;
 use crate::model::{DenseNet, Mode};
 use crate::readback::read_many;
-use crate::train::batches::{batch, sequential};
-use crate::train::loss::correct;
 
 /// Records per evaluation batch: large for throughput, small enough for any GPU.
 pub const EVAL_BATCH: usize = 1_000;

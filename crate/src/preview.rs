@@ -7,13 +7,13 @@
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+use crate::data::batches::batch;
 use crate::data::{Dataset, Normalizer, Preprocessing};
 use crate::error::{ConfigError, TrainError};
 use crate::model::{DenseNet, Mode, ModelConfig};
 use crate::rng::Rng;
 use crate::stats::{LayerStats, probe_rows, read_probes};
 use crate::train::TrainConfig;
-use crate::train::batches::batch;
 use crate::train::trainer::fitted_to;
 
 /// The largest model previewed: about 4 × the exercise's 20 × 100 net (e.g. 100 × 100 or
@@ -104,9 +104,9 @@ mod tests {
 
     use super::*;
     use crate::data::SyntheticSpec;
+    use crate::data::batches::batch;
     use crate::model::Activation;
     use crate::stats::tests::assert_direct;
-    use crate::train::batches::batch;
 
     fn data() -> Dataset {
         SyntheticSpec {

@@ -5,10 +5,10 @@ use burn::tensor::{IndexingUpdateOp, Int, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::error::TrainError;
+use crate::model::loss::cross_entropy;
 use crate::model::net::DenseLayer;
 use crate::model::{DenseNet, LayerTrace, Mode};
 use crate::readback::read_floats;
-use crate::train::loss::cross_entropy;
 
 /// Per-layer moments read back before the histogram: the eight of [`LayerStats`] and the
 /// update-to-weight ratio.

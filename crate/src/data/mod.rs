@@ -1,6 +1,7 @@
 //! Datasets: the shard + manifest format, loading and checking it, preprocessing, and the
 //! synthetic set. Preparing official archives is native-only.
 
+pub mod batches;
 pub mod convert;
 pub mod dataset;
 pub mod error;

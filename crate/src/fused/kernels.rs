@@ -149,6 +149,21 @@ fn drop_out(mask: &Mask, a: f32, index: usize) -> f32 {
     select(kept(mask, index), a * mask.scale + mask.shift, mask.dropped)
 }
 
+/// The register block's multiply-add, shared by the three matmuls ([`forward`], [`backward`]
+/// and [`update`]'s kernel gradients): `acc[i·BLOCK + j] += x[i]·y[j]` for the BLOCK × BLOCK
+/// block. A `#[cube]` helper is expanded inline, so the generated shaders are the same as with
+/// the loops written out in each kernel.
+#[cube]
+fn accumulate_block(acc: &mut Array<f32>, x: &Array<f32>, y: &Array<f32>) {
+    #[unroll]
+    for i in 0..BLOCK {
+        #[unroll]
+        for j in 0..BLOCK {
+            acc[i * BLOCK + j] += x[i] * y[j];
+        }
+    }
+}
+
 /// One dense layer: `Z = A_in · W + b` for `rows` samples, and `A = act(Z)` for a hidden layer,
 /// through `mask`'s dropout when `dropout`. Invocation (x, y) computes the block at columns
 /// `BLOCK·x…`, rows `BLOCK·y…`.
@@ -191,13 +206,7 @@ pub fn forward(
                 a[i] = acts[a_at[i] + k];
                 w[i] = params[w_at[i] + k * d_out];
             }
-            #[unroll]
-            for i in 0..BLOCK {
-                #[unroll]
-                for j in 0..BLOCK {
-                    acc[i * BLOCK + j] += a[i] * w[j];
-                }
-            }
+            accumulate_block(&mut acc, &a, &w);
         }
         #[unroll]
         for i in 0..BLOCK {
@@ -262,13 +271,7 @@ pub fn backward(
                 g[i] = grads[g_at[i] + j];
                 w[i] = params[w_at[i] + j];
             }
-            #[unroll]
-            for i in 0..BLOCK {
-                #[unroll]
-                for u in 0..BLOCK {
-                    acc[i * BLOCK + u] += g[i] * w[u];
-                }
-            }
+            accumulate_block(&mut acc, &g, &w);
         }
         #[unroll]
         for i in 0..BLOCK {
@@ -371,9 +374,43 @@ fn write_totals(loss: f32, right: f32, out: &mut [f32], slot: u32, scale: f32) {
     }
 }
 
-/// Entries per layer in the layout table that [`update`] reads: `first_item, w_off, b_off,
-/// d_in, d_out, in_off, g_off, normed` (see [`super::plan::Plan::table`]).
-pub const LAYOUT_STRIDE: u32 = 8;
+/// The layout table that [`update`] reads, written by [`super::plan::Plan::table`]: a row of
+/// [`LAYOUT_STRIDE`] entries per dense layer, at these positions, then the number of dense
+/// work items.
+/// The layer's first work item.
+pub const LAYOUT_FIRST_ITEM: usize = 0;
+/// Where its kernel starts in `params`.
+pub const LAYOUT_W_OFF: usize = 1;
+/// Where its bias starts in `params`.
+pub const LAYOUT_B_OFF: usize = 2;
+pub const LAYOUT_D_IN: usize = 3;
+pub const LAYOUT_D_OUT: usize = 4;
+/// Where its input starts in `acts`.
+pub const LAYOUT_IN_OFF: usize = 5;
+/// Where its output's gradient starts in `grads`.
+pub const LAYOUT_G_OFF: usize = 6;
+/// 1 when a batch norm follows the layer (its bias is then left alone), else 0.
+pub const LAYOUT_NORMED: usize = 7;
+/// Entries per layer in the layout table.
+pub const LAYOUT_STRIDE: usize = 8;
+
+/// The scalars that [`update`] and [`l1_loss`] read, written by the host each step
+/// (`super::step::Optimizer::advance`). Nadam's and Adam's, at these positions: β₁, 1 − β₁, β₂,
+/// 1 − β₂, the moment and gradient coefficients, and ε.
+pub const SCALAR_BETA_1: usize = 0;
+pub const SCALAR_ONE_MINUS_BETA_1: usize = 1;
+pub const SCALAR_BETA_2: usize = 2;
+pub const SCALAR_ONE_MINUS_BETA_2: usize = 3;
+pub const SCALAR_M_COEF: usize = 4;
+pub const SCALAR_G_COEF: usize = 5;
+pub const SCALAR_EPSILON: usize = 6;
+/// SGD's: minus the learning rate, and the momentum.
+pub const SCALAR_NEG_LR: usize = 0;
+pub const SCALAR_MOMENTUM: usize = 1;
+/// L1's λ, after every optimizer's own scalars.
+pub const SCALAR_L1: usize = 7;
+/// The number of scalars: the length of their buffer.
+pub const SCALARS: usize = 8;
 
 /// Every parameter in one dispatch. The work items of a dense layer are its kernel's BLOCK ×
 /// BLOCK blocks, then its bias in runs of BLOCK, and after every dense layer's, one item per
@@ -382,7 +419,7 @@ pub const LAYOUT_STRIDE: u32 = 8;
 /// the optimizer's update to them and to their state. Nadam's scalars: β₁, 1 − β₁, β₂, 1 − β₂,
 /// the moment and gradient coefficients and ε (see [`crate::optim::Nadam`]); Adam's are the
 /// same with a gradient coefficient of 0; SGD's: minus the learning rate, and the momentum.
-/// With `l1`, each kernel entry's gradient gains λ·sign(w) (λ = `scalars[7]`), and each dense
+/// With `l1`, each kernel entry's gradient gains λ·sign(w) (λ = `scalars[SCALAR_L1]`), and each dense
 /// item writes Σ|w| over its kernel entries, before the update, to `l1_parts[slot·items + q]`:
 /// the loss's L1 term, summed by [`l1_loss`] only when losses are read back.
 #[cube(launch)]
@@ -404,10 +441,11 @@ pub fn update(
     #[comptime] optimizer: u32,
     #[comptime] l1: bool,
 ) {
-    let stride = LAYOUT_STRIDE as usize;
+    let stride = LAYOUT_STRIDE;
     let q = (CUBE_POS_Y * CUBE_COUNT_X + CUBE_POS_X) as usize * UPDATE_UNITS as usize
         + UNIT_POS_X as usize;
     let layers = layers as usize;
+    // The entry after the last row: the number of dense items.
     let last_item = layout[layers * stride] as usize;
     let total = total as usize;
     if q >= last_item {
@@ -427,22 +465,22 @@ pub fn update(
         }
     } else {
         let mut l = 0usize;
-        while l + 1 < layers && layout[(l + 1) * stride] as usize <= q {
+        while l + 1 < layers && layout[(l + 1) * stride + LAYOUT_FIRST_ITEM] as usize <= q {
             l += 1;
         }
         let e = l * stride;
-        let local = q - layout[e] as usize;
-        let d_in = layout[e + 3] as usize;
-        let d_out = layout[e + 4] as usize;
+        let local = q - layout[e + LAYOUT_FIRST_ITEM] as usize;
+        let d_in = layout[e + LAYOUT_D_IN] as usize;
+        let d_out = layout[e + LAYOUT_D_OUT] as usize;
         let col_blocks = d_out.div_ceil(BLOCK);
         let weight_items = d_in.div_ceil(BLOCK) * col_blocks;
-        let g_off = layout[e + 6] as usize;
+        let g_off = layout[e + LAYOUT_G_OFF] as usize;
         let rows = rows as usize;
         let mut l1_part = 0.0f32;
         if local < weight_items {
             let i0 = (local / col_blocks) * BLOCK;
             let j0 = (local % col_blocks) * BLOCK;
-            let in_off = layout[e + 5] as usize;
+            let in_off = layout[e + LAYOUT_IN_OFF] as usize;
             let mut acc = Array::<f32>::new(BLOCK * BLOCK);
             let mut a = Array::<f32>::new(BLOCK);
             let mut g = Array::<f32>::new(BLOCK);
@@ -452,15 +490,9 @@ pub fn update(
                     a[i] = acts[in_off + b * d_in + usize::min(i0 + i, d_in - 1)];
                     g[i] = grads[g_off + b * d_out + usize::min(j0 + i, d_out - 1)];
                 }
-                #[unroll]
-                for i in 0..BLOCK {
-                    #[unroll]
-                    for j in 0..BLOCK {
-                        acc[i * BLOCK + j] += a[i] * g[j];
-                    }
-                }
+                accumulate_block(&mut acc, &a, &g);
             }
-            let w_off = layout[e + 1] as usize;
+            let w_off = layout[e + LAYOUT_W_OFF] as usize;
             #[unroll]
             for i in 0..BLOCK {
                 #[unroll]
@@ -471,14 +503,14 @@ pub fn update(
                         if comptime![l1] {
                             let w = params[p];
                             l1_part += f32::abs(w);
-                            g +=
-                                scalars[7] * select(w > 0.0, 1.0f32, select(w < 0.0, -1.0f32, 0.0));
+                            g += scalars[SCALAR_L1]
+                                * select(w > 0.0, 1.0f32, select(w < 0.0, -1.0f32, 0.0));
                         }
                         apply(params, state, scalars, p, total, g, optimizer);
                     }
                 }
             }
-        } else if layout[e + 7] == 0 {
+        } else if layout[e + LAYOUT_NORMED] == 0 {
             // A bias followed by batch norm is left alone: the norm subtracts the batch mean, so
             // its gradient is exactly zero, and the sum over the batch would be rounding that
             // Nadam divides by its own size into steps of ±lr.
@@ -490,7 +522,7 @@ pub fn update(
                     acc[j] += grads[g_off + b * d_out + usize::min(j0 + j, d_out - 1)];
                 }
             }
-            let b_off = layout[e + 2] as usize;
+            let b_off = layout[e + LAYOUT_B_OFF] as usize;
             #[unroll]
             for j in 0..BLOCK {
                 if j0 + j < d_out {
@@ -513,7 +545,7 @@ pub fn update(
 }
 
 /// Adds the loss's L1 term, λ·Σ|w| over every kernel before the step's update, to each of the
-/// first `slots` steps' losses in `out` (λ = `scalars[7]`): one invocation per step, summing
+/// first `slots` steps' losses in `out` (λ = `scalars[SCALAR_L1]`): one invocation per step, summing
 /// the `items` parts [`update`] wrote.
 #[cube(launch)]
 pub fn l1_loss(l1_parts: &[f32], scalars: &[f32], out: &mut [f32], slots: u32, items: u32) {
@@ -524,7 +556,7 @@ pub fn l1_loss(l1_parts: &[f32], scalars: &[f32], out: &mut [f32], slots: u32, i
         for q in 0..items {
             sum += l1_parts[slot * items + q];
         }
-        out[2 * slot] += scalars[7] * sum;
+        out[2 * slot] += scalars[SCALAR_L1] * sum;
     }
 }
 
@@ -541,19 +573,22 @@ fn apply(
 ) {
     let w = params[p];
     if comptime![optimizer == NADAM] {
-        let m = scalars[0] * state[p] + scalars[1] * g;
-        let v = scalars[2] * state[total + p] + scalars[3] * (g * g);
+        let m = scalars[SCALAR_BETA_1] * state[p] + scalars[SCALAR_ONE_MINUS_BETA_1] * g;
+        let v =
+            scalars[SCALAR_BETA_2] * state[total + p] + scalars[SCALAR_ONE_MINUS_BETA_2] * (g * g);
         state[p] = m;
         state[total + p] = v;
-        params[p] = w - (scalars[4] * m + scalars[5] * g) / (f32::sqrt(v) + scalars[6]);
+        params[p] = w
+            - (scalars[SCALAR_M_COEF] * m + scalars[SCALAR_G_COEF] * g)
+                / (f32::sqrt(v) + scalars[SCALAR_EPSILON]);
     } else if comptime![optimizer == SGD] {
-        params[p] = w + g * scalars[0];
+        params[p] = w + g * scalars[SCALAR_NEG_LR];
     } else {
-        let step = g * scalars[0];
-        let velocity = state[p] * scalars[1] + step;
+        let step = g * scalars[SCALAR_NEG_LR];
+        let velocity = state[p] * scalars[SCALAR_MOMENTUM] + step;
         state[p] = velocity;
         if comptime![optimizer == SGD_NESTEROV] {
-            params[p] = w + (velocity * scalars[1] + step);
+            params[p] = w + (velocity * scalars[SCALAR_MOMENTUM] + step);
         } else {
             params[p] = w + velocity;
         }

@@ -4,7 +4,8 @@ use cubecl::prelude::*;
 use cubecl::server::Handle;
 
 use super::kernels::{
-    self, BLOCK, GROUP, IDENTITY, LOSS_UNITS, MC_UNITS, MaskLaunch, NORM_UNITS, UPDATE_UNITS,
+    self, BLOCK, GROUP, IDENTITY, LOSS_UNITS, MC_UNITS, MaskLaunch, NORM_UNITS, SCALARS,
+    UPDATE_UNITS,
 };
 use super::masks;
 use super::plan::{Layer, Norm, act_code};
@@ -281,7 +282,7 @@ impl FusedStep {
             buffer(&self.acts, self.plan.acts),
             buffer(&self.grads, self.plan.grads),
             u32_buffer(&self.layout, self.plan.table_len()),
-            buffer(&self.scalars, 8),
+            buffer(&self.scalars, SCALARS),
             buffer(&self.norm_grads, self.plan.norm_params()),
             buffer(&self.l1_parts, self.l1_parts_len()),
             self.plan.layers.len() as u32,
@@ -301,7 +302,7 @@ impl FusedStep {
             CubeCount::Static(slots.div_ceil(64) as u32, 1, 1),
             CubeDim::new_1d(64),
             buffer(&self.l1_parts, self.l1_parts_len()),
-            buffer(&self.scalars, 8),
+            buffer(&self.scalars, SCALARS),
             buffer(&self.out, 2 * self.out_slots),
             slots as u32,
             self.plan.dense_items() as u32,

@@ -8,11 +8,11 @@ use burn::tensor::Device;
 
 use super::{FusedStep, Plan};
 use crate::clock::now_seconds;
+use crate::data::batches::{host_batch, sequential};
 use crate::data::{Normalizer, Split};
 use crate::error::TrainError;
 use crate::eval::{EVAL_BATCH, Evaluation};
 use crate::model::{DenseNet, ModelConfig};
-use crate::train::batches::{host_batch, sequential};
 
 /// The mean of `samples` stochastic passes' softmax outputs over `split`, its loss and
 /// accuracy; the masks are seeded with `seed`.

@@ -31,7 +31,24 @@ use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
 use crate::model::ModelConfig;
-use crate::train::TrainConfig;
+use crate::optim::OptimizerConfig;
+
+/// What the fused step takes from a run's training configuration: built from
+/// [`crate::train::TrainConfig`] in `train` (`From<&TrainConfig>`), so that this module needs
+/// nothing of `train`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FusedConfig {
+    pub batch_size: usize,
+    pub optimizer: OptimizerConfig,
+    /// The L1 factor λ (0: none).
+    pub l1: f64,
+    /// Steps whose losses are read back together: the room made for them up front.
+    pub readback_every: usize,
+    /// Seeds the dropout masks.
+    pub seed: u64,
+    /// The base learning rate (the phase timings' steps take it).
+    pub lr: f64,
+}
 
 /// Which implementation runs a run's training steps, and why.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -47,8 +64,9 @@ pub enum StepPath {
 const MAX_ELEMENTS: usize = u32::MAX as usize / 2;
 
 /// Whether the fused step computes this configuration on `device`; if not, why.
-pub fn support(model: &ModelConfig, train: &TrainConfig, device: &Device) -> StepPath {
-    match unsupported(model, train, device) {
+pub fn support(model: &ModelConfig, train: impl Into<FusedConfig>, device: &Device) -> StepPath {
+    let train = train.into();
+    match unsupported(model, &train, device) {
         Some(reason) => StepPath::Generic {
             reason: reason.into(),
         },
@@ -58,7 +76,7 @@ pub fn support(model: &ModelConfig, train: &TrainConfig, device: &Device) -> Ste
     }
 }
 
-fn unsupported(model: &ModelConfig, train: &TrainConfig, device: &Device) -> Option<&'static str> {
+fn unsupported(model: &ModelConfig, train: &FusedConfig, device: &Device) -> Option<&'static str> {
     if step::client(device).is_none() {
         return Some("the fused step runs on the wgpu/WebGPU backend only");
     }

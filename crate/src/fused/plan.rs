@@ -197,10 +197,15 @@ impl Plan {
         let mut first = 0;
         let mut table: Vec<u32> = Vec::new();
         for l in &self.layers {
-            let normed = usize::from(l.norm.is_some());
-            let row = [
-                first, l.w_off, l.b_off, l.d_in, l.d_out, l.in_off, l.g_off, normed,
-            ];
+            let mut row = [0usize; LAYOUT_STRIDE];
+            row[kernels::LAYOUT_FIRST_ITEM] = first;
+            row[kernels::LAYOUT_W_OFF] = l.w_off;
+            row[kernels::LAYOUT_B_OFF] = l.b_off;
+            row[kernels::LAYOUT_D_IN] = l.d_in;
+            row[kernels::LAYOUT_D_OUT] = l.d_out;
+            row[kernels::LAYOUT_IN_OFF] = l.in_off;
+            row[kernels::LAYOUT_G_OFF] = l.g_off;
+            row[kernels::LAYOUT_NORMED] = usize::from(l.norm.is_some());
             table.extend(row.map(|v| v as u32));
             first += update_items(l);
         }
@@ -211,7 +216,7 @@ impl Plan {
 
     /// Entries of [`Plan::table`]: a row per layer, then the number of dense items.
     pub fn table_len(&self) -> usize {
-        self.layers.len() * LAYOUT_STRIDE as usize + 1
+        self.layers.len() * LAYOUT_STRIDE + 1
     }
 
     /// Invocations of [`kernels::update`]: the dense layers' items, then one per norm parameter.

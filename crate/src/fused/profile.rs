@@ -5,13 +5,13 @@
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
+use super::FusedConfig;
 use super::launch::Pass;
 use super::step::FusedStep;
 use crate::clock::now_seconds;
 use crate::error::TrainError;
 use crate::model::{DenseNet, ModelConfig};
 use crate::rng::Rng;
-use crate::train::TrainConfig;
 
 /// Milliseconds per step of each phase.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -26,13 +26,14 @@ pub struct PhaseTimes {
 
 pub async fn phase_times(
     model: &ModelConfig,
-    train: &TrainConfig,
+    train: impl Into<FusedConfig>,
     device: &Device,
     reps: usize,
 ) -> Result<PhaseTimes, TrainError> {
+    let train = &train.into();
     let device = device.clone().autodiff();
     let net = DenseNet::new(model, train.seed, &device)?;
-    let mut step = FusedStep::new(&net, model, train, &device).await?;
+    let mut step = FusedStep::new(&net, model, train.clone(), &device).await?;
     let rows = train.batch_size;
     let mut rng = Rng::fork(train.seed, 9);
     let inputs: Vec<f32> = (0..rows * model.input_dim)

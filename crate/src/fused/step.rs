@@ -8,13 +8,13 @@ use cubecl::client::Client;
 use cubecl::prelude::*;
 use cubecl::server::Handle;
 
+use super::FusedConfig;
 use super::kernels;
 use super::launch::Pass;
 use super::plan::{Buffer, Plan};
 use crate::error::TrainError;
 use crate::model::{DenseNet, ModelConfig};
 use crate::optim::{Nadam, OptimizerConfig};
-use crate::train::TrainConfig;
 use crate::weights;
 
 /// The compute client of a wgpu device (through autodiff too), the one Burn's kernels run on.
@@ -83,15 +83,25 @@ impl Optimizer {
         }
     }
 
-    /// The next update's scalars (see [`kernels::update`]), then the L1 factor λ.
+    /// The next update's scalars (see [`kernels::update`]), then the L1 factor λ, each at its
+    /// position (`kernels::SCALAR_*`).
     fn advance(&mut self, lr: f64, l1: f64) -> Vec<f32> {
-        let mut scalars = self.optimizer_scalars(lr);
-        scalars.resize(7, 0.0);
-        scalars.push(l1 as f32);
-        scalars
-    }
-
-    fn optimizer_scalars(&mut self, lr: f64) -> Vec<f32> {
+        use kernels::{
+            SCALAR_BETA_1, SCALAR_BETA_2, SCALAR_EPSILON, SCALAR_G_COEF, SCALAR_L1, SCALAR_M_COEF,
+            SCALAR_MOMENTUM, SCALAR_NEG_LR, SCALAR_ONE_MINUS_BETA_1, SCALAR_ONE_MINUS_BETA_2,
+            SCALARS,
+        };
+        let mut s = vec![0.0f32; SCALARS];
+        // β₁, 1 − β₁, β₂, 1 − β₂, the moment and gradient coefficients, ε.
+        let mut moments = |[b1, c1, b2, c2, m_coef, g_coef, epsilon]: [f32; 7]| {
+            s[SCALAR_BETA_1] = b1;
+            s[SCALAR_ONE_MINUS_BETA_1] = c1;
+            s[SCALAR_BETA_2] = b2;
+            s[SCALAR_ONE_MINUS_BETA_2] = c2;
+            s[SCALAR_M_COEF] = m_coef;
+            s[SCALAR_G_COEF] = g_coef;
+            s[SCALAR_EPSILON] = epsilon;
+        };
         match self {
             Optimizer::Nadam {
                 nadam,
@@ -102,9 +112,9 @@ impl Optimizer {
                 let c = nadam.coefficients(lr, *time, *mu_product);
                 *mu_product = c.mu_product;
                 let (b1, b2) = (nadam.beta_1, nadam.beta_2);
-                [b1, 1.0 - b1, b2, 1.0 - b2, c.m_coef, c.g_coef, c.epsilon]
-                    .map(|v| v as f32)
-                    .to_vec()
+                moments(
+                    [b1, 1.0 - b1, b2, 1.0 - b2, c.m_coef, c.g_coef, c.epsilon].map(|v| v as f32),
+                );
             }
             Optimizer::Adam { time } => {
                 // As Burn's `AdaptiveMomentum`: in f32, m̂/(√v̂ + ε) folded into
@@ -114,7 +124,8 @@ impl Optimizer {
                 let correction_2 = (1.0 - b2.powi(*time)).sqrt();
                 let combined = correction_2 / (1.0 - b1.powi(*time));
                 let m_coef = (combined as f64 * lr) as f32;
-                vec![
+                // Adam is Nadam's update with a gradient coefficient of 0.
+                moments([
                     b1,
                     1.0 - b1,
                     b2,
@@ -122,10 +133,15 @@ impl Optimizer {
                     m_coef,
                     0.0,
                     ADAM_EPSILON * correction_2,
-                ]
+                ]);
             }
-            Optimizer::Sgd { momentum, .. } => vec![-lr as f32, *momentum as f32],
+            Optimizer::Sgd { momentum, .. } => {
+                s[SCALAR_NEG_LR] = -lr as f32;
+                s[SCALAR_MOMENTUM] = *momentum as f32;
+            }
         }
+        s[SCALAR_L1] = l1 as f32;
+        s
     }
 }
 
@@ -171,6 +187,10 @@ pub struct FusedStep {
     mc_draws: u64,
 }
 
+/// Loss slots of MC Dropout's buffers before any `reserve`: `TrainConfig`'s default
+/// `readback_every`, which they were made with before [`FusedConfig`].
+const MC_OUT_SLOTS: usize = 25;
+
 /// MC Dropout's draws of the masks are numbered from here, apart from any training step's.
 const MC_DRAWS: u64 = 1 << 63;
 
@@ -180,12 +200,13 @@ impl FusedStep {
     pub async fn new(
         model: &DenseNet,
         model_config: &ModelConfig,
-        train: &TrainConfig,
+        train: impl Into<FusedConfig>,
         device: &Device,
     ) -> Result<Self, TrainError> {
+        let train = train.into();
         let plan = Plan::new(model_config, train.batch_size);
         let optimizer = Optimizer::new(&train.optimizer);
-        Self::with_plan(model, plan, optimizer, train, device).await
+        Self::with_plan(model, plan, optimizer, &train, device).await
     }
 
     /// Buffers for MC Dropout passes over batches of up to `batch` records with `model`'s
@@ -202,11 +223,13 @@ impl FusedStep {
             momentum: 0.0,
             nesterov: false,
         };
-        let train = TrainConfig {
+        let train = FusedConfig {
             seed,
             batch_size: batch,
             l1: 0.0,
-            ..TrainConfig::default()
+            optimizer: OptimizerConfig::Adam,
+            readback_every: MC_OUT_SLOTS,
+            lr: 0.0,
         };
         let mut step = Self::with_plan(model, plan, sgd, &train, device).await?;
         step.probs = step.client.empty(4 * batch * model_config.classes);
@@ -217,7 +240,7 @@ impl FusedStep {
         model: &DenseNet,
         plan: Plan,
         optimizer: Optimizer,
-        train: &TrainConfig,
+        train: &FusedConfig,
         device: &Device,
     ) -> Result<Self, TrainError> {
         let client = client(device).ok_or_else(|| {
@@ -239,7 +262,7 @@ impl FusedStep {
             state: zeros(plan.params * optimizer.state_per_parameter()),
             labels: client.create_from_slice(u32::as_bytes(&vec![0; plan.batch])),
             layout: client.create_from_slice(u32::as_bytes(&plan.table())),
-            scalars: zeros(8),
+            scalars: zeros(kernels::SCALARS),
             out: floats(2 * out_slots),
             out_slots,
             pending: 0,

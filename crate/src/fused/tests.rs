@@ -17,6 +17,7 @@ use crate::data::{Dataset, Preprocessing, SyntheticSpec};
 use crate::model::{Activation, KernelInit};
 use crate::model::{DropoutConfig, DropoutKind, DropoutPlacement};
 use crate::optim::OptimizerConfig;
+use crate::train::TrainConfig;
 
 /// Initialized once per process: tests run in parallel, and a device initializes once.
 fn wgpu() -> Device {

@@ -5,6 +5,7 @@ pub mod activation_check;
 pub mod config;
 pub mod dropout;
 pub mod init;
+pub mod loss;
 pub mod mode;
 pub mod net;
 pub mod norm;

@@ -1,6 +1,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::ConfigError;
+use crate::fused::FusedConfig;
 use crate::optim::OptimizerConfig;
 
 use super::schedule::Schedule;
@@ -103,5 +104,19 @@ impl TrainConfig {
             return bad(format!("L1 strength must be ≥ 0, got {}", self.l1));
         }
         self.optimizer.validate()
+    }
+}
+
+/// The fields of a run's configuration that the fused step uses.
+impl From<&TrainConfig> for FusedConfig {
+    fn from(train: &TrainConfig) -> Self {
+        FusedConfig {
+            batch_size: train.batch_size,
+            optimizer: train.optimizer,
+            l1: train.l1,
+            readback_every: train.readback_every,
+            seed: train.seed,
+            lr: train.lr,
+        }
     }
 }

@@ -1,17 +1,20 @@
 //! Training: the run's state machine, early stopping, the LR finder and search, schedules, and
 //! the run's history.
 
-pub mod batches;
 pub mod config;
 pub mod csv;
 pub mod early_stopping;
 pub mod history;
-pub mod loss;
 pub mod lr_finder;
 pub mod lr_search;
 pub mod run;
 pub mod schedule;
 pub mod trainer;
+
+// Moved below `train`, so that `fused`, `stats` and `eval` need not import it; kept here under
+// their old paths.
+pub use crate::data::batches;
+pub use crate::model::loss;
 
 pub use config::TrainConfig;
 pub use history::{EpochRecord, History, Probe, ProbeWeights, StopReason};
