@@ -7,6 +7,7 @@
 
 pub mod backend;
 pub mod bench;
+pub mod choices;
 pub mod clock;
 pub mod data;
 pub mod error;

@@ -15,6 +15,7 @@ export function createBackend(ctx, { runs, lessons, feed }) {
     client.start(backend).then((ready) => {
       state.backend = { requested: backend, active: ready.backend, adapter: ready.adapter, reason: ready.reason, status: 'ready' };
       state.variants = ready.variants ?? [];
+      state.choices = ready.choices ?? null;
       phase.to('idle');
       feed.flush();
       lessons.loadCatalog();

@@ -9,6 +9,8 @@ export function createState(params) {
   return {
     backend: { requested, active: null, adapter: null, reason: '', status: 'starting' },
     variants: [],
+    // Each select's options and their labels, from the wasm module (crate/src/choices.rs).
+    choices: null,
     data: freshDataState(),
     phase: 'starting',
     activeRunId: null,

@@ -39,7 +39,7 @@
 
 /** Page → worker requests. */
 export const Request = Object.freeze({
-  /** {backend: 'auto'|'webgpu'|'cpu'} → {backend, adapter: {vendor, architecture, description, software}|null, reason, variants}. */
+  /** {backend: 'auto'|'webgpu'|'cpu'} → {backend, adapter: {vendor, architecture, description, software}|null, reason, variants, choices}. */
   INIT: 'init',
   /** {manifest: string, stats: ArrayBuffer} → data status. Starts a dataset; a job on the old one ends. */
   DATASET: 'dataset',

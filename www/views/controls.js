@@ -7,13 +7,12 @@ import { suggestedOptions } from './lessons.js';
 import { settingsHash, linkEntries } from '../app/settings-link.js';
 
 const STORAGE_KEY = 'selfnorm-form-v1';
-const ACTIVATIONS = [['elu', 'ELU'], ['selu', 'SELU'], ['relu', 'ReLU'], ['leaky-relu', 'Leaky ReLU (0.2)'], ['tanh', 'tanh'], ['sigmoid', 'sigmoid'], ['swish', 'Swish']];
-const INITS = [['he-normal', 'He normal'], ['lecun-normal', 'LeCun normal'], ['glorot-uniform', 'Glorot uniform'], ['identical', 'identical (symmetric)'], ['constant', 'constant']];
 /** The exercise's run length: up to 100 epochs on every training record, patience 20. */
 export const EXERCISE_LENGTH = { epochs: 100, max_train_records: 0, patience: 20 };
 
-function select(id, options, attrs = {}) {
-  return h('select', { id, ...attrs }, ...options.map(([value, label]) => h('option', { value }, label)));
+/** A select whose options come later: the variants, or the wasm module's choices (`state.choices`). */
+function select(id, attrs = {}) {
+  return h('select', { id, ...attrs });
 }
 function number(id, attrs = {}) {
   return h('input', { id, type: 'number', inputmode: 'decimal', ...attrs });
@@ -24,24 +23,24 @@ function field(label, input, { hint = null, wide = false, cls = '' } = {}) {
 
 export function createControls(container, app) {
   const el = {
-    variant: select('variant', [], { 'aria-label': 'Variant' }),
+    variant: select('variant', { 'aria-label': 'Variant' }),
     depth: number('depth', { min: 1, max: 200, step: 1, value: 20 }),
     width: number('width', { min: 1, max: 4096, step: 1, value: 100 }),
-    activation: select('activation', ACTIVATIONS),
-    kernelInit: select('kernel-init', INITS),
+    activation: select('activation'),
+    kernelInit: select('kernel-init'),
     initValue: number('init-value', { step: 'any', value: 0.01 }),
     batchNorm: h('input', { id: 'batch-norm', type: 'checkbox' }),
     inputBatchNorm: h('input', { id: 'input-batch-norm', type: 'checkbox' }),
-    dropoutKind: select('dropout-kind', [['none', 'none'], ['standard', 'standard'], ['alpha', 'alpha (for SELU)']]),
+    dropoutKind: select('dropout-kind'),
     dropoutRate: number('dropout-rate', { min: 0, max: 0.95, step: 0.05, value: 0.1 }),
-    dropoutPlacement: select('dropout-placement', [['before-output', 'before the output layer'], ['every-hidden', 'after every hidden layer']]),
-    preprocessing: select('preprocessing', [['scale01', 'scale to [0, 1]'], ['standardize', 'standardize (train mean/std)'], ['raw', 'raw pixels 0–255 (the notebook’s code)']]),
+    dropoutPlacement: select('dropout-placement'),
+    preprocessing: select('preprocessing'),
     maxRecords: number('max-records', { min: 0, step: 100, value: EXERCISE_LENGTH.max_train_records }),
-    optimizer: select('optimizer', [['nadam', 'Nadam'], ['adam', 'Adam'], ['sgd', 'SGD']]),
+    optimizer: select('optimizer'),
     momentum: number('momentum', { min: 0, max: 0.999, step: 0.05, value: 0.9 }),
-    nadamSchedule: select('nadam-schedule', [['legacy', '0.96^(0.004·t): tf.keras ≤ 2.10 (the book), PyTorch'], ['keras3', '0.96^t: Keras ≥ 2.11, Keras 3']]),
+    nadamSchedule: select('nadam-schedule'),
     nesterov: h('input', { id: 'nesterov', type: 'checkbox', checked: true }),
-    schedule: select('schedule', [['constant', 'constant'], ['one-cycle', '1cycle']]),
+    schedule: select('schedule'),
     lr: h('input', { id: 'lr', type: 'text', inputmode: 'decimal', value: '5e-5', spellcheck: false, autocomplete: 'off' }),
     batchSize: number('batch-size', { min: 1, max: 65536, step: 1, value: 32 }),
     epochs: number('epochs', { min: 1, max: 10000, step: 1, value: EXERCISE_LENGTH.epochs }),
@@ -102,6 +101,7 @@ export function createControls(container, app) {
     h('div', { class: 'panel-head-side' }, copyButton, copyStatus)), linkField, form);
 
   let variants = [];
+  let choices = null;
 
   const currentVariant = () => variants.find((v) => v.name === el.variant.value) ?? null;
 
@@ -394,6 +394,11 @@ export function createControls(container, app) {
   let probeDefaultFor = null;
 
   return function update(state) {
+    // The selects' options (keyed as `el`), before a variant or a stored form sets their values.
+    if (choices !== state.choices && state.choices) {
+      choices = state.choices;
+      for (const [key, options] of Object.entries(choices)) el[key]?.replaceChildren(...options.map((c) => h('option', { value: c.value }, c.label)));
+    }
     if (variants !== state.variants && state.variants.length) {
       variants = state.variants;
       const chosen = el.variant.value;

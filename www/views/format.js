@@ -3,6 +3,12 @@
 
 const nbsp = '\u00a0';
 
+/** The prose name of option `value` of setting `key` in `choices` (`state.choices`, from
+ *  crate/src/choices.rs), or the value itself while they have not come. */
+export function choiceName(choices, key, value) {
+  return choices?.[key]?.find((c) => c.value === value)?.name ?? value;
+}
+
 export function fmtPercent(x, digits = 1) {
   return Number.isFinite(x) ? `${(100 * x).toFixed(digits)}${nbsp}%` : '—';
 }

@@ -1,7 +1,8 @@
 // The figure that answers each lesson's question, drawn from its last finding (app/lessons.js): a
 // record holding the finding the wasm module computed, the runs' loss histories and the options
-// the lesson ran with. `renderFinding(container, record)` replaces the container's content.
-import { h, fmtPercent, fmtNumber, fmtDuration, fmtLr, fmtInt, fmtDate } from './format.js';
+// the lesson ran with. `renderFinding(container, record, choices)` replaces the container's content
+// (`choices`: the wasm module's options and their names, `state.choices`).
+import { h, fmtPercent, fmtNumber, fmtDuration, fmtLr, fmtInt, fmtDate, choiceName } from './format.js';
 import { createChart, axis, colors, logSplits, logTicks, verticalMarker } from './chart.js';
 import { chunkEpochs } from './curves.js';
 import { orderedRuns } from '../app/lessons.js';
@@ -9,7 +10,8 @@ import { orderedRuns } from '../app/lessons.js';
 const PALETTE = ['#2563eb', '#dc2626', '#0f766e', '#7c3aed', '#ea580c', '#ca8a04'];
 /** One colour per activation, the same in every small multiple. */
 const ACTIVATION_COLORS = { elu: '#2563eb', selu: '#0f766e', relu: '#dc2626', 'leaky-relu': '#ea580c', tanh: '#7c3aed', sigmoid: '#a16207', swish: '#be185d' };
-const ACTIVATION_NAMES = { elu: 'ELU', selu: 'SELU', relu: 'ReLU', 'leaky-relu': 'leaky ReLU', tanh: 'tanh', sigmoid: 'sigmoid', swish: 'Swish' };
+/** The choices (`state.choices`) of the finding being drawn: they name the activations. */
+let choices = null;
 
 const finite = (v) => (Number.isFinite(v) ? v : null);
 const fmtPct = (u, v) => (v == null ? '—' : fmtPercent(v));
@@ -23,7 +25,7 @@ function colorFor(lesson, label, index) {
 }
 
 function displayLabel(lesson, label) {
-  return lesson === 'activations' ? ACTIVATION_NAMES[label] ?? label : label;
+  return lesson === 'activations' ? choiceName(choices, 'activation', label) : label;
 }
 
 /** A titled figure cell with a chart box; `span` columns of the figure grid (of 6). */
@@ -357,7 +359,8 @@ function describeRun(record) {
 }
 
 /** Draws `record`'s finding into `container`. */
-export function renderFinding(container, record) {
+export function renderFinding(container, record, optionChoices = null) {
+  choices = optionChoices;
   const lesson = record.name;
   const runs = orderedRuns(record);
   const grid = h('div', { class: 'lesson-grid' });

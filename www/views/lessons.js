@@ -2,7 +2,7 @@
 // pick a lesson, adjust how long its runs train, press Run; the runs train one after the other
 // (each a normal run in the runs table), then the figure that answers the question appears,
 // drawn from the finding (lesson-figures.js). The last finding of each lesson survives reloads.
-import { h, setText, fmtInt, fmtDate, fmtLr, fmtNumber, fmtApprox } from './format.js';
+import { h, setText, fmtInt, fmtDate, fmtLr, fmtNumber, fmtApprox, choiceName } from './format.js';
 import { renderFinding } from './lesson-figures.js';
 import { measuredCost, recordsPerEpoch, runSeconds } from './estimate.js';
 
@@ -21,25 +21,23 @@ export function lessonTitle(name) {
   const tab = TABS.find(([n]) => n === name);
   return tab ? `${tab[1]} ${tab[2]}` : name;
 }
-const INIT_NAMES = { 'he-normal': 'He normal init', 'lecun-normal': 'LeCun normal init', 'glorot-uniform': 'Glorot uniform init', identical: 'identical init', constant: 'constant init' };
-const ACTIVATION_NAMES = { elu: 'ELU', selu: 'SELU', relu: 'ReLU', 'leaky-relu': 'leaky ReLU', tanh: 'tanh', sigmoid: 'sigmoid', swish: 'Swish' };
 
-/** A run's settings as short phrases, keyed by what they set (to tell shared ones from those that differ). */
-function settingsOf(run) {
+/** A run's settings as short phrases, keyed by what they set (to tell shared ones from those that differ); `choices` names the options. */
+function settingsOf(run, choices) {
   const { model, train, preprocessing } = run;
   const optimizer = train.optimizer.kind === 'sgd' ? `SGD, momentum ${train.optimizer.momentum}${train.optimizer.nesterov ? ' (Nesterov)' : ''}` : train.optimizer.kind === 'adam' ? 'Adam' : 'Nadam';
   return {
     net: `${model.depth} × ${model.width} net`,
-    activation: ACTIVATION_NAMES[model.activation] ?? model.activation,
-    init: INIT_NAMES[model.kernel_init.kind] ?? model.kernel_init.kind,
+    activation: choiceName(choices, 'activation', model.activation),
+    init: choiceName(choices, 'kernelInit', model.kernel_init.kind),
     bias: `biases ${fmtNumber(model.bias_init, 4)}`,
     batchNorm: [model.input_batch_norm && 'input batch norm', model.batch_norm && 'batch norm'].filter(Boolean).join(', '),
-    dropout: model.dropout ? `${model.dropout.kind} dropout ${model.dropout.rate}` : 'no dropout',
+    dropout: model.dropout ? `${choiceName(choices, 'dropoutKind', model.dropout.kind)} ${model.dropout.rate}` : choiceName(choices, 'dropoutKind', 'none'),
     optimizer,
     lr: train.schedule.kind === 'one-cycle' ? '1cycle, peak rate from the LR finder' : `lr ${fmtLr(train.lr).replace('.0e', 'e')}`,
     l1: train.l1 > 0 ? `L1 ${train.l1}` : 'no L1',
     batch: `batch ${train.batch_size}`,
-    inputs: preprocessing === 'standardize' ? 'standardized inputs' : 'inputs scaled to [0, 1]',
+    inputs: choiceName(choices, 'preprocessing', preprocessing),
   };
 }
 /** L1 strengths the slider steps through: 1, 2, 5 per decade. */
@@ -254,7 +252,7 @@ export function createLessons(container, app) {
       setText(shared, '');
       return;
     }
-    const settings = lesson.runs.map(settingsOf);
+    const settings = lesson.runs.map((r) => settingsOf(r, state.choices));
     const keys = Object.keys(settings[0]);
     const differs = keys.filter((k) => settings.some((s) => s[k] !== settings[0][k]));
     const common = keys.filter((k) => !differs.includes(k) && settings[0][k]).map((k) => settings[0][k]);
@@ -337,11 +335,11 @@ export function createLessons(container, app) {
 
     const record = records[selected] ?? null;
     // The placeholder names the lesson's runs: drawn again once the catalog has come.
-    const fk = `${selected}|${record?.finished ?? 'none'}|${Boolean(lesson)}`;
+    const fk = `${selected}|${record?.finished ?? 'none'}|${Boolean(lesson)}|${Boolean(state.choices)}`;
     if (fk !== figureKey) {
       figureKey = fk;
       if (record) {
-        renderFinding(figure, record);
+        renderFinding(figure, record, state.choices);
       } else {
         figure.replaceChildren(h('div', { class: 'lesson-empty', 'data-testid': 'lesson-empty' },
           h('p', {}, lesson ? `No finding yet for this lesson in this browser. Press Run lesson: when its ${lesson.runs.length} runs are done, the figure that answers the question appears here.` : ''),

@@ -112,6 +112,12 @@ pub fn variants() -> Result<JsValue, JsError> {
     to_js(&crate::variants::all())
 }
 
+/// The options of each setting the form offers as a select, with their labels (`choices.rs`).
+#[wasm_bindgen]
+pub fn choices() -> Result<JsValue, JsError> {
+    to_js(&crate::choices::all())
+}
+
 /// What exercise 8 would train for `edition` at `length` with `options`, the most steps each
 /// part may take on `train_records` training records, and the CLI's reference figures for that
 /// edition (docs/RESULTS.md): for the page's time estimate and table.
