@@ -4,13 +4,13 @@
 
 use burn::tensor::{Device, Distribution, Int, Tensor};
 use selfnorm::data::{Dataset, Preprocessing, SplitKind, SyntheticSpec};
-use selfnorm::fused::agreement::{
-    activation_cases, adam_and_l1_cases, edge_cases, exercise_cases, norm_cases, optimizer_cases,
-};
-use selfnorm::fused::dropout_cases;
 use selfnorm::model::activation_check::{INPUTS, check_every_activation, cycled};
 use selfnorm::model::{Activation, DenseNet, KernelInit, Mode, ModelConfig};
 use selfnorm::readback::read_floats;
+use selfnorm::train::fused_checks::agreement::{
+    activation_cases, adam_and_l1_cases, edge_cases, exercise_cases, norm_cases, optimizer_cases,
+};
+use selfnorm::train::fused_checks::dropout_cases;
 use selfnorm::train::{StopReason, TrainConfig, Trainer, fit};
 use selfnorm::variants::variant;
 use selfnorm::web::webgpu_device;
@@ -215,7 +215,7 @@ async fn mc_dropout_varies_while_eval_is_deterministic_on_webgpu() {
 }
 
 /// The fused step against the generic one on WebGPU: the native tests' cases (see
-/// `selfnorm::fused::agreement`), on the browser's adapter.
+/// `selfnorm::train::fused_checks::agreement`), on the browser's adapter.
 #[wasm_bindgen_test]
 async fn the_fused_step_agrees_with_the_generic_one_on_webgpu() {
     let device = webgpu().await;
@@ -233,7 +233,7 @@ async fn the_fused_step_agrees_with_the_generic_one_on_webgpu() {
 }
 
 /// Dropout, alpha dropout and MC Dropout on the fused step on WebGPU: the native tests' checks
-/// (see `selfnorm::fused::dropout_cases`), on the browser's adapter.
+/// (see `selfnorm::train::fused_checks::dropout_cases`), on the browser's adapter.
 #[wasm_bindgen_test]
 async fn fused_dropout_is_right_on_webgpu() {
     let device = webgpu().await;

@@ -9,10 +9,8 @@
 //! The generic path ([`crate::train::Trainer`] with Burn's autodiff) is the CPU backend's step
 //! and the reference: [`support`] says where the fused step runs (any configuration on wgpu,
 //! within 32-bit offsets), and the tests compare the two on the same batch from the same
-//! weights ([`agreement`]), or with the masks fixed ([`dropout_cases`]).
+//! weights, or with the masks fixed ([`crate::train::fused_checks`]).
 
-pub mod agreement;
-pub mod dropout_cases;
 pub mod kernels;
 mod launch;
 pub mod masks;

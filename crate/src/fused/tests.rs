@@ -6,11 +6,6 @@ use std::sync::OnceLock;
 
 use burn::tensor::Device;
 
-use super::agreement::{
-    Case, activation_cases, adam_and_l1_cases, edge_cases, exercise_cases, norm_cases,
-    optimizer_cases,
-};
-use super::dropout_cases;
 use super::*;
 use crate::backend::BackendKind;
 use crate::data::{Dataset, Preprocessing, SyntheticSpec};
@@ -18,6 +13,11 @@ use crate::model::{Activation, KernelInit};
 use crate::model::{DropoutConfig, DropoutKind, DropoutPlacement};
 use crate::optim::OptimizerConfig;
 use crate::train::TrainConfig;
+use crate::train::fused_checks::agreement::{
+    Case, activation_cases, adam_and_l1_cases, edge_cases, exercise_cases, norm_cases,
+    optimizer_cases,
+};
+use crate::train::fused_checks::dropout_cases;
 
 /// Initialized once per process: tests run in parallel, and a device initializes once.
 fn wgpu() -> Device {

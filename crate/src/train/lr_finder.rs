@@ -11,7 +11,6 @@ use crate::data::Dataset;
 use crate::error::TrainError;
 use crate::fused::FusedStep;
 use crate::model::DenseNet;
-use crate::readback::read_many;
 use crate::rng::Rng;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -158,19 +157,8 @@ impl Trainer {
                 (run.order[start..stop].to_vec(), run.lrs[i])
             })
             .collect();
-        let losses = match self.uses_fused() {
-            true => {
-                self.fused_sweep_steps(&mut run.fused, data, batches)
-                    .await?
-            }
-            false => {
-                let losses = batches
-                    .into_iter()
-                    .map(|(indices, lr)| self.sweep_step(data, &indices, lr))
-                    .collect();
-                read_many(losses).await?
-            }
-        };
+        let (stepper, net) = self.parts();
+        let losses = stepper.sweep(net, &mut run.fused, data, batches).await?;
         run.result.losses.extend(losses);
         run.result.diverged = exploded(&run.result.losses);
         Ok(())

@@ -4,11 +4,13 @@
 pub mod config;
 pub mod csv;
 pub mod early_stopping;
+pub mod fused_checks;
 pub mod history;
 pub mod lr_finder;
 pub mod lr_search;
 pub mod run;
 pub mod schedule;
+mod stepper;
 pub mod trainer;
 
 // Moved below `train`, so that `fused`, `stats` and `eval` need not import it; kept here under

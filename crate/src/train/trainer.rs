@@ -2,7 +2,7 @@
 //! ([`super::run`]) is made of: a chunk of steps, the end of an epoch, a statistics probe.
 
 use burn::module::Module;
-use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::optim::ModuleOptimizer;
 use burn::tensor::{Device, Int, Tensor};
 use serde::{Deserialize, Serialize};
 
@@ -10,15 +10,14 @@ use super::config::TrainConfig;
 use super::early_stopping::{EarlyStopping, Verdict};
 use super::history::{EpochRecord, History, Probe, ProbeWeights, StepLoss, StopReason};
 use super::run::Stage;
+use super::stepper::{Chunk, ChunkEnd, Net, Stepper};
 use crate::clock::now_seconds;
-use crate::data::batches::{batch, host_batch};
+use crate::data::batches::batch;
 use crate::data::{Dataset, Normalizer, Preprocessing, SplitKind};
 use crate::error::{ConfigError, TrainError};
 use crate::eval::{self, Evaluation};
-use crate::fused::{self, FusedStep, StepPath};
-use crate::model::loss::{correct, cross_entropy};
-use crate::model::{DenseNet, Mode, ModelConfig};
-use crate::readback::read_many;
+use crate::fused::{self, StepPath};
+use crate::model::{DenseNet, ModelConfig};
 use crate::rng::Rng;
 use crate::stats;
 
@@ -72,8 +71,8 @@ pub struct Trainer {
     history: History,
     probe_batch: (Tensor<2>, Tensor<1, Int>),
     last_probe_step: Option<usize>,
-    /// The weights before the last step, kept when a probe is due right after it (see
-    /// [`Trainer::keep_weights_before_last_step`]).
+    /// The weights before the last step, kept by the stepper when a probe is due right after
+    /// it (for the probe's update-to-weight ratios).
     before_step: Option<DenseNet>,
     epoch: usize,
     order: Vec<u32>,
@@ -85,14 +84,9 @@ pub struct Trainer {
     epoch_train_seconds: f64,
     lr: f64,
     pub(super) stage: Stage,
-    /// Which implementation takes the steps ([`crate::fused`]); the fused one's buffers are
-    /// made at the first step.
+    /// Which implementation takes the steps ([`crate::fused`]), and why.
     path: StepPath,
-    fused: Option<FusedStep>,
-    /// The fused step's parameters are newer than `model` (synced at probes and epoch ends).
-    model_stale: bool,
-    /// `model` was replaced (import, restored weights): the fused step must load it.
-    fused_reload: bool,
+    stepper: Stepper,
 }
 
 /// `model` with the input size and class count of `data`'s manifest.
@@ -158,10 +152,8 @@ impl Trainer {
             epoch_train_seconds: 0.0,
             lr: config.lr,
             stage: Stage::Training,
+            stepper: Stepper::new(&path),
             path,
-            fused: None,
-            model_stale: false,
-            fused_reload: false,
             model_config,
         })
     }
@@ -183,11 +175,22 @@ impl Trainer {
 
     /// Brings [`Trainer::model`] up to date with the fused step's parameters.
     pub async fn sync_model(&mut self) -> Result<(), TrainError> {
-        if let (true, Some(fused)) = (self.model_stale, &self.fused) {
-            self.model = fused.store(self.model.clone()).await?;
-            self.model_stale = false;
-        }
-        Ok(())
+        self.stepper.sync(&mut self.model).await
+    }
+
+    /// The stepper and what its steps read and update: borrowed apart, so that both can be used
+    /// at once.
+    pub(super) fn parts(&mut self) -> (&mut Stepper, Net<'_>) {
+        let net = Net {
+            model: &mut self.model,
+            optim: &mut self.optim,
+            before_step: &mut self.before_step,
+            model_config: &self.model_config,
+            config: &self.config,
+            normalizer: &self.normalizer,
+            device: &self.device,
+        };
+        (&mut self.stepper, net)
     }
 
     pub fn finished(&self) -> bool {
@@ -216,10 +219,17 @@ impl Trainer {
         }
         let total_steps = self.config.max_epochs * self.steps_per_epoch(data);
         let chunk_start = now_seconds();
-        let (step_losses, right, sizes) = match self.path {
-            StepPath::Fused { .. } => self.fused_steps(data, total_steps).await?,
-            StepPath::Generic { .. } => self.generic_steps(data, total_steps).await?,
+        let batches = self.chunk_batches(total_steps);
+        let end = ChunkEnd {
+            probe_next: self.probe_due(),
+            epoch_ends: self.cursor >= self.order.len(),
         };
+        let (stepper, net) = self.parts();
+        let Chunk {
+            losses: step_losses,
+            right,
+            sizes,
+        } = stepper.chunk(net, data, batches, end).await?;
         if let Some((k, &loss)) = step_losses.iter().enumerate().find(|(_, l)| !l.is_finite()) {
             return Err(self.diverged("training", self.step - sizes.len() + k + 1, loss));
         }
@@ -269,105 +279,9 @@ impl Trainer {
         batches
     }
 
-    /// A chunk of generic steps: each step's loss, the number right, and the batch sizes.
-    async fn generic_steps(
-        &mut self,
-        data: &Dataset,
-        total_steps: usize,
-    ) -> Result<(Vec<f32>, f32, Vec<usize>), TrainError> {
-        let mut losses = Vec::new();
-        let mut sizes = Vec::new();
-        let mut correct_sum = Tensor::<1>::zeros([1], &self.device.clone().inner());
-        let batches = self.chunk_batches(total_steps);
-        let last = batches.len();
-        for (k, (indices, lr)) in batches.into_iter().enumerate() {
-            if k + 1 == last {
-                self.keep_weights_before_last_step();
-            }
-            let (loss, right) = self.step_on(data, &indices, lr);
-            losses.push(loss);
-            correct_sum = correct_sum + right;
-            sizes.push(indices.len());
-        }
-        losses.push(correct_sum);
-        let mut values = read_many(losses).await?;
-        let right = values.pop().unwrap_or(0.0);
-        Ok((values, right, sizes))
-    }
-
-    /// The same on the fused step; `model` is synced when a probe or the epoch's end is next.
-    async fn fused_steps(
-        &mut self,
-        data: &Dataset,
-        total_steps: usize,
-    ) -> Result<(Vec<f32>, f32, Vec<usize>), TrainError> {
-        if self.fused.is_none() {
-            self.fused = Some(self.new_fused_step().await?);
-            self.fused_reload = false;
-        }
-        let batches = self.chunk_batches(total_steps);
-        let probe_next = self.probe_due();
-        let fused = self.fused.as_mut().expect("made above");
-        if self.fused_reload {
-            fused.load(&self.model).await?;
-            self.fused_reload = false;
-        }
-        fused.reserve(batches.len());
-        let last = batches.len();
-        let mut sizes = Vec::new();
-        for (k, (indices, lr)) in batches.into_iter().enumerate() {
-            if k + 1 == last && probe_next {
-                // The probe after this chunk measures the last step's update: keep the weights
-                // before it (one extra readback per probe).
-                self.before_step = Some(fused.store(self.model.clone()).await?);
-            }
-            let (inputs, labels) = host_batch(&data.train, &self.normalizer, &indices);
-            fused.step(inputs, &labels, lr)?;
-            sizes.push(indices.len());
-        }
-        let results = fused.read_losses().await?;
-        self.model_stale = true;
-        if self.cursor >= self.order.len() || probe_next {
-            self.sync_model().await?;
-        }
-        let right = results.iter().map(|r| r.1).sum();
-        Ok((results.into_iter().map(|r| r.0).collect(), right, sizes))
-    }
-
-    /// Fused-step buffers for the current weights, with a fresh optimizer state.
-    async fn new_fused_step(&self) -> Result<FusedStep, TrainError> {
-        FusedStep::new(&self.model, &self.model_config, &self.config, &self.device).await
-    }
-
     /// Whether the steps run on the fused kernels.
     pub(super) fn uses_fused(&self) -> bool {
-        matches!(self.path, StepPath::Fused { .. })
-    }
-
-    /// Steps of an LR sweep on the sweep's own fused step, made on its first chunk from the
-    /// current weights with a fresh optimizer state (the run's own stays untouched); each step's
-    /// loss.
-    pub(super) async fn fused_sweep_steps(
-        &self,
-        sweep: &mut Option<FusedStep>,
-        data: &Dataset,
-        batches: Vec<(Vec<u32>, f64)>,
-    ) -> Result<Vec<f32>, TrainError> {
-        if sweep.is_none() {
-            *sweep = Some(self.new_fused_step().await?);
-        }
-        let fused = sweep.as_mut().expect("made above");
-        fused.reserve(batches.len());
-        for (indices, lr) in batches {
-            let (inputs, labels) = host_batch(&data.train, &self.normalizer, &indices);
-            fused.step(inputs, &labels, lr)?;
-        }
-        Ok(fused
-            .read_losses()
-            .await?
-            .into_iter()
-            .map(|r| r.0)
-            .collect())
+        self.stepper.is_fused()
     }
 
     fn begin_epoch(&mut self, data: &Dataset) {
@@ -381,20 +295,6 @@ impl Trainer {
         self.epoch_loss = 0.0;
         self.epoch_correct = 0.0;
         self.epoch_start = now_seconds();
-    }
-
-    /// One optimizer step on `indices`; returns the loss and the number right, on the device.
-    fn step_on(&mut self, data: &Dataset, indices: &[u32], lr: f64) -> (Tensor<1>, Tensor<1>) {
-        let (x, y) = batch(&data.train, &self.normalizer, indices, &self.device);
-        let logits = self.model.forward(x, Mode::Train);
-        let right = correct(logits.clone(), y.clone()).inner();
-        let mut loss = cross_entropy(logits, y);
-        if self.config.l1 > 0.0 {
-            loss = loss + self.model.l1_norm().mul_scalar(self.config.l1);
-        }
-        let grads = GradientsParams::from_grads(loss.backward(), &self.model);
-        self.model = self.optim.step(lr, self.model.clone(), grads);
-        (loss.inner(), right)
     }
 
     fn diverged(&mut self, which: &'static str, step: usize, loss: f32) -> TrainError {
@@ -480,14 +380,6 @@ impl Trainer {
     /// Whether a statistics probe is due (always before the first step).
     pub(super) fn probe_due(&self) -> bool {
         self.config.probe_due(self.step, self.last_probe_step)
-    }
-
-    /// Called before the last step of a chunk, once `step` counts the chunk's steps: when a
-    /// probe will be due right after it, keeps the current weights for the probe's
-    /// update-to-weight ratios. Cloning a model only counts references, and only that one step
-    /// holds a second copy alive.
-    fn keep_weights_before_last_step(&mut self) {
-        self.before_step = self.probe_due().then(|| self.model.clone());
     }
 
     /// Per-layer statistics on the fixed probe batch, recorded in the history; `weights` says
@@ -606,14 +498,13 @@ impl Trainer {
     }
 
     fn model_replaced(&mut self) {
-        self.model_stale = false;
-        self.fused_reload = true;
+        self.stepper.model_replaced();
         self.before_step = None;
     }
 
     pub(super) fn snapshot(&self) -> (DenseNet, ModuleOptimizer) {
         debug_assert!(
-            !self.model_stale,
+            !self.stepper.stale(),
             "snapshot of weights older than the fused step's"
         );
         (self.model.snapshot(), self.optim.clone())
@@ -622,9 +513,5 @@ impl Trainer {
     pub(super) fn restore(&mut self, snapshot: (DenseNet, ModuleOptimizer)) {
         (self.model, self.optim) = snapshot;
         self.model_replaced();
-    }
-
-    pub(super) fn sweep_step(&mut self, data: &Dataset, indices: &[u32], lr: f64) -> Tensor<1> {
-        self.step_on(data, indices, lr).0
     }
 }

@@ -9,9 +9,9 @@
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
-use super::FusedStep;
-use super::masks::{self, MaskedDropout};
 use crate::data::{Normalizer, Preprocessing, SplitKind, SyntheticSpec};
+use crate::fused::FusedStep;
+use crate::fused::masks::{self, MaskedDropout};
 use crate::model::{
     Activation, DenseNet, DropoutConfig, DropoutKind, DropoutPlacement, KernelInit, Mode,
     ModelConfig,
@@ -467,9 +467,10 @@ pub async fn mc_dropout_agrees_with_the_generic_average(device: &Device) -> Resu
     let split = data.split(SplitKind::Valid);
     let mut fused = Vec::new();
     for seed in 0..k {
-        let mc = super::mc::evaluate_mc(&net, &model, split, &normalizer, device, passes, seed)
-            .await
-            .map_err(err)?;
+        let mc =
+            crate::fused::mc::evaluate_mc(&net, &model, split, &normalizer, device, passes, seed)
+                .await
+                .map_err(err)?;
         fused.push(mc.loss);
     }
     device.seed(9);

@@ -4,9 +4,9 @@
 
 use burn::tensor::Device;
 
-use super::StepPath;
 use crate::data::{Dataset, Preprocessing, SyntheticSpec};
 use crate::error::TrainError;
+use crate::fused::StepPath;
 use crate::model::{Activation, DenseNet, KernelInit, ModelConfig};
 use crate::optim::{NadamSchedule, OptimizerConfig};
 use crate::train::{TrainConfig, Trainer};
