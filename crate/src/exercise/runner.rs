@@ -9,13 +9,12 @@ use serde::{Deserialize, Serialize};
 use super::edition::{Part, Row};
 use super::plan::{ExercisePlan, PartPlan, one_cycle_peak, one_cycle_sweep};
 use super::table::{ExerciseTable, LrHow, ResultRow};
-use crate::data::{Dataset, Preprocessing, SplitKind};
+use crate::data::{Dataset, SplitKind};
 use crate::error::{ConfigError, TrainError};
-use crate::fused::StepPath;
-use crate::model::ModelConfig;
 use crate::train::lr_search::{candidate_config, candidate_outcome};
 use crate::train::{
-    LrCandidate, LrSearch, StopReason, SweepEvent, SweepRun, TrainConfig, TrainEvent, Trainer,
+    LrCandidate, LrSearch, RunStart, StopReason, SweepEvent, SweepRun, TrainConfig, TrainEvent,
+    Trainer,
 };
 
 /// What one call of [`ExerciseRunner::advance`] did; `part` says which part it was for.
@@ -52,12 +51,8 @@ pub enum ExerciseEvent {
     /// The part's run starts training with these settings.
     RunStarted {
         part: Part,
-        model: ModelConfig,
-        train: TrainConfig,
-        preprocessing: Preprocessing,
-        parameters: usize,
-        steps_per_epoch: usize,
-        step: StepPath,
+        #[serde(flatten)]
+        run: RunStart,
     },
     Trained {
         part: Part,
@@ -332,12 +327,7 @@ impl ExerciseRunner {
         self.stage = Stage::Train;
         Ok(ExerciseEvent::RunStarted {
             part: self.current().part,
-            model: trainer.model_config.clone(),
-            train: trainer.config.clone(),
-            preprocessing: trainer.preprocessing,
-            parameters: trainer.model_config.parameter_count(),
-            steps_per_epoch: trainer.steps_per_epoch(data),
-            step: trainer.step_path().clone(),
+            run: trainer.run_start(data),
         })
     }
 

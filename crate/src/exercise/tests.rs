@@ -123,7 +123,7 @@ fn one_cycle_peaks_at_ten_times_the_finders_suggestion_and_mc_rows_reuse_e_s_net
         (Row::F, 10.0 * suggested, LrHow::LrFinder)
     );
     let started = events.iter().rev().find_map(|e| match e {
-        ExerciseEvent::RunStarted { train, .. } => Some(train.clone()),
+        ExerciseEvent::RunStarted { run, .. } => Some(run.train.clone()),
         _ => None,
     });
     let train = started.unwrap();

@@ -6,14 +6,12 @@ use serde::{Deserialize, Serialize};
 
 use super::catalog::{Lesson, LessonRun};
 use super::finding::{Finding, Inference, InferenceMode, Pruned, RunExtras, finding};
-use crate::data::{Dataset, Preprocessing, SplitKind};
+use crate::data::{Dataset, SplitKind};
 use crate::error::TrainError;
 use crate::eval::Evaluation;
-use crate::fused::StepPath;
-use crate::model::ModelConfig;
 use crate::sparsity::{prune, zero_fractions};
 use crate::train::{
-    History, LrSweepConfig, RunReport, Schedule, StopReason, SweepEvent, SweepRun, TrainConfig,
+    History, LrSweepConfig, RunReport, RunStart, Schedule, StopReason, SweepEvent, SweepRun,
     TrainEvent, Trainer,
 };
 
@@ -53,13 +51,8 @@ pub enum LessonEvent {
     RunStarted {
         index: usize,
         label: String,
-        model: ModelConfig,
-        train: TrainConfig,
-        preprocessing: Preprocessing,
-        parameters: usize,
-        steps_per_epoch: usize,
-        /// Which implementation takes the run's steps.
-        step: StepPath,
+        #[serde(flatten)]
+        run: RunStart,
     },
     Trained {
         index: usize,
@@ -225,12 +218,7 @@ impl LessonRunner {
         Ok(LessonEvent::RunStarted {
             index: self.index,
             label: self.lesson.runs[self.index].label.clone(),
-            model: trainer.model_config.clone(),
-            train: trainer.config.clone(),
-            preprocessing: trainer.preprocessing,
-            parameters: trainer.model_config.parameter_count(),
-            steps_per_epoch: trainer.steps_per_epoch(data),
-            step: trainer.step_path().clone(),
+            run: trainer.run_start(data),
         })
     }
 

@@ -24,7 +24,7 @@ pub use lr_finder::{LrSweep, LrSweepConfig, SweepEvent, SweepRun};
 pub use lr_search::{LrCandidate, LrSearch, lr_search};
 pub use run::{RunReport, TrainEvent, fit};
 pub use schedule::Schedule;
-pub use trainer::{EpochSummary, McDropout, Progress, Trainer};
+pub use trainer::{EpochSummary, McDropout, Progress, RunStart, Trainer};
 
 #[cfg(all(test, not(target_family = "wasm")))]
 mod tests;

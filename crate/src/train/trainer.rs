@@ -48,6 +48,18 @@ pub struct EpochSummary {
     pub finished: bool,
 }
 
+/// What a run starts with: the settings the crate completed (readback interval, probe batch),
+/// stored with the run, its size, and which implementation takes its steps (the page says so).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunStart {
+    pub model: ModelConfig,
+    pub train: TrainConfig,
+    pub preprocessing: Preprocessing,
+    pub parameters: usize,
+    pub steps_per_epoch: usize,
+    pub step: StepPath,
+}
+
 /// Plain evaluation against MC Dropout with several sample counts, on one split.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct McDropout {
@@ -171,6 +183,18 @@ impl Trainer {
     /// Which implementation takes this run's steps.
     pub fn step_path(&self) -> &StepPath {
         &self.path
+    }
+
+    /// What the run starts with, on `data`.
+    pub fn run_start(&self, data: &Dataset) -> RunStart {
+        RunStart {
+            model: self.model_config.clone(),
+            train: self.config.clone(),
+            preprocessing: self.preprocessing,
+            parameters: self.model_config.parameter_count(),
+            steps_per_epoch: self.steps_per_epoch(data),
+            step: self.path.clone(),
+        }
     }
 
     /// Brings [`Trainer::model`] up to date with the fused step's parameters.

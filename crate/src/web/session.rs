@@ -16,10 +16,9 @@ use crate::eval::Evaluation;
 use crate::exercise::{
     Edition, ExerciseOptions, ExercisePlan, ExerciseRunner, Length, Reference, ResultRow,
 };
-use crate::fused::StepPath;
 use crate::lessons::{LessonOptions, LessonRunner};
 use crate::model::ModelConfig;
-use crate::train::{LrSweepConfig, TrainConfig, Trainer};
+use crate::train::{LrSweepConfig, RunStart, TrainConfig, Trainer};
 use crate::weights;
 
 /// What the worker asks for when it starts a run or a sweep.
@@ -28,18 +27,6 @@ pub(super) struct RunConfig {
     pub(super) model: ModelConfig,
     pub(super) train: TrainConfig,
     pub(super) preprocessing: Preprocessing,
-}
-
-#[derive(Serialize)]
-struct RunInfo {
-    model: ModelConfig,
-    /// The training settings completed by the crate (readback interval, probe batch): what
-    /// the run trains with, stored with it.
-    train: TrainConfig,
-    parameters: usize,
-    steps_per_epoch: usize,
-    /// Which implementation takes the run's steps (the page says so).
-    step: StepPath,
 }
 
 #[derive(Serialize)]
@@ -234,7 +221,7 @@ impl Session {
     /// Starts `job` on the loaded dataset, built by `make` from it.
     fn start(
         &self,
-        make: impl FnOnce(&Dataset) -> Result<(Job, RunInfo), TrainError>,
+        make: impl FnOnce(&Dataset) -> Result<(Job, RunStart), TrainError>,
     ) -> Result<JsValue, JsValue> {
         let mut s = self
             .state
@@ -295,15 +282,9 @@ fn new_trainer(
     data: &Dataset,
     run: &RunConfig,
     device: &Device,
-) -> Result<(Trainer, RunInfo), TrainError> {
+) -> Result<(Trainer, RunStart), TrainError> {
     let trainer = Trainer::new(data, &run.model, &run.train, run.preprocessing, device)?;
-    let info = RunInfo {
-        model: trainer.model_config.clone(),
-        train: trainer.config.clone(),
-        parameters: trainer.model_config.parameter_count(),
-        steps_per_epoch: trainer.steps_per_epoch(data),
-        step: trainer.step_path().clone(),
-    };
+    let info = trainer.run_start(data);
     Ok((trainer, info))
 }
 
