@@ -3,7 +3,7 @@
 // page, the panel says what the exercise is doing, and the table fills in as parts end. The rows
 // so far are kept in the browser after each part, so a reload resumes at the next part.
 import { Request } from '../io/protocol.js';
-import { makeId } from './runs.js';
+import { makeId, startedRun } from './runs.js';
 
 const PARTS = ['b', 'c', 'd', 'e', 'f'];
 const STORAGE_KEY = 'selfnorm-exercise-v1';
@@ -38,11 +38,10 @@ export function createExercise(ctx, runs) {
   }
 
   function onRunStarted(active, runId, event) {
-    const { part, model, train, preprocessing, parameters, steps_per_epoch, step } = event;
+    const { part } = event;
     runs.addRun({
       id: runId,
-      config: { model, train, preprocessing },
-      info: { model, train, parameters, steps_per_epoch, step: step ?? null },
+      ...startedRun(event),
       variant: active.variants[part],
       name: `Exercise 8${part} (${active.edition === 'third' ? '3rd' : '2nd'} edition${active.length === 'quick' ? ', quick' : ''}) · ${active.variants[part]}`,
       lesson: { name: `exercise-${active.edition}`, label: part, startedAt: active.startedAt },

@@ -3,7 +3,7 @@
 // the page as it starts, the panel says what the lesson is doing, and the finding is kept as the
 // lesson's last one (IndexedDB), with what the page needs to draw it again after a reload.
 import { Request } from '../io/protocol.js';
-import { makeId } from './runs.js';
+import { makeId, startedRun } from './runs.js';
 import { lessonTitle } from '../views/lessons.js';
 
 export function createLessons(ctx, runs) {
@@ -16,11 +16,10 @@ export function createLessons(ctx, runs) {
   }
 
   function onRunStarted(active, runId, event) {
-    const { index, label, model, train, preprocessing, parameters, steps_per_epoch, step } = event;
+    const { index, label } = event;
     runs.addRun({
       id: runId,
-      config: { model, train, preprocessing },
-      info: { model, train, parameters, steps_per_epoch, step: step ?? null },
+      ...startedRun(event),
       variant: `lesson ${active.name}`,
       name: runName(active.name, label),
       lesson: { name: active.name, label, startedAt: active.startedAt },

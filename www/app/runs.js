@@ -15,6 +15,11 @@ function configKey(config) {
   return JSON.stringify({ ...config, train: { ...config.train, lr: null } });
 }
 
+/** A job's run-started event (the crate's `RunStart`: what the run trains with) as `addRun`'s config and info. */
+export function startedRun({ model, train, preprocessing, parameters, steps_per_epoch, step }) {
+  return { config: { model, train, preprocessing }, info: { model, train, parameters, steps_per_epoch, step: step ?? null } };
+}
+
 export function createRuns(ctx) {
   const { state, client, phase, notices, persistence: store, invalidate } = ctx;
   const runById = (id) => state.runs.find((r) => r.id === id) ?? null;
