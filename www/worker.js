@@ -158,15 +158,11 @@ async function exerciseAnswer(driving) {
   return state === 'paused' ? { state } : { state, table: last.table, stopped: last.stopped };
 }
 
-/** The exercise's parts in the order of the EXERCISE request's runIds. */
-const EXERCISE_PARTS = ['b', 'c', 'd', 'e', 'f'];
-
-/** Drives a job whose events belong to `runId`, or to `runIds[event.index]` for a lesson (`runIds[part]` for the exercise). */
+/** Drives a job whose events belong to `runId`, or to `runIds[event.index]` for a lesson (`runIds[event.part]` for the exercise). */
 function startDriving({ runId, runIds = null, stepEpoch = false }) {
   Object.assign(control, { pause: false, stop: false, stepEpoch });
   jobRunId = runId;
-  const indexOf = (event) => event.index ?? EXERCISE_PARTS.indexOf(event.part);
-  runIdOf = runIds ? (event) => runIds[indexOf(event)] ?? null : () => runId;
+  runIdOf = runIds ? (event) => runIds[event.index ?? event.part] ?? null : () => runId;
   return drive();
 }
 

@@ -11,7 +11,7 @@ const STORAGE_KEY = 'selfnorm-exercise-v1';
 /** Parts whose rows are in `rows` (MC Dropout's rows belong to (e)). */
 const partsDone = (rows) => rows.filter((r) => !r.row.startsWith('mc')).length;
 
-/** The kept table of each edition: `{edition, length, options, rows, runIds, complete, at}`. */
+/** The kept table of each edition: `{edition, length, options, rows, runIds, complete, at}` (`runIds`: the page's run id of each part). */
 function loadKept() {
   try {
     return JSON.parse(localStorage.getItem(STORAGE_KEY) ?? '{}') ?? {};
@@ -104,7 +104,7 @@ export function createExercise(ctx, runs) {
         paused: false,
         edition, length: kept?.length ?? length, options: kept?.options ?? options, rows: kept?.rows ?? [],
         // The parts still to train get new runs; the ended ones keep theirs.
-        runIds: PARTS.map((_, i) => (kept && i < partsDone(kept.rows) ? kept.runIds[i] : makeId())), variants: {}, part: null, step: 'Starting', startedAt: Date.now(),
+        runIds: Object.fromEntries(PARTS.map((part, i) => [part, kept && i < partsDone(kept.rows) ? kept.runIds[part] : makeId()])), variants: {}, part: null, step: 'Starting', startedAt: Date.now(),
       };
       state.exercise.active = active;
       state.exercise.failure = null;
