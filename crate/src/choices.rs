@@ -1,14 +1,16 @@
-//! The options the page's form offers for each setting that is a Rust enum, with their labels:
-//! the values exactly as serde writes them (taken from the enums, never typed out), the short
-//! label the form's select shows, and the name the lessons' prose uses. The page reads these
-//! (`choices()` in `web/session.rs`) instead of keeping copies of the enums.
+//! Every Rust enum the page offers or shows, with its labels: the options of the form's and the
+//! exercise panel's selects, and the kinds the page names (the exercise table's rows and how their
+//! rates were found, why a run stopped). Values exactly as serde writes them (taken from the
+//! enums, never typed out), the short label a select or a table shows, and the name prose uses.
+//! The page reads these (`choices()` in `web/session.rs`) instead of keeping copies of the enums.
 
 use serde::Serialize;
 
 use crate::data::Preprocessing;
+use crate::exercise::{Edition, Length, LrHow, Row};
 use crate::model::{Activation, DropoutKind, DropoutPlacement, KernelInit};
 use crate::optim::{NadamSchedule, OptimizerConfig};
-use crate::train::Schedule;
+use crate::train::{Schedule, StopReason};
 
 /// One option: `value` as serde writes the variant (its `kind` for a tagged enum), `label` for
 /// the form, `name` for prose.
@@ -19,7 +21,7 @@ pub struct Choice {
     pub name: &'static str,
 }
 
-/// Every enum setting's options, in the form's order.
+/// Every enum's options, in the order the page lists them.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Choices {
@@ -32,6 +34,14 @@ pub struct Choices {
     pub optimizer: Vec<Choice>,
     pub nadam_schedule: Vec<Choice>,
     pub schedule: Vec<Choice>,
+    /// The exercise panel's selects.
+    pub edition: Vec<Choice>,
+    pub exercise_length: Vec<Choice>,
+    /// The exercise table's rows, in the table's order, and how a row's rate was found.
+    pub exercise_row: Vec<Choice>,
+    pub lr_how: Vec<Choice>,
+    /// Why a run ended (the label; an early stop's best epoch is the page's to add).
+    pub stop_reason: Vec<Choice>,
 }
 
 /// An enum the form offers: its variants in the form's order, and each one's label and name.
@@ -165,6 +175,85 @@ impl Labelled for Schedule {
     }
 }
 
+impl Labelled for Edition {
+    const FORM: &'static [Self] = &Edition::ALL;
+    fn labels(&self) -> (&'static str, &'static str) {
+        match self {
+            Edition::Second => ("2nd edition (ELU, batch norm of the inputs)", "2nd edition"),
+            Edition::Third => ("3rd edition (Swish, Keras 3)", "3rd edition"),
+        }
+    }
+}
+
+impl Labelled for Length {
+    const FORM: &'static [Self] = &[Length::Quick, Length::Full];
+    fn labels(&self) -> (&'static str, &'static str) {
+        match self {
+            Length::Quick => ("Quick: 2,000 records, 3 epochs (a first look)", "quick"),
+            Length::Full => ("Full: the book's protocol (hours on a CPU)", "full"),
+        }
+    }
+}
+
+impl Labelled for Row {
+    const FORM: &'static [Self] = &[
+        Row::B,
+        Row::C,
+        Row::D,
+        Row::E,
+        Row::Mc10,
+        Row::Mc100,
+        Row::F,
+    ];
+    fn labels(&self) -> (&'static str, &'static str) {
+        match self {
+            Row::B => ("(b) Nadam + early stopping", "(b)"),
+            Row::C => ("(c) + batch norm", "(c)"),
+            Row::D => ("(d) SELU, self-normalizing", "(d)"),
+            Row::E => ("(e) + alpha dropout", "(e)"),
+            Row::Mc10 => ("(e) MC Dropout, 10 passes", "(e) MC Dropout, 10 passes"),
+            Row::Mc100 => ("(e) MC Dropout, 100 passes", "(e) MC Dropout, 100 passes"),
+            Row::F => ("(f) 1cycle", "(f)"),
+        }
+    }
+}
+
+impl Labelled for LrHow {
+    const FORM: &'static [Self] = &[LrHow::Search, LrHow::LrFinder, LrHow::Same];
+    fn labels(&self) -> (&'static str, &'static str) {
+        match self {
+            LrHow::Search => ("search", "the learning-rate search"),
+            LrHow::LrFinder => ("LR finder", "the LR finder"),
+            LrHow::Same => ("same net", "the same net's"),
+        }
+    }
+}
+
+impl Labelled for StopReason {
+    const FORM: &'static [Self] = &[
+        StopReason::EarlyStopping { best_epoch: 0 },
+        StopReason::MaxEpochs,
+        StopReason::Stopped,
+        StopReason::Diverged {
+            message: String::new(),
+            epoch: 0,
+            step: 0,
+        },
+        StopReason::Failed {
+            message: String::new(),
+        },
+    ];
+    fn labels(&self) -> (&'static str, &'static str) {
+        match self {
+            StopReason::EarlyStopping { .. } => ("early stopping", "stopped early"),
+            StopReason::MaxEpochs => ("reached max epochs", "reached its last epoch"),
+            StopReason::Stopped => ("stopped by you", "stopped by you"),
+            StopReason::Diverged { .. } => ("diverged", "diverged"),
+            StopReason::Failed { .. } => ("failed", "failed"),
+        }
+    }
+}
+
 /// The variant's name as serde writes it: the string of a unit variant, the tag of a tagged one.
 fn serde_name<T: Serialize>(value: &T) -> String {
     match serde_json::to_value(value) {
@@ -206,6 +295,11 @@ pub fn all() -> Choices {
         optimizer: list::<OptimizerConfig>(),
         nadam_schedule: list::<NadamSchedule>(),
         schedule: list::<Schedule>(),
+        edition: list::<Edition>(),
+        exercise_length: list::<Length>(),
+        exercise_row: list::<Row>(),
+        lr_how: list::<LrHow>(),
+        stop_reason: list::<StopReason>(),
     }
 }
 
@@ -266,6 +360,11 @@ mod tests {
         check::<OptimizerConfig>(true);
         check::<NadamSchedule>(false);
         check::<Schedule>(true);
+        check::<Edition>(false);
+        check::<Length>(false);
+        check::<Row>(false);
+        check::<LrHow>(false);
+        check::<StopReason>(true);
     }
 
     #[test]
@@ -299,5 +398,22 @@ mod tests {
         assert_eq!(values(&c.optimizer), ["nadam", "adam", "sgd"]);
         assert_eq!(values(&c.nadam_schedule), ["legacy", "keras3"]);
         assert_eq!(values(&c.schedule), ["constant", "one-cycle"]);
+        assert_eq!(values(&c.edition), ["second", "third"]);
+        assert_eq!(values(&c.exercise_length), ["quick", "full"]);
+        assert_eq!(
+            values(&c.exercise_row),
+            ["b", "c", "d", "e", "mc10", "mc100", "f"]
+        );
+        assert_eq!(values(&c.lr_how), ["search", "lr-finder", "same"]);
+        assert_eq!(
+            values(&c.stop_reason),
+            [
+                "early-stopping",
+                "max-epochs",
+                "stopped",
+                "diverged",
+                "failed"
+            ]
+        );
     }
 }

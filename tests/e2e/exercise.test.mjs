@@ -49,6 +49,12 @@ test('the quick exercise runs every part to the end and fills the table beside t
   // Each trained part is a run in the runs table; (e)'s MC rows re-measure (e)'s net.
   const partRuns = s.runs.filter((r) => r.name.startsWith('Exercise 8'));
   assert.equal(partRuns.length, 5);
+  // The names of the edition, the length and the rows are the crate's (crate/src/choices.rs).
+  assert.equal(partRuns.find((r) => r.id === kept.runIds.b)?.name, 'Exercise 8b (3rd edition, quick) · swish-he');
+  assert.deepEqual(await site.page.locator('[data-testid="exercise-table"] tbody th').allInnerTexts(), [
+    '(b) Nadam + early stopping', '(c) + batch norm', '(d) SELU, self-normalizing', '(e) + alpha dropout',
+    '(e) MC Dropout, 10 passes', '(e) MC Dropout, 100 passes', '(f) 1cycle']);
+  assert.match(await site.page.locator('[data-testid="exercise-table"] tr[data-row="f"] td').first().innerText(), /\(LR finder\)$/);
   const statuses = partRuns.map((r) => r.status);
   assert.deepEqual(statuses.slice(0, 4), ['finished', 'finished', 'finished', 'finished']);
   assert.equal(statuses[4], kept.rows[6].stop.kind === 'diverged' ? 'diverged' : 'finished');
@@ -93,4 +99,8 @@ test('a paused exercise goes on; a stopped one keeps its ended parts and Resume 
   const rows = s.exercise.kept.second.rows;
   assert.deepEqual(rows.map((r) => r.row), ROWS);
   assert.deepEqual(rows.slice(0, done), kept.rows, 'the kept rows stay as they were');
+  // The ended parts keep their runs; the others got new ones.
+  const runIds = s.exercise.kept.second.runIds;
+  for (const r of kept.rows.filter((x) => !x.row.startsWith('mc'))) assert.equal(runIds[r.row], kept.runIds[r.row], `(${r.row}) keeps its run`);
+  assert.ok(s.runs.some((r) => r.id === runIds.f), 'the resumed (f) is a run of the page');
 });

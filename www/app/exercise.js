@@ -4,12 +4,9 @@
 // so far are kept in the browser after each part, so a reload resumes at the next part.
 import { Request } from '../io/protocol.js';
 import { makeId, startedRun } from './runs.js';
+import { choiceName } from '../views/format.js';
 
-const PARTS = ['b', 'c', 'd', 'e', 'f'];
 const STORAGE_KEY = 'selfnorm-exercise-v1';
-
-/** Parts whose rows are in `rows` (MC Dropout's rows belong to (e)). */
-const partsDone = (rows) => rows.filter((r) => !r.row.startsWith('mc')).length;
 
 /** The kept table of each edition: `{edition, length, options, rows, runIds, complete, at}` (`runIds`: the page's run id of each part). */
 function loadKept() {
@@ -43,7 +40,7 @@ export function createExercise(ctx, runs) {
       id: runId,
       ...startedRun(event),
       variant: active.variants[part],
-      name: `Exercise 8${part} (${active.edition === 'third' ? '3rd' : '2nd'} edition${active.length === 'quick' ? ', quick' : ''}) · ${active.variants[part]}`,
+      name: `Exercise 8${part} (${choiceName(state.choices, 'edition', active.edition)}, ${choiceName(state.choices, 'exerciseLength', active.length)}) · ${active.variants[part]}`,
       lesson: { name: `exercise-${active.edition}`, label: part, startedAt: active.startedAt },
     });
     active.step = `(${part}) ${active.variants[part]}: training`;
@@ -103,8 +100,7 @@ export function createExercise(ctx, runs) {
         finished: new Promise((resolve) => { ended = resolve; }),
         paused: false,
         edition, length: kept?.length ?? length, options: kept?.options ?? options, rows: kept?.rows ?? [],
-        // The parts still to train get new runs; the ended ones keep theirs.
-        runIds: Object.fromEntries(PARTS.map((part, i) => [part, kept && i < partsDone(kept.rows) ? kept.runIds[part] : makeId()])), variants: {}, part: null, step: 'Starting', startedAt: Date.now(),
+        runIds: {}, variants: {}, part: null, step: 'Starting', startedAt: Date.now(),
       };
       state.exercise.active = active;
       state.exercise.failure = null;
@@ -112,6 +108,9 @@ export function createExercise(ctx, runs) {
       invalidate();
       try {
         active.end = ended;
+        // The parts still to train get new runs; the ended ones (a row of their own) keep theirs.
+        const { parts } = await client.request(Request.EXERCISE_PLAN, { edition, length: active.length, options: active.options, trainRecords: 0 });
+        active.runIds = Object.fromEntries(parts.map(({ part }) => [part, active.rows.some((r) => r.row === part) ? kept.runIds[part] : makeId()]));
         settle(active, await client.request(Request.EXERCISE, { edition: active.edition, length: active.length, options: active.options, runIds: active.runIds, done: active.rows }));
         const answer = await active.finished;
         active.rows = answer.table.rows;

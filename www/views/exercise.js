@@ -1,14 +1,10 @@
 // Exercise 8 whole, in one click: the edition and length to run, a time estimate before it
 // starts, and the results table that fills in as parts end, beside the book's figures and the
 // CLI's reference runs (docs/RESULTS.md). The table and its rows come from the worker (Rust);
-// this view only lays them out.
-import { h, setText, fmtPercent, fmtLr, fmtApprox, fmtNumber } from './format.js';
+// this view only lays them out. The editions, lengths, rows and their labels are Rust's too
+// (`state.choices`): the selects and the rows appear when they come with the wasm module.
+import { h, setText, fmtPercent, fmtLr, fmtApprox, fmtNumber, choiceLabel, choiceName } from './format.js';
 import { measuredCost } from './estimate.js';
-
-const ROWS = [['b', '(b) Nadam + early stopping'], ['c', '(c) + batch norm'], ['d', '(d) SELU, self-normalizing'], ['e', '(e) + alpha dropout'], ['mc10', '(e) MC Dropout, 10 passes'], ['mc100', '(e) MC Dropout, 100 passes'], ['f', '(f) 1cycle']];
-const EDITIONS = [['second', '2nd edition (ELU, batch norm of the inputs)'], ['third', '3rd edition (Swish, Keras 3)']];
-const LENGTHS = [['quick', 'Quick: 2,000 records, 3 epochs (a first look)'], ['full', 'Full: the book\'s protocol (hours on a CPU)']];
-const LR_HOW = { search: 'search', 'lr-finder': 'LR finder', same: 'same net' };
 
 const pct = (e) => (e ? fmtPercent(e.accuracy) : '—');
 
@@ -23,18 +19,18 @@ function planSeconds(state, plan) {
   return total;
 }
 
-function select(id, options, label) {
-  const el = h('select', { id }, ...options.map(([value, text]) => h('option', { value }, text)));
+function select(id, label) {
+  const el = h('select', { id });
   return { el, field: h('label', { class: 'field' }, h('span', { class: 'field-label' }, label), el) };
 }
 
-function rowCells(r, reference) {
+function rowCells(r, reference, choices) {
   const book = r?.book;
   const diverged = r?.stop?.kind === 'diverged';
   const accuracy = (e) => (diverged ? 'diverged' : pct(e));
   const delta = r?.valid && book ? `${(100 * (r.valid.accuracy - book.val_accuracy)).toFixed(1)}` : '—';
   return [
-    r ? `${fmtLr(r.lr)} (${LR_HOW[r.lr_how] ?? r.lr_how})` : '',
+    r ? `${fmtLr(r.lr)} (${choiceLabel(choices, 'lrHow', r.lr_how)})` : '',
     r ? `${r.epochs} / ${r.best_epoch || '—'}` : '',
     r ? accuracy(r.valid) : '',
     r ? accuracy(r.test) : '',
@@ -46,8 +42,8 @@ function rowCells(r, reference) {
 }
 
 export function createExercise(container, app) {
-  const edition = select('exercise-edition', EDITIONS, 'Edition of the book');
-  const length = select('exercise-length', LENGTHS, 'Length');
+  const edition = select('exercise-edition', 'Edition of the book');
+  const length = select('exercise-length', 'Length');
   // Train stays the page's one primary action; this one starts hours of work.
   const run = h('button', { id: 'btn-exercise-run', class: 'btn', type: 'button' }, 'Run the whole exercise');
   const resume = h('button', { id: 'btn-exercise-resume', class: 'btn', type: 'button', hidden: true }, 'Resume');
@@ -57,11 +53,15 @@ export function createExercise(container, app) {
   const status = h('p', { class: 'exercise-status', role: 'status', 'data-testid': 'exercise-status' });
   const header = ['Part', 'Learning rate', 'Epochs / best', 'Val acc', 'Test acc', 's / epoch', 'Book val acc', 'Δ book (points)', 'CLI reference'];
   const body = h('tbody');
-  const rows = Object.fromEntries(ROWS.map(([row, label]) => {
-    const tr = h('tr', { 'data-row': row }, h('th', { scope: 'row' }, label), ...header.slice(1).map((text) => h('td', { 'data-label': text })));
-    body.append(tr);
-    return [row, tr];
-  }));
+  let rows = {};
+  /** The selects' options and the table's rows, once the choices have come. */
+  function fill(choices) {
+    const options = (list) => list.map((c) => h('option', { value: c.value }, c.label));
+    edition.el.replaceChildren(...options(choices.edition));
+    length.el.replaceChildren(...options(choices.exerciseLength));
+    rows = Object.fromEntries(choices.exerciseRow.map(({ value, label }) => [value, h('tr', { 'data-row': value }, h('th', { scope: 'row' }, label), ...header.slice(1).map((text) => h('td', { 'data-label': text })))]));
+    body.replaceChildren(...Object.values(rows));
+  }
   const caption = h('caption');
   const table = h('table', { class: 'data-table exercise-table', 'data-testid': 'exercise-table' }, caption,
     h('thead', {}, h('tr', {}, ...header.map((t) => h('th', { scope: 'col' }, t)))), body);
@@ -76,6 +76,7 @@ export function createExercise(container, app) {
   );
 
   let planKey = '';
+  let choices = null;
   const settings = () => ({ edition: edition.el.value, length: length.el.value });
   run.addEventListener('click', () => app.runExercise({ ...settings() }));
   resume.addEventListener('click', () => app.runExercise({ ...settings(), resume: true }));
@@ -86,7 +87,8 @@ export function createExercise(container, app) {
 
   return function update(state) {
     const ex = state.exercise;
-    if (!ex) return;
+    if (!ex || !state.choices) return;
+    if (choices !== state.choices) fill((choices = state.choices));
     const active = ex.active;
     const { edition: ed, length: len } = settings();
     const key = `${ed}/${len}/${state.backend.status}/${state.data.worker?.expected?.[0]}`;
@@ -108,11 +110,11 @@ export function createExercise(container, app) {
       ? 'Time: not estimated yet (measure this browser\'s speed with the form\'s Measure speed, or train once).'
       : `Time: at most ${fmtApprox(seconds)} of training at the speed measured here (every part to its last epoch, validation not counted; early stopping usually ends sooner).`);
     setText(status, active ? `Running: ${active.step}` : ex.failure?.message ?? (kept?.complete ? `Finished ${new Date(kept.at).toLocaleString()}.` : ''));
-    setText(caption, `${ed === 'third' ? '3rd' : '2nd'} edition${(active?.length ?? kept?.length) === 'quick' ? ', quick length: fewer records and epochs than the book, so the figures are not comparable with the book\'s' : ''}`);
+    setText(caption, `${choiceName(choices, 'edition', ed)}${(active?.length ?? kept?.length) === 'quick' ? ', quick length: fewer records and epochs than the book, so the figures are not comparable with the book\'s' : ''}`);
     const reference = Object.fromEntries((ex.plan?.reference ?? []).map((r) => [r.row, r]));
     for (const [row, tr] of Object.entries(rows)) {
       const r = shown.find((x) => x.row === row);
-      const cells = rowCells(r, reference[row]);
+      const cells = rowCells(r, reference[row], choices);
       [...tr.children].slice(1).forEach((td, i) => setText(td, cells[i]));
       tr.classList.toggle('pending', !r);
     }

@@ -9,6 +9,11 @@ export function choiceName(choices, key, value) {
   return choices?.[key]?.find((c) => c.value === value)?.name ?? value;
 }
 
+/** The short label (a select's, a table's) of option `value` of setting `key`, as `choiceName`. */
+export function choiceLabel(choices, key, value) {
+  return choices?.[key]?.find((c) => c.value === value)?.label ?? value;
+}
+
 export function fmtPercent(x, digits = 1) {
   return Number.isFinite(x) ? `${(100 * x).toFixed(digits)}${nbsp}%` : '—';
 }

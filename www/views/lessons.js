@@ -25,7 +25,8 @@ export function lessonTitle(name) {
 /** A run's settings as short phrases, keyed by what they set (to tell shared ones from those that differ); `choices` names the options. */
 function settingsOf(run, choices) {
   const { model, train, preprocessing } = run;
-  const optimizer = train.optimizer.kind === 'sgd' ? `SGD, momentum ${train.optimizer.momentum}${train.optimizer.nesterov ? ' (Nesterov)' : ''}` : train.optimizer.kind === 'adam' ? 'Adam' : 'Nadam';
+  const { kind, momentum, nesterov } = train.optimizer;
+  const optimizer = `${choiceName(choices, 'optimizer', kind)}${momentum === undefined ? '' : `, momentum ${momentum}${nesterov ? ' (Nesterov)' : ''}`}`;
   return {
     net: `${model.depth} × ${model.width} net`,
     activation: choiceName(choices, 'activation', model.activation),

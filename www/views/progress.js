@@ -1,17 +1,12 @@
 // Where the run on view stands: epoch and step, throughput, time per epoch, ETA, early stopping
 // (best epoch, patience left) and the current learning rate.
-import { h, setText, fmtInt, fmtNumber, fmtDuration, fmtRate, fmtLr, bringIntoView } from './format.js';
+import { h, setText, fmtInt, fmtNumber, fmtDuration, fmtRate, fmtLr, bringIntoView, choiceLabel } from './format.js';
 
-export function stopReasonText(stop) {
+/** Why a run ended, in words (`choices`: `state.choices`, whose labels name the reasons). */
+export function stopReasonText(stop, choices) {
   if (!stop) return null;
-  switch (stop.kind) {
-    case 'early-stopping': return `early stopping (best epoch ${stop.best_epoch})`;
-    case 'max-epochs': return 'reached max epochs';
-    case 'stopped': return 'stopped by you';
-    case 'diverged': return 'diverged';
-    case 'failed': return 'failed';
-    default: return stop.kind;
-  }
+  const label = choiceLabel(choices, 'stopReason', stop.kind);
+  return stop.best_epoch ? `${label} (best epoch ${stop.best_epoch})` : label;
 }
 
 /** Which implementation takes the run's steps (the worker says; absent from older runs). */
@@ -61,13 +56,13 @@ export function createProgress(container) {
       // A run just started from the top bar: show where it goes (a lesson's runs stay in its panel's view).
       if (run && run.id === activeRunId && !run.lesson) bringIntoView(container);
     }
-    const k = run ? `${run.id}|${run.status}|${run.history.steps.length}|${run.history.epochs.length}|${state.phase}` : 'none';
+    const k = run ? `${run.id}|${run.status}|${run.history.steps.length}|${run.history.epochs.length}|${state.phase}|${Boolean(state.choices)}` : 'none';
     if (k === key) return;
     key = k;
     container.dataset.status = run?.status ?? 'none';
     container.classList.toggle('is-empty', !run);
     setText(runName, run ? `${run.name}${run.info ? ` · ${fmtInt(run.info.parameters)} parameters${stepText(run.info.step)}` : ''}` : 'No run yet: press Train, or run a lesson.');
-    const reason = stopReasonText(run?.history.stop);
+    const reason = stopReasonText(run?.history.stop, state.choices);
     setText(status, run ? `${STATUS_TEXT[run.status] ?? run.status}${run.status === 'finished' && reason ? `: ${reason}` : ''}` : '');
     status.dataset.status = run?.status ?? '';
     if (!run) {

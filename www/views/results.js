@@ -90,7 +90,7 @@ export function createResults(container, app) {
     load.disabled = state.phase !== 'idle' || !state.data.worker?.ready_to_train;
     renderEstimate(state, run);
     const progress = state.mcProgress?.runId === run?.id ? state.mcProgress : null;
-    const k = [run?.id, run?.status, run?.results?.valid?.accuracy, run?.results?.validHere?.accuracy, run?.results?.mc?.at, run?.history.epochs.length, loaded, state.phase, progress?.done, progress?.evaluations.length].join('|');
+    const k = [run?.id, run?.status, run?.results?.valid?.accuracy, run?.results?.validHere?.accuracy, run?.results?.mc?.at, run?.history.epochs.length, loaded, state.phase, progress?.done, progress?.evaluations.length, Boolean(state.choices)].join('|');
     if (k === key) return;
     key = k;
     setText(runName, run?.name ?? 'Accuracy of the best weights appears when a run finishes.');
@@ -103,7 +103,7 @@ export function createResults(container, app) {
       return;
     }
     const r = run.results ?? {};
-    const reason = stopReasonText(run.history.stop);
+    const reason = stopReasonText(run.history.stop, state.choices);
     if (run.status === 'finished') setText(stop, `Finished: ${reason ?? 'done'}. Scores of the restored best weights${run.imported ? ', as recorded when the run was exported' : ''}.`);
     else if (run.status === 'running' || run.status === 'paused') setText(stop, 'The run is still going: scores appear when it finishes or is stopped.');
     else setText(stop, `This run ${run.status === 'diverged' ? 'diverged' : run.status === 'interrupted' ? 'was interrupted' : 'failed'}${run.error ? `: ${run.error}` : '.'}`);
