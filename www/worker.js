@@ -2,7 +2,7 @@
 // Protocol: io/protocol.js. Every request goes through one queue; a job (run, sweep, lesson) is
 // driven by `advance` calls of the Rust state machines, with PAUSE/STOP seen between two of them.
 import { watchGpuDevices } from './io/gpu-watch.js';
-import init, { createSession, variants, choices, lessons, exercisePlan, checkSettings, epochsCsv, probesCsv, readRunFile } from './pkg/selfnorm.js';
+import init, { createSession, variants, choices, runLengths, lessons, exercisePlan, checkSettings, epochsCsv, probesCsv, readRunFile } from './pkg/selfnorm.js';
 import { Request, Message } from './io/protocol.js';
 
 const gpu = watchGpuDevices();
@@ -174,7 +174,8 @@ const handlers = {
     const choice = await pickBackend(backend ?? 'auto');
     session = await createSession(choice.backend);
     gpu.backend = choice.backend;
-    return { ...choice, variants: variants(), choices: choices() };
+    const on = choice.backend !== 'webgpu' ? 'cpu' : choice.adapter?.software ? 'software-gpu' : 'gpu';
+    return { ...choice, variants: variants(), choices: choices(), lengths: runLengths(on) };
   },
   [Request.DATASET]({ manifest, stats }) {
     pendingShards.length = 0;

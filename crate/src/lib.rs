@@ -22,6 +22,7 @@ pub mod preview;
 pub mod readback;
 pub mod rng;
 pub mod run_file;
+pub mod run_length;
 pub mod sparsity;
 pub mod stats;
 pub mod train;

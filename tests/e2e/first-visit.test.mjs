@@ -135,6 +135,16 @@ test('a host without any dataset: a welcome, no error; the preview and a lesson 
     assert.match(refused.trainRequest.text, /no dataset yet: add CIFAR-10 in the Dataset panel/);
     assert.match(await page.locator('[data-testid="controls-status"]').innerText(), /no dataset yet/);
     assert.equal(s.preview.model.depth, 20, 'the preview of the form\'s net');
+    // This browser trains on its CPU (its only WebGPU adapter is a software one): a first visit
+    // starts with the crate's quick length, the full exercise one choice away, and the lessons too.
+    const { quick, full, first_visit_quick: startsQuick } = s.lengths;
+    assert.equal(startsQuick, true, JSON.stringify(s.backend));
+    assert.deepEqual([quick.epochs < full.epochs, full.epochs, full.max_train_records, full.patience], [true, 100, 0, 20]);
+    assert.deepEqual(await Promise.all(['#epochs', '#max-records', '#patience', '#lesson-epochs', '#lesson-records', '#lesson-depth'].map((sel) => page.locator(sel).inputValue())),
+      [quick.epochs, quick.max_train_records, quick.patience, quick.epochs, quick.max_train_records, quick.depth].map(String));
+    assert.equal(await page.locator('#run-length').inputValue(), 'quick');
+    assert.match(await page.locator('#run-length').innerText(), /Full exercise: 100 epochs/);
+    assert.ok((await page.locator('#lessons').innerText()).includes(`Suggested here: ${quick.why}.`));
     assert.ok(s.preview.gaussian.act_std.every(Number.isFinite));
     await page.click('.lesson-tab[data-lesson="symmetry"]');
     await fillForm(page, { 'lesson-epochs': 1, 'lesson-records': 0, 'lesson-depth': 3, 'lesson-width': 16 });

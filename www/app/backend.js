@@ -16,6 +16,7 @@ export function createBackend(ctx, { runs, lessons, feed }) {
       state.backend = { requested: backend, active: ready.backend, adapter: ready.adapter, reason: ready.reason, status: 'ready' };
       state.variants = ready.variants ?? [];
       state.choices = ready.choices ?? null;
+      state.lengths = ready.lengths ?? null;
       phase.to('idle');
       feed.flush();
       lessons.loadCatalog();

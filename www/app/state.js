@@ -11,6 +11,8 @@ export function createState(params) {
     variants: [],
     // Each select's options and their labels, from the wasm module (crate/src/choices.rs).
     choices: null,
+    /** The run lengths offered on this backend, `{quick, full, first_visit_quick}` (crate/src/run_length.rs). */
+    lengths: null,
     data: freshDataState(),
     phase: 'starting',
     activeRunId: null,

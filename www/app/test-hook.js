@@ -77,6 +77,7 @@ export function installTestHook(state) {
     const current = state.runs.find((r) => r.id === state.activeRunId) ?? state.runs.find((r) => r.id === state.viewRunId);
     return structuredClone({
       backend: { ...state.backend },
+      lengths: state.lengths,
       variants: state.variants.map((v) => v.name),
       data: dataSummary(state.data),
       phase: state.phase,

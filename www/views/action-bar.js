@@ -3,8 +3,6 @@
 // doing. The settings it acts on are the run form's (controls.js, through `app.form`).
 import { h, setText, fmtInt, fmtApprox } from './format.js';
 import { BACKEND_LABELS } from './backend-banner.js';
-import { suggestedOptions } from './lessons.js';
-import { EXERCISE_LENGTH } from './controls.js';
 import { measuredCost, priorCost, recordsPerEpoch, runSeconds, sweepSeconds, costSource } from './estimate.js';
 import { trainBlocker } from '../app/train-start.js';
 
@@ -120,13 +118,10 @@ export function createActionBar(container, app) {
     if (preset) app.form.setLength(preset);
   });
 
-  /** The run lengths offered: the backend's quick one and the exercise's. */
+  /** The run lengths offered (crate/src/run_length.rs): the backend's quick one and the exercise's. */
   function presets(state) {
-    const quick = suggestedOptions(state.backend);
-    return [
-      { key: 'quick', name: 'Quick', epochs: quick.epochs, max_train_records: quick.max_train_records, patience: EXERCISE_LENGTH.patience },
-      { key: 'full', name: 'Full exercise', ...EXERCISE_LENGTH },
-    ];
+    const { quick, full } = state.lengths ?? {};
+    return quick ? [{ key: 'quick', ...quick }, { key: 'full', ...full }] : [];
   }
 
   function renderLength(state, config, cost, available) {

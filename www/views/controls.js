@@ -3,12 +3,10 @@
 // when it differs. The settings a newcomer need not touch are folded. The buttons that act on the
 // settings live in the action bar, which reads them through `app.form`.
 import { h, setText, fmtLr, fmtInt } from './format.js';
-import { suggestedOptions } from './lessons.js';
 import { settingsHash, linkEntries } from '../app/settings-link.js';
 
 const STORAGE_KEY = 'selfnorm-form-v1';
 /** The exercise's run length: up to 100 epochs on every training record, patience 20. */
-export const EXERCISE_LENGTH = { epochs: 100, max_train_records: 0, patience: 20 };
 
 /** A select whose options come later: the variants, or the wasm module's choices (`state.choices`). */
 function select(id, attrs = {}) {
@@ -35,7 +33,7 @@ export function createControls(container, app) {
     dropoutRate: number('dropout-rate', { min: 0, max: 0.95, step: 0.05, value: 0.1 }),
     dropoutPlacement: select('dropout-placement'),
     preprocessing: select('preprocessing'),
-    maxRecords: number('max-records', { min: 0, step: 100, value: EXERCISE_LENGTH.max_train_records }),
+    maxRecords: number('max-records', { min: 0, step: 100 }),
     optimizer: select('optimizer'),
     momentum: number('momentum', { min: 0, max: 0.999, step: 0.05, value: 0.9 }),
     nadamSchedule: select('nadam-schedule'),
@@ -43,8 +41,8 @@ export function createControls(container, app) {
     schedule: select('schedule'),
     lr: h('input', { id: 'lr', type: 'text', inputmode: 'decimal', value: '5e-5', spellcheck: false, autocomplete: 'off' }),
     batchSize: number('batch-size', { min: 1, max: 65536, step: 1, value: 32 }),
-    epochs: number('epochs', { min: 1, max: 10000, step: 1, value: EXERCISE_LENGTH.epochs }),
-    patience: number('patience', { min: 0, max: 10000, step: 1, value: EXERCISE_LENGTH.patience }),
+    epochs: number('epochs', { min: 1, max: 10000, step: 1 }),
+    patience: number('patience', { min: 0, max: 10000, step: 1 }),
     seed: number('seed', { min: 0, step: 1, value: 42 }),
     probeEvery: number('probe-every', { min: 0, step: 1, value: 200 }),
     lrSteps: number('lr-steps', { min: 10, max: 100000, step: 10, value: 200 }),
@@ -369,10 +367,13 @@ export function createControls(container, app) {
     return sweep;
   }
 
-  function setLength({ epochs, max_train_records: records, patience }) {
+  function fillLength({ epochs, max_train_records: records, patience }) {
     el.epochs.value = epochs;
     el.maxRecords.value = records;
     el.patience.value = patience;
+  }
+  function setLength(length) {
+    fillLength(length);
     onChange();
   }
 
@@ -403,14 +404,15 @@ export function createControls(container, app) {
       variants = state.variants;
       const chosen = el.variant.value;
       el.variant.replaceChildren(...variants.map((v) => h('option', { value: v.name }, v.label ?? v.name)));
+      // The run's length starts as the exercise's (the crate's, which come with the variants);
+      // settings the link or the kept form leave out keep it.
+      fillLength(state.lengths.full);
+      Object.assign(initialValues, { epochs: el.epochs.value, 'max-records': el.maxRecords.value, patience: el.patience.value });
       if (!restore()) {
         el.variant.value = variants.some((v) => v.name === chosen) ? chosen : variants[0].name;
         applyVariant(currentVariant());
         // A first visit on a slow backend starts with a run that ends in seconds, not an hour.
-        if (state.backend.active !== 'webgpu' || state.backend.adapter?.software) {
-          const quick = suggestedOptions(state.backend);
-          setLength({ ...EXERCISE_LENGTH, epochs: quick.epochs, max_train_records: quick.max_train_records });
-        }
+        if (state.lengths.first_visit_quick) setLength(state.lengths.quick);
       }
       syncVisibility();
       if (!linkOpened) {

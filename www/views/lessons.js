@@ -45,16 +45,6 @@ function settingsOf(run, choices) {
 const L1_VALUES = [-6, -5, -4, -3, -2].flatMap((e) => [1, 2, 5].map((m) => Number(`${m}e${e}`))).filter((v) => v <= 1e-2);
 const DEFAULT_L1 = 1e-4;
 
-/** Options suited to the backend: the CPU in wasm trains the chapter's 20 × 100 net at a few thousand samples/s. */
-export function suggestedOptions(backend) {
-  if (backend.active === 'webgpu' && backend.adapter?.software) {
-    return { epochs: 1, max_train_records: 1000, depth: 6, width: 32, why: 'WebGPU on a software adapter emulates the GPU on the CPU and is slow: a small net and short epochs' };
-  }
-  if (backend.active === 'webgpu') {
-    return { epochs: 5, max_train_records: 10000, depth: 20, width: 100, why: 'WebGPU on a GPU: the chapter\'s 20 × 100 net, 5 epochs of 10,000 records' };
-  }
-  return { epochs: 3, max_train_records: 5000, depth: 20, width: 100, why: 'the CPU backend (wasm) trains the chapter\'s 20 × 100 net at a few thousand samples/s: 3 epochs of 5,000 records' };
-}
 
 /** The lesson's training time at the speeds measured here (its LR sweeps not counted), or null. */
 function lessonSeconds(state, lesson, available) {
@@ -168,8 +158,9 @@ export function createLessons(container, app) {
     app.invalidate();
   }
 
+  /** The quick length for this backend (crate/src/run_length.rs; the backend is ready, so they have come). */
   function suggested() {
-    return suggestedOptions(lastState.backend);
+    return lastState.lengths.quick;
   }
 
   /** The form's values, or the backend's suggestion while the user has not touched them. */

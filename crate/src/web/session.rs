@@ -18,6 +18,7 @@ use crate::exercise::{
 };
 use crate::lessons::{LessonOptions, LessonRunner};
 use crate::model::ModelConfig;
+use crate::run_length::TrainsOn;
 use crate::train::{LrSweepConfig, RunStart, TrainConfig, Trainer};
 use crate::weights;
 
@@ -103,6 +104,14 @@ pub fn variants() -> Result<JsValue, JsError> {
 #[wasm_bindgen]
 pub fn choices() -> Result<JsValue, JsError> {
     to_js(&crate::choices::all())
+}
+
+/// The run lengths the page offers when it trains on `on` (`"cpu"`, `"gpu"`, `"software-gpu"`):
+/// the quick one sized for it and the exercise's (`run_length.rs`).
+#[wasm_bindgen(js_name = runLengths)]
+pub fn run_lengths(on: JsValue) -> Result<JsValue, JsError> {
+    let on: TrainsOn = from_js(on, "backend kind")?;
+    to_js(&crate::run_length::run_lengths(on))
 }
 
 /// What exercise 8 would train for `edition` at `length` with `options`, the most steps each
