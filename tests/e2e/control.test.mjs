@@ -131,6 +131,9 @@ test('a GPU device lost mid-run: the run keeps its history and best weights, and
     await page.click('#btn-train');
   }
   s = await waitForState(page, (st) => st.errors.some((e) => /GPU was reset or lost/.test(e.message)), { what: 'the lost device', timeout: 240_000 });
+  // The page stores the best weights it was sent after it shows the error (an IndexedDB write).
+  s = await waitForState(page, (st) => st.runs.at(-1)?.status !== 'running' && st.runs.at(-1)?.hasWeights, { what: 'the best weights so far to be kept', timeout: 10_000 })
+    .catch(() => s);
   const lost = s.runs.at(-1);
   assert.equal(lost.status, 'interrupted');
   assert.ok(lost.epochs >= 1, 'the epochs before the loss are kept');

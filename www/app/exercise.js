@@ -95,12 +95,26 @@ export function createExercise(ctx, runs) {
     async run({ edition, length, options = {}, resume = false }) {
       if (state.exercise.active || !phase.is('idle')) return;
       const kept = resume ? state.exercise.kept[edition] : null;
+      const settings = { edition, length: kept?.length ?? length, options: kept?.options ?? options };
+      const rows = kept?.rows ?? [];
+      // The parts still to train get new runs; the ended ones (a row of their own) keep theirs.
+      // Asked before the exercise shows as started, so that a Pause is never sent before it runs.
+      let parts;
+      try {
+        ({ parts } = await client.request(Request.EXERCISE_PLAN, { ...settings, trainRecords: 0 }));
+      } catch (error) {
+        state.exercise.failure = { stopped: false, message: `The exercise could not start: ${error.message}.` };
+        invalidate();
+        return;
+      }
+      if (state.exercise.active || !phase.is('idle')) return;
       let ended;
       const active = {
         finished: new Promise((resolve) => { ended = resolve; }),
         paused: false,
-        edition, length: kept?.length ?? length, options: kept?.options ?? options, rows: kept?.rows ?? [],
-        runIds: {}, variants: {}, part: null, step: 'Starting', startedAt: Date.now(),
+        ...settings, rows,
+        runIds: Object.fromEntries(parts.map(({ part }) => [part, rows.some((r) => r.row === part) ? kept.runIds[part] : makeId()])),
+        variants: {}, part: null, step: 'Starting', startedAt: Date.now(),
       };
       state.exercise.active = active;
       state.exercise.failure = null;
@@ -108,9 +122,6 @@ export function createExercise(ctx, runs) {
       invalidate();
       try {
         active.end = ended;
-        // The parts still to train get new runs; the ended ones (a row of their own) keep theirs.
-        const { parts } = await client.request(Request.EXERCISE_PLAN, { edition, length: active.length, options: active.options, trainRecords: 0 });
-        active.runIds = Object.fromEntries(parts.map(({ part }) => [part, active.rows.some((r) => r.row === part) ? kept.runIds[part] : makeId()]));
         settle(active, await client.request(Request.EXERCISE, { edition: active.edition, length: active.length, options: active.options, runIds: active.runIds, done: active.rows }));
         const answer = await active.finished;
         active.rows = answer.table.rows;

@@ -173,8 +173,6 @@ export function createControls(container, app) {
       width: parseInteger(v.width, 'units per layer', 1),
       activation: v.activation,
       kernel_init: kernelInit,
-      // Keras's default for the output layer, unless the lesson is about identical/constant init.
-      output_init: kind === 'identical' || kind === 'constant' ? kernelInit : { kind: 'glorot-uniform' },
       bias_init: 0,
       batch_norm: v['batch-norm'],
       input_batch_norm: v['input-batch-norm'],

@@ -123,7 +123,6 @@ pub fn lesson(name: &str, options: &LessonOptions) -> Result<Lesson, ConfigError
                     "identical",
                     ModelConfig {
                         kernel_init: KernelInit::Identical,
-                        output_init: KernelInit::Identical,
                         ..elu.clone()
                     },
                     train.clone(),

@@ -41,8 +41,10 @@ pub struct ModelConfig {
     pub activation: Activation,
     /// Hidden kernels.
     pub kernel_init: KernelInit,
-    /// The output kernel: Keras's default `glorot_uniform` unless a lesson needs otherwise.
-    pub output_init: KernelInit,
+    /// The output kernel; none: the one that goes with `kernel_init`
+    /// ([`KernelInit::output_default`]), which is what the page's form and the CLI's `--init` give.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_init: Option<KernelInit>,
     /// Every bias starts at this value; Keras's default is 0 (Burn's `Linear` draws them).
     pub bias_init: f32,
     /// Batch norm after each hidden Dense, before the activation (Keras defaults).
@@ -63,7 +65,7 @@ impl Default for ModelConfig {
             width: 100,
             activation: Activation::Elu,
             kernel_init: KernelInit::HeNormal,
-            output_init: KernelInit::GlorotUniform,
+            output_init: None,
             bias_init: 0.0,
             batch_norm: false,
             input_batch_norm: false,
@@ -73,6 +75,12 @@ impl Default for ModelConfig {
 }
 
 impl ModelConfig {
+    /// The output kernel's init: the one set, else the one that goes with the hidden kernels'.
+    pub fn output_kernel_init(&self) -> KernelInit {
+        self.output_init
+            .unwrap_or_else(|| self.kernel_init.output_default())
+    }
+
     pub fn validate(&self) -> Result<(), ConfigError> {
         let positive = [
             ("depth", self.depth),

@@ -30,6 +30,18 @@ pub enum KernelInit {
 }
 
 impl KernelInit {
+    /// The output layer's init that goes with hidden kernels of this kind: the same for identical
+    /// and constant weights (the symmetry lessons make every layer alike), else Keras's default
+    /// `glorot_uniform`.
+    pub fn output_default(self) -> KernelInit {
+        match self {
+            KernelInit::Identical | KernelInit::Constant { .. } => self,
+            KernelInit::HeNormal | KernelInit::LecunNormal | KernelInit::GlorotUniform => {
+                KernelInit::GlorotUniform
+            }
+        }
+    }
+
     /// A `[fan_in, fan_out]` kernel in row-major order (Burn's `Linear` layout).
     pub fn kernel(self, fan_in: usize, fan_out: usize, rng: &mut Rng) -> Vec<f32> {
         let n = fan_in * fan_out;
@@ -113,6 +125,23 @@ mod tests {
         // Truncated at two (untruncated) standard deviations, as Keras does.
         let bound = 2.0 * he_std / TRUNCATED_NORMAL_STD;
         assert!(he.iter().all(|&w| (w as f64).abs() <= bound + 1e-9));
+    }
+
+    #[test]
+    fn the_output_layer_follows_identical_and_constant_inits_only() {
+        let constant = KernelInit::Constant { value: 0.25 };
+        assert_eq!(constant.output_default(), constant);
+        assert_eq!(
+            KernelInit::Identical.output_default(),
+            KernelInit::Identical
+        );
+        for init in [
+            KernelInit::HeNormal,
+            KernelInit::LecunNormal,
+            KernelInit::GlorotUniform,
+        ] {
+            assert_eq!(init.output_default(), KernelInit::GlorotUniform);
+        }
     }
 
     #[test]

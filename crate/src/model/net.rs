@@ -80,7 +80,7 @@ impl DenseNet {
         let output = dense(
             config.width,
             config.classes,
-            config.output_init,
+            config.output_kernel_init(),
             config,
             &mut rng,
             device,

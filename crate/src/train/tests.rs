@@ -243,7 +243,6 @@ fn identical_init_keeps_the_units_of_a_layer_identical() {
     let data = data(300, 64.0);
     let model = ModelConfig {
         kernel_init: KernelInit::Identical,
-        output_init: KernelInit::Identical,
         ..small_model()
     };
     let mut t = trainer(&data, &model, &config(1e-3, 1));

@@ -45,7 +45,8 @@ pub struct RunOptions {
     /// he-normal, lecun-normal, glorot-uniform, identical or constant=VALUE.
     #[arg(long)]
     pub init: Option<KernelInit>,
-    /// Output layer init (default glorot-uniform, as Keras).
+    /// Output layer init (default: the same as --init for identical and constant, else
+    /// glorot-uniform, as Keras).
     #[arg(long)]
     pub output_init: Option<KernelInit>,
     #[arg(long)]
@@ -143,7 +144,7 @@ impl RunOptions {
         model.width = o.width.unwrap_or(model.width);
         model.activation = o.activation.unwrap_or(model.activation);
         model.kernel_init = o.init.unwrap_or(model.kernel_init);
-        model.output_init = o.output_init.unwrap_or(model.output_init);
+        model.output_init = o.output_init.or(model.output_init);
         model.bias_init = o.bias_init.unwrap_or(model.bias_init);
         model.batch_norm = o.batch_norm.unwrap_or(model.batch_norm);
         model.input_batch_norm = o.input_batch_norm.unwrap_or(model.input_batch_norm);
@@ -235,4 +236,48 @@ pub fn load_data(data: &str) -> Result<Dataset, DataError> {
         return Ok(SyntheticSpec::default().generate());
     }
     Dataset::load_dir(&PathBuf::from(data))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        run: RunOptions,
+    }
+
+    fn model_of(args: &[&str]) -> ModelConfig {
+        let cli =
+            Cli::try_parse_from(std::iter::once("selfnorm").chain(args.iter().copied())).unwrap();
+        cli.run.setup().unwrap().model
+    }
+
+    /// The page's form sends the hidden kernels' init and no output init, as `--init` does here:
+    /// both get the output init the crate's rule gives.
+    #[test]
+    fn the_output_init_follows_init_as_on_the_page() {
+        for (init, output) in [
+            ("identical", KernelInit::Identical),
+            ("constant=0.5", KernelInit::Constant { value: 0.5 }),
+            ("he-normal", KernelInit::GlorotUniform),
+            ("lecun-normal", KernelInit::GlorotUniform),
+        ] {
+            let cli = model_of(&["--init", init]);
+            let page: ModelConfig = serde_json::from_value(serde_json::json!({
+                "input_dim": 3072, "classes": 10, "depth": 20, "width": 100,
+                "activation": "elu", "kernel_init": serde_json::to_value(cli.kernel_init).unwrap(),
+                "bias_init": 0.0, "batch_norm": false, "input_batch_norm": false, "dropout": null,
+            }))
+            .unwrap();
+            assert_eq!(cli, page, "{init}");
+            assert_eq!(cli.output_kernel_init(), output, "{init}");
+        }
+        // An output init given is kept.
+        let explicit = model_of(&["--init", "identical", "--output-init", "he-normal"]);
+        assert_eq!(explicit.output_kernel_init(), KernelInit::HeNormal);
+    }
 }
