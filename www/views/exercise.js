@@ -45,7 +45,8 @@ export function createExercise(container, app) {
   const edition = select('exercise-edition', 'Edition of the book');
   const length = select('exercise-length', 'Length');
   // Train stays the page's one primary action; this one starts hours of work.
-  const run = h('button', { id: 'btn-exercise-run', class: 'btn', type: 'button' }, 'Run the whole exercise');
+  // Enabled once the wasm module has sent the editions and lengths to choose from.
+  const run = h('button', { id: 'btn-exercise-run', class: 'btn', type: 'button', disabled: true }, 'Run the whole exercise');
   const resume = h('button', { id: 'btn-exercise-resume', class: 'btn', type: 'button', hidden: true }, 'Resume');
   const pause = h('button', { id: 'btn-exercise-pause', class: 'btn', type: 'button', hidden: true }, 'Pause');
   const stop = h('button', { id: 'btn-exercise-stop', class: 'btn btn-danger', type: 'button', hidden: true }, 'Stop exercise');
