@@ -66,26 +66,25 @@ pub async fn evaluate_mc_reporting(
     }
     let start = now_seconds();
     let batches: Vec<_> = sequential(split.len(), EVAL_BATCH).collect();
-    let mut sums: Vec<Option<Tensor<2>>> = vec![None; batches.len()];
+    // Per batch: the softmax outputs summed over the passes so far, and the labels.
+    let mut sums: Vec<Option<(Tensor<2>, Tensor<1, Int>)>> = vec![None; batches.len()];
     for pass in 1..=passes {
-        for (indices, sum) in batches.iter().zip(sums.iter_mut()) {
-            let (x, _) = batch(split, normalizer, indices, device);
+        for (indices, slot) in batches.iter().zip(sums.iter_mut()) {
+            let (x, y) = batch(split, normalizer, indices, device);
             let probs = softmax(model.forward(x, Mode::Mc), 1);
-            *sum = Some(match sum.take() {
-                Some(s) => s + probs,
-                None => probs,
+            *slot = Some(match slot.take() {
+                Some((sum, y)) => (sum + probs, y),
+                None => (probs, y),
             });
         }
         on_pass(pass);
     }
     let mut totals = Totals::new(device);
-    for (indices, sum) in batches.iter().zip(sums) {
-        let (_, y) = batch(split, normalizer, indices, device);
-        let log_probs = sum
-            .expect("every batch has its passes")
-            .div_scalar(passes as f64)
-            .clamp_min(1e-12)
-            .log();
+    for (sum, y) in sums
+        .into_iter()
+        .map(|s| s.expect("every batch has its passes"))
+    {
+        let log_probs = sum.div_scalar(passes as f64).clamp_min(1e-12).log();
         totals.add(log_probs, y);
     }
     totals.evaluation(split, passes, start).await

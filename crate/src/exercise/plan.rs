@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::edition::{Edition, Part};
 use crate::error::ConfigError;
+use crate::model::ModelConfig;
 use crate::optim::OptimizerConfig;
 use crate::train::lr_search::SEARCH_RATES;
 use crate::train::{LrSweepConfig, Schedule, TrainConfig};
@@ -48,10 +49,11 @@ impl ExerciseOptions {
             changes.push(format!("seed {seed}"));
         }
         if self.depth.is_some() || self.width.is_some() {
+            let net = ModelConfig::default();
             changes.push(format!(
                 "{} × {} net",
-                self.depth.map_or("20".into(), |d| d.to_string()),
-                self.width.map_or("100".into(), |w| w.to_string())
+                self.depth.unwrap_or(net.depth),
+                self.width.unwrap_or(net.width)
             ));
         }
         changes
@@ -168,14 +170,19 @@ fn part_plan(
         (false, false) => 100,
     };
     let max_epochs = options.max_epochs.unwrap_or(default_epochs);
+    let defaults = TrainConfig::default();
     let base = TrainConfig {
         lr: variant.lr,
         optimizer: OptimizerConfig::Nadam {
             momentum_schedule: edition.nadam_schedule(),
         },
         max_epochs,
-        patience: if one_cycle { max_epochs } else { 20 },
-        seed: options.seed.unwrap_or(42),
+        patience: if one_cycle {
+            max_epochs
+        } else {
+            defaults.patience
+        },
+        seed: options.seed.unwrap_or(defaults.seed),
         max_train_records: records,
         // One probe per epoch of the full split (45,000 records): 1,407 steps of 32, 352 of 128.
         probe_every: if quick {
@@ -183,7 +190,7 @@ fn part_plan(
         } else {
             45_000usize.div_ceil(if one_cycle { 128 } else { 32 })
         },
-        ..TrainConfig::default()
+        ..defaults
     };
     let train = match one_cycle {
         // The notebook's (f): plain SGD, batch 128, 1cycle, no early stopping.
