@@ -174,8 +174,9 @@ const handlers = {
     const choice = await pickBackend(backend ?? 'auto');
     session = await createSession(choice.backend);
     gpu.backend = choice.backend;
-    const on = choice.backend !== 'webgpu' ? 'cpu' : choice.adapter?.software ? 'software-gpu' : 'gpu';
-    return { ...choice, variants: variants(), choices: choices(), lengths: runLengths(on) };
+    // What it trains on, as far as run lengths and speed go (run_length.rs's TrainsOn).
+    const trainsOn = choice.backend !== 'webgpu' ? 'cpu' : choice.adapter?.software ? 'software-gpu' : 'gpu';
+    return { ...choice, trainsOn, variants: variants(), choices: choices(), lengths: runLengths(trainsOn) };
   },
   [Request.DATASET]({ manifest, stats }) {
     pendingShards.length = 0;

@@ -13,7 +13,7 @@ export function createBackend(ctx, { runs, lessons, feed }) {
     state.loadedRunId = null;
     phase.to('starting');
     client.start(backend).then((ready) => {
-      state.backend = { requested: backend, active: ready.backend, adapter: ready.adapter, reason: ready.reason, status: 'ready' };
+      state.backend = { requested: backend, active: ready.backend, trainsOn: ready.trainsOn, adapter: ready.adapter, reason: ready.reason, status: 'ready' };
       state.variants = ready.variants ?? [];
       state.choices = ready.choices ?? null;
       state.lengths = ready.lengths ?? null;

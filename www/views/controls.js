@@ -6,7 +6,6 @@ import { h, setText, fmtLr, fmtInt } from './format.js';
 import { settingsHash, linkEntries } from '../app/settings-link.js';
 
 const STORAGE_KEY = 'selfnorm-form-v1';
-/** The exercise's run length: up to 100 epochs on every training record, patience 20. */
 
 /** A select whose options come later: the variants, or the wasm module's choices (`state.choices`). */
 function select(id, attrs = {}) {

@@ -71,17 +71,16 @@ export function sweepSeconds(cost, steps, batch) {
 // net at batch 32, per backend. CPU (wasm) and WebGPU on SwiftShader are the speeds measured in
 // headless Chromium on two cores (docs/PERFORMANCE.md); a hardware GPU's is a cautious fraction
 // of the fused step's projected speed there, since none was measured.
-const PRIOR_SAMPLES_PER_SECOND = { cpu: 2_000, webgpu: 8_000, 'webgpu-software': 300 };
+const PRIOR_SAMPLES_PER_SECOND = { cpu: 2_000, gpu: 8_000, 'software-gpu': 300 };
 const PRIOR_MODEL = { input_dim: 3072, depth: 20, width: 100, classes: 10 };
 
 /**
- * A rough cost on `backend` before anything was measured here, scaled by multiply-adds to the
- * net of `config` (whatever its batch size), or null for an unknown backend. Marked `prior` so
- * the page says it is a guess.
+ * A rough cost on `backend` (by what it trains on, `backend.trainsOn`) before anything was
+ * measured here, scaled by multiply-adds to the net of `config` (whatever its batch size), or
+ * null for an unknown backend. Marked `prior` so the page says it is a guess.
  */
 export function priorCost(backend, config) {
-  const key = backend.active === 'webgpu' && backend.adapter?.software ? 'webgpu-software' : backend.active;
-  const rate = PRIOR_SAMPLES_PER_SECOND[key];
+  const rate = PRIOR_SAMPLES_PER_SECOND[backend.trainsOn];
   if (!rate) return null;
   const trainPerSample = macsPerSample(config.model) / macsPerSample(PRIOR_MODEL) / rate;
   return { trainPerSample, validSeconds: null, from: 'a built-in guess', scaled: false, prior: true };

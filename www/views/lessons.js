@@ -285,7 +285,7 @@ export function createLessons(container, app) {
     setText(question, lesson?.question ?? 'Waiting for the training worker to list the lessons…');
     l1Field.hidden = selected !== 'sparsity';
 
-    const bk = `${state.backend.active}|${state.backend.adapter?.software}`;
+    const bk = state.backend.trainsOn;
     if (bk !== backendKey && state.backend.status === 'ready') {
       backendKey = bk;
       fill(settings.touched && settings.values ? settings.values : suggested());

@@ -14,6 +14,11 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// Whether the test split can be evaluated: it has arrived whole and is not empty.
+    pub fn test_ready(&self) -> bool {
+        self.test.is_complete() && !self.test.is_empty()
+    }
+
     /// An empty dataset for `manifest`, ready to receive shards ([`Dataset::add_shard`]) and the
     /// statistics file; the browser fills it this way as downloads finish.
     pub fn empty(manifest: Manifest, stats_bytes: &[u8]) -> Result<Self, DataError> {

@@ -365,7 +365,7 @@ impl ExerciseRunner {
         let last = index + 1 == plan.mc_passes.len();
         let trainer = self.trainer.as_ref().expect("(e)'s trainer");
         let valid = trainer.evaluate_mc(data, SplitKind::Valid, passes).await?;
-        let test = match data.test.is_complete() && !data.test.is_empty() {
+        let test = match data.test_ready() {
             true => Some(trainer.evaluate_mc(data, SplitKind::Test, passes).await?),
             false => None,
         };

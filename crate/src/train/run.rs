@@ -110,7 +110,7 @@ impl Trainer {
     async fn final_evaluation(&mut self, data: &Dataset) -> Result<TrainEvent, TrainError> {
         let start = now_seconds();
         let valid = self.evaluate(data, SplitKind::Valid).await?;
-        let test = match data.test.is_complete() && !data.test.is_empty() {
+        let test = match data.test_ready() {
             true => Some(self.evaluate(data, SplitKind::Test).await?),
             false => None,
         };

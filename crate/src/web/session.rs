@@ -579,6 +579,6 @@ fn status(s: &State) -> Result<JsValue, JsError> {
         loaded: splits.map(|s| s.len()),
         expected: splits.map(|s| s.expected()),
         ready_to_train: !data.valid.is_empty() && !data.train.is_empty(),
-        test_complete: data.test.is_complete() && !data.test.is_empty(),
+        test_complete: data.test_ready(),
     })
 }
